@@ -1,0 +1,280 @@
+-- Path allocations, the overlap rule, and per-wallet counters for the inventory.
+--
+-- Names reconciled between the seeds:
+--   seed 001 trigger / seed 000 queue "path"        -> base_path (seed 001's table)
+--   seed 001 transferred_to_wallet / transferred_at -> migrated_to_wallet / migrated_at
+--                                                      (seed 001's own migration SQL)
+--   path status 'transferred'                       -> 'migrated'
+-- manufacturer_name and organization_id are here because seed 000's procedures
+-- (migration queue, deprecation eligibility) read them from path_registry.
+
+-- Grammar of a base path, with a message that says what is wrong and where.
+-- The Go side (model.ParsePath) applies the same rules before it ever gets here.
+CREATE FUNCTION wallet_check_base_path(p text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  comps text[];
+  c text;
+  i int := 0;
+BEGIN
+  IF p IS NULL OR p = '' THEN
+    RAISE EXCEPTION 'base path is empty' USING ERRCODE = 'WLPTH',
+      HINT = 'a base path is dot-separated decimal components, e.g. 2.3.4.5.10';
+  END IF;
+  IF char_length(p) > 50 THEN
+    RAISE EXCEPTION 'base path %L is % characters long; at most 50 are allowed', p, char_length(p)
+      USING ERRCODE = 'WLPTH';
+  END IF;
+  comps := string_to_array(p, '.');
+  FOREACH c IN ARRAY comps LOOP
+    i := i + 1;
+    IF c = '' THEN
+      RAISE EXCEPTION 'base path %L: component % is empty', p, i USING ERRCODE = 'WLPTH',
+        HINT = 'a base path is dot-separated decimal components, e.g. 2.3.4.5.10';
+    ELSIF c !~ '^[0-9]+$' THEN
+      RAISE EXCEPTION 'base path %L: component % (%L) is not a decimal number', p, i, c
+        USING ERRCODE = 'WLPTH';
+    ELSIF c ~ '^0+$' THEN
+      RAISE EXCEPTION 'base path %L: component % is 0; components start at 1', p, i
+        USING ERRCODE = 'WLPTH';
+    ELSIF c ~ '^0' THEN
+      RAISE EXCEPTION 'base path %L: component % (%L) has a leading zero', p, i, c
+        USING ERRCODE = 'WLPTH';
+    ELSIF char_length(c) > 10 OR c::bigint > 2147483647 THEN
+      RAISE EXCEPTION 'base path %L: component % (%L) is larger than 2147483647', p, i, c
+        USING ERRCODE = 'WLPTH';
+    END IF;
+  END LOOP;
+END
+$$;
+
+CREATE TABLE path_registry (
+  id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  wallet_version        integer NOT NULL REFERENCES wallet_versions(version_id),
+  -- "C" collation: byte order, so that every descendant of P sorts between
+  -- 'P.' and 'P/' and the overlap check is one short index range scan.
+  base_path             text COLLATE "C" NOT NULL
+                          CONSTRAINT base_path_grammar
+                          CHECK (char_length(base_path) <= 50
+                                 AND base_path ~ '^[1-9][0-9]{0,9}(\.[1-9][0-9]{0,9})*$'),
+  -- The first component of a base path is the manufacturer's index in the wallet.
+  manufacturer_index    integer GENERATED ALWAYS AS (split_part(base_path, '.', 1)::integer) STORED,
+  hd_derivation_prefix  text GENERATED ALWAYS AS
+                          ('m/44''/501''/' || wallet_version::text || '''/'
+                           || replace(base_path, '.', '''/') || '''') STORED,
+  manufacturer_name     varchar(100),
+  organization_id       uuid REFERENCES organizations(id),
+  allocation_type       varchar(20) NOT NULL
+                          CHECK (allocation_type IN ('production', 'test', 'development', 'reserved')),
+  quantity              integer NOT NULL CHECK (quantity >= 1),
+  allocated_range_start integer NOT NULL DEFAULT 1 CHECK (allocated_range_start >= 1),
+  allocated_range_end   integer NOT NULL,
+  purpose               text,
+  status                varchar(20) NOT NULL DEFAULT 'active'
+                          CHECK (status IN ('active', 'migrating', 'exhausted', 'migrated', 'retired')),
+  allocated_by          uuid NOT NULL REFERENCES users(id),
+  allocated_at          timestamptz NOT NULL DEFAULT now(),
+  completed_at          timestamptz,
+  migrated_to_wallet    integer REFERENCES wallet_versions(version_id),
+  migrated_at           timestamptz,
+
+  CONSTRAINT unique_base_path_per_wallet UNIQUE (wallet_version, base_path),
+  CONSTRAINT valid_range_end CHECK (allocated_range_end::bigint = allocated_range_start::bigint + quantity - 1),
+  CONSTRAINT path_manufacturer_registered FOREIGN KEY (wallet_version, manufacturer_index)
+    REFERENCES manufacturer_registry (wallet_version, manufacturer_index)
+);
+
+-- The overlap check reads only live paths; this index is all it touches.
+CREATE INDEX idx_path_registry_live ON path_registry (wallet_version, base_path)
+  WHERE status IN ('active', 'migrating');
+CREATE INDEX idx_path_registry_allocated ON path_registry (wallet_version, allocated_at);
+CREATE INDEX idx_path_registry_migration ON path_registry (migrated_to_wallet, migrated_at)
+  WHERE migrated_to_wallet IS NOT NULL;
+CREATE INDEX idx_path_registry_organization ON path_registry (organization_id, allocated_at)
+  WHERE organization_id IS NOT NULL;
+
+-- No live path may be an ancestor or a descendant of another live path in the
+-- same wallet (DESIGN.md, paths).
+--
+-- Race-freedom: two transactions that insert overlapping paths must not both
+-- miss each other. Each insert takes transaction-scoped advisory locks on its
+-- first two prefixes: shared on the shorter ones, exclusive on prefix(min(depth, 2)).
+-- If A is an ancestor of D, either A is shorter than two components (A holds an
+-- exclusive lock on A, D a shared one on it) or both share the same two-component
+-- prefix and both lock it exclusively; either way the second waits for the first
+-- to commit, and in READ COMMITTED its check then sees the first's row. Siblings
+-- under different two-component prefixes never wait for each other.
+--
+-- Speed: ancestors are found by equality on at most 24 prefixes, descendants by a
+-- range scan ['P.', 'P/') on the "C"-collated index: both are index probes, so the
+-- cost does not grow with the size of the table (the seed's LIKE scan did).
+CREATE FUNCTION path_registry_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  comps     text[];
+  depth     int;
+  lockdepth int;
+  prefixes  text[] := '{}';
+  conflict  text;
+  wstatus   text;
+  i         int;
+BEGIN
+  PERFORM wallet_check_base_path(NEW.base_path);
+
+  IF NEW.allocated_range_end IS NULL THEN
+    NEW.allocated_range_end := NEW.allocated_range_start + NEW.quantity - 1;
+  END IF;
+
+  IF NEW.status NOT IN ('active', 'migrating') THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.status IN ('active', 'migrating')
+     AND OLD.base_path = NEW.base_path AND OLD.wallet_version = NEW.wallet_version THEN
+    RETURN NEW; -- already live and already checked
+  END IF;
+
+  SELECT status INTO wstatus FROM wallet_versions WHERE version_id = NEW.wallet_version;
+  IF wstatus IN ('inactive', 'deprecated', 'retired', 'compromised') THEN
+    RAISE EXCEPTION 'wallet v% is %: it takes no new allocations', NEW.wallet_version, wstatus
+      USING ERRCODE = 'WLWST';
+  END IF;
+
+  comps := string_to_array(NEW.base_path, '.');
+  depth := array_length(comps, 1);
+  lockdepth := least(depth, 2);
+  FOR i IN 1 .. lockdepth - 1 LOOP
+    PERFORM pg_advisory_xact_lock_shared(
+      hashtextextended('wallet_path:' || NEW.wallet_version::text || ':' || array_to_string(comps[1:i], '.'), 0));
+  END LOOP;
+  PERFORM pg_advisory_xact_lock(
+    hashtextextended('wallet_path:' || NEW.wallet_version::text || ':' || array_to_string(comps[1:lockdepth], '.'), 0));
+
+  FOR i IN 1 .. depth - 1 LOOP
+    prefixes := prefixes || array_to_string(comps[1:i], '.');
+  END LOOP;
+
+  IF depth > 1 THEN
+    SELECT p.base_path INTO conflict FROM path_registry p
+     WHERE p.wallet_version = NEW.wallet_version
+       AND p.status IN ('active', 'migrating')
+       AND p.base_path = ANY (prefixes)
+       AND p.id <> NEW.id
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is an ancestor of %',
+                      NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
+        USING ERRCODE = 'WLPOV', DETAIL = conflict,
+              HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
+    END IF;
+  END IF;
+
+  SELECT p.base_path INTO conflict FROM path_registry p
+   WHERE p.wallet_version = NEW.wallet_version
+     AND p.status IN ('active', 'migrating')
+     AND p.base_path >= NEW.base_path || '.'
+     AND p.base_path <  NEW.base_path || '/'
+     AND p.id <> NEW.id
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is a descendant of %',
+                    NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
+      USING ERRCODE = 'WLPOV', DETAIL = conflict,
+            HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
+  END IF;
+
+  -- Seed 000 reads the manufacturer's name from path_registry; keep it right.
+  IF NEW.manufacturer_name IS NULL THEN
+    SELECT m.manufacturer_name INTO NEW.manufacturer_name FROM manufacturer_registry m
+     WHERE m.wallet_version = NEW.wallet_version
+       AND m.manufacturer_index = split_part(NEW.base_path, '.', 1)::integer;
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER path_registry_guard
+  BEFORE INSERT OR UPDATE OF base_path, status, wallet_version, quantity, allocated_range_start, allocated_range_end
+  ON path_registry
+  FOR EACH ROW EXECUTE FUNCTION path_registry_guard();
+
+-- Counters per wallet, manufacturer, allocation type and status, kept by
+-- statement-level triggers (one upsert per group, so a COPY of a million rows
+-- costs one pass). The inventory reads these few rows instead of aggregating
+-- tens of millions of allocations.
+CREATE TABLE wallet_path_stats (
+  wallet_version     integer NOT NULL REFERENCES wallet_versions(version_id),
+  manufacturer_index integer NOT NULL,
+  allocation_type    varchar(20) NOT NULL,
+  status             varchar(20) NOT NULL,
+  paths              bigint NOT NULL DEFAULT 0,
+  identifiers        bigint NOT NULL DEFAULT 0,
+  last_allocated_at  timestamptz,
+  PRIMARY KEY (wallet_version, manufacturer_index, allocation_type, status)
+);
+
+CREATE FUNCTION path_stats_after_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO wallet_path_stats AS s
+         (wallet_version, manufacturer_index, allocation_type, status, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status,
+         count(*), sum(quantity), max(allocated_at)
+    FROM new_rows
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status) DO UPDATE
+     SET paths = s.paths + EXCLUDED.paths,
+         identifiers = s.identifiers + EXCLUDED.identifiers,
+         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION path_stats_after_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE wallet_path_stats s
+     SET paths = s.paths - d.n, identifiers = s.identifiers - d.q
+    FROM (SELECT wallet_version, manufacturer_index, allocation_type, status,
+                 count(*) AS n, sum(quantity) AS q
+            FROM old_rows GROUP BY 1, 2, 3, 4) d
+   WHERE (s.wallet_version, s.manufacturer_index, s.allocation_type, s.status)
+       = (d.wallet_version, d.manufacturer_index, d.allocation_type, d.status);
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION path_stats_after_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE wallet_path_stats s
+     SET paths = s.paths - d.n, identifiers = s.identifiers - d.q
+    FROM (SELECT wallet_version, manufacturer_index, allocation_type, status,
+                 count(*) AS n, sum(quantity) AS q
+            FROM old_rows GROUP BY 1, 2, 3, 4) d
+   WHERE (s.wallet_version, s.manufacturer_index, s.allocation_type, s.status)
+       = (d.wallet_version, d.manufacturer_index, d.allocation_type, d.status);
+  INSERT INTO wallet_path_stats AS s
+         (wallet_version, manufacturer_index, allocation_type, status, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status,
+         count(*), sum(quantity), max(allocated_at)
+    FROM new_rows
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status) DO UPDATE
+     SET paths = s.paths + EXCLUDED.paths,
+         identifiers = s.identifiers + EXCLUDED.identifiers,
+         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER path_stats_insert AFTER INSERT ON path_registry
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_insert();
+CREATE TRIGGER path_stats_update AFTER UPDATE ON path_registry
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_update();
+CREATE TRIGGER path_stats_delete AFTER DELETE ON path_registry
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_delete();

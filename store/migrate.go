@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/tern/v2/migrate"
+
+	"github.com/plings/walletconsole/migrations"
+)
+
+// versionTable records the applied schema version (tern's table).
+const versionTable = "public.schema_version"
+
+// Migration is one schema step that Migrate applied.
+type Migration struct {
+	Seq  int32
+	Name string
+}
+
+// MigrateResult says what Migrate did.
+type MigrateResult struct {
+	From, To int32
+	Applied  []Migration
+}
+
+// Migrate brings the schema up to date. tern holds a PostgreSQL advisory lock
+// for the whole run, so two consoles starting together apply each step once;
+// each step is its own transaction.
+func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
+	var res MigrateResult
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.LoadMigrations(migrations.FS); err != nil {
+		return res, fmt.Errorf("migrate: load embedded migrations: %w", err)
+	}
+	if res.From, err = m.GetCurrentVersion(ctx); err != nil {
+		return res, fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	m.OnStart = func(seq int32, name, direction, _ string) {
+		res.Applied = append(res.Applied, Migration{Seq: seq, Name: name})
+	}
+	if err := m.Migrate(ctx); err != nil {
+		// A lost race is harmless: the other console applied it.
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	res.To, err = m.GetCurrentVersion(ctx)
+	return res, err
+}

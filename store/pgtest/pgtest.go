@@ -29,10 +29,10 @@ var Logins = map[string]string{
 const template = "wallet_template"
 
 var (
-	cluster *store.Cluster
-	dir     string
-	counter atomic.Int64
-	setup   sync.Once
+	cluster  *store.Cluster
+	dir      string
+	counter  atomic.Int64
+	setup    sync.Once
 	setupErr error
 )
 

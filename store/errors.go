@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// SQLSTATEs raised by the schema's own triggers (migrations/).
+const (
+	codeOverlap      = "WLPOV"
+	codePath         = "WLPTH"
+	codeTransition   = "WLTRN"
+	codeWalletStatus = "WLWST"
+	codeTwoPerson    = "WL2PR"
+	codeAppendOnly   = "WLAUD"
+)
+
+// ErrNotFound is returned (wrapped) when a wallet or row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnreachable is returned (wrapped) when the database does not answer.
+var ErrUnreachable = errors.New("database unreachable")
+
+// OverlapError says that an allocation collides with a live path in the wallet.
+type OverlapError struct {
+	Wallet   int
+	Path     string
+	Conflict string // the live path it collides with
+}
+
+func (e *OverlapError) Error() string {
+	switch {
+	case e.Conflict == e.Path:
+		return fmt.Sprintf("path %s is already allocated in wallet v%d", e.Path, e.Wallet)
+	case strings.HasPrefix(e.Path, e.Conflict+"."):
+		return fmt.Sprintf("path %s overlaps %s in wallet v%d: %s is already allocated and is its ancestor", e.Path, e.Conflict, e.Wallet, e.Conflict)
+	default:
+		return fmt.Sprintf("path %s overlaps %s in wallet v%d: %s is already allocated and is its descendant", e.Path, e.Conflict, e.Wallet, e.Conflict)
+	}
+}
+
+// RuleError is a refusal by one of the schema's rules, with a message for people.
+type RuleError struct {
+	Code    string
+	Message string
+	Detail  string
+}
+
+func (e *RuleError) Error() string {
+	if e.Detail != "" {
+		return e.Message + " (" + e.Detail + ")"
+	}
+	return e.Message
+}
+
+// explain turns what PostgreSQL said into an error a person can act on; what
+// it does not recognise it returns unchanged (wrapped by the caller).
+func explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		if pgconn.SafeToRetry(err) || isConnError(err) {
+			return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		return err
+	}
+	switch pg.Code {
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly:
+		return &RuleError{Code: pg.Code, Message: pg.Message, Detail: pg.Detail}
+	case "23P01":
+		if pg.ConstraintName == "unique_default_wallet" {
+			return &RuleError{Code: pg.Code, Message: "another wallet is already the default; clear its default first (only one default wallet is allowed)"}
+		}
+	case "23514":
+		switch pg.ConstraintName {
+		case "default_wallet_is_active":
+			return &RuleError{Code: pg.Code, Message: "only an active wallet can be the default"}
+		case "check_plings_index_one":
+			return &RuleError{Code: pg.Code, Message: "Plings is manufacturer index 1, and index 1 is reserved for Plings"}
+		case "valid_range_end":
+			return &RuleError{Code: pg.Code, Message: "allocated_range_end must equal allocated_range_start + quantity - 1"}
+		}
+	case "23503":
+		if pg.ConstraintName == "path_manufacturer_registered" {
+			return &RuleError{Code: pg.Code, Message: "the path's first component is not a manufacturer registered in this wallet: register the manufacturer first", Detail: pg.Detail}
+		}
+	case "42501":
+		return &RuleError{Code: pg.Code, Message: "permission denied: this database login may not make that change (" + pg.Message + ")"}
+	case "57P01", "57P02", "57P03", "08000", "08003", "08006":
+		return fmt.Errorf("%w: %s", ErrUnreachable, pg.Message)
+	}
+	return err
+}
+
+func isConnError(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such file or directory") ||
+		strings.Contains(msg, "closed") || strings.Contains(msg, "EOF") || strings.Contains(msg, "broken pipe")
+}

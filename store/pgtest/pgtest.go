@@ -133,6 +133,11 @@ func NewDatabase(tb testing.TB) string {
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		tb.Fatal(err)
 	}
+	// Database-level grants live in pg_database and are not copied from the
+	// template: repeat migration 001's REVOKE for the clone.
+	if _, err := admin.Exec(ctx, "REVOKE TEMPORARY ON DATABASE "+name+" FROM PUBLIC"); err != nil {
+		tb.Fatal(err)
+	}
 	tb.Cleanup(func() {
 		conn, err := pgx.Connect(ctx, c.DSN("postgres"))
 		if err != nil {

@@ -1,0 +1,184 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/store/pgtest"
+)
+
+// 32 goroutines, each on its own connection, allocate random paths from a
+// small, heavily overlapping space in one wallet. Whatever the interleaving,
+// no two live paths may end up ancestor and descendant, and every refusal
+// must be an overlap.
+func TestConcurrentAllocationNeverOverlaps(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DSN: pgtest.DSN(t, name) + " pool_max_conns=40"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	activeWallet(t, db, 1)
+	activeWallet(t, db, 2)
+
+	const workers, perWorker = 32, 40
+	var (
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		ok, overlaps int
+		other        []error
+		start        = make(chan struct{})
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			// A connection of its own for this goroutine.
+			conn, err := db.Pool().Acquire(ctx)
+			if err != nil {
+				mu.Lock()
+				other = append(other, err)
+				mu.Unlock()
+				return
+			}
+			conn.Release()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			<-start
+			for i := 0; i < perWorker; i++ {
+				depth := 2 + rng.IntN(3)
+				parts := []string{"2"}
+				for d := 1; d < depth; d++ {
+					parts = append(parts, fmt.Sprint(1+rng.IntN(4)))
+				}
+				_, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: strings.Join(parts, "."), Quantity: 10, Actor: fmt.Sprintf("worker-%d", w)})
+				var ov *store.OverlapError
+				mu.Lock()
+				switch {
+				case err == nil:
+					ok++
+				case errors.As(err, &ov):
+					overlaps++
+				default:
+					other = append(other, err)
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range other {
+		t.Errorf("refusal that is not an overlap: %v", err)
+	}
+	if ok == 0 || overlaps == 0 {
+		t.Fatalf("allocated %d, refused %d: the test did not exercise both outcomes", ok, overlaps)
+	}
+	pairs := count(t, db, `SELECT count(*) FROM path_registry a JOIN path_registry b
+		ON a.wallet_version = b.wallet_version AND b.base_path LIKE a.base_path || '.%'
+		WHERE a.status IN ('active', 'migrating') AND b.status IN ('active', 'migrating')`)
+	if pairs != 0 {
+		t.Fatalf("%d ancestor/descendant pairs are live in one wallet", pairs)
+	}
+	if n := count(t, db, "SELECT count(*) FROM path_registry WHERE wallet_version = 1"); n != ok {
+		t.Errorf("%d rows in path_registry, %d allocations reported", n, ok)
+	}
+	// The counters behind the inventory agree with the table.
+	ws, err := db.Inventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws[0].Paths != int64(ok) || ws[0].Identifiers != int64(10*ok) {
+		t.Errorf("inventory says %d paths / %d identifiers, want %d / %d", ws[0].Paths, ws[0].Identifiers, ok, 10*ok)
+	}
+	// Each allocation wrote its audit row, and the chain holds under concurrency.
+	if n := count(t, db, "SELECT count(*) FROM wallet_operations_log WHERE operation_type = 'path_allocation'"); n != ok {
+		t.Errorf("%d allocation audit rows, want %d", n, ok)
+	}
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil || !rep.OK {
+		t.Errorf("audit chain after concurrent writes: %+v, %v", rep, err)
+	}
+	t.Logf("%d allocated, %d refused as overlaps", ok, overlaps)
+}
+
+func TestAllocationBadInputChangesNothing(t *testing.T) {
+	db := pgtest.Open(t)
+	ctx := context.Background()
+	activeWallet(t, db, 1)
+	if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: "2.5", Quantity: 5}); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, db, "SELECT count(*) FROM path_registry") + count(t, db, "SELECT count(*) FROM wallet_operations_log")
+	long := strings.Repeat("2.", 29) + "22" // 60 characters
+	cases := []struct {
+		req  store.AllocationRequest
+		want string
+	}{
+		{store.AllocationRequest{Wallet: 1, Path: "2..3", Quantity: 1}, "component 2 is empty"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.0.1", Quantity: 1}, "component 2"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.x", Quantity: 1}, `"x"`},
+		{store.AllocationRequest{Wallet: 1, Path: long, Quantity: 1}, "60"},
+		{store.AllocationRequest{Wallet: 99, Path: "2.3", Quantity: 1}, "wallet v99"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 0}, "quantity"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 1, Type: "bogus"}, `allocation type "bogus"`},
+		{store.AllocationRequest{Wallet: 1, Path: "7.3", Quantity: 1}, "not a manufacturer registered"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.5.1", Quantity: 1}, "path 2.5.1 overlaps 2.5 in wallet v1"},
+		{store.AllocationRequest{Wallet: 1, Path: "2.5", Quantity: 1}, "path 2.5 is already allocated in wallet v1"},
+	}
+	for _, c := range cases {
+		_, err := db.AllocatePath(ctx, c.req)
+		if err == nil {
+			t.Errorf("%+v was accepted", c.req)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %q does not mention %q", c.req, err, c.want)
+		}
+	}
+	if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 99, Path: "2.3", Quantity: 1}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown wallet: %v is not ErrNotFound", err)
+	}
+	after := count(t, db, "SELECT count(*) FROM path_registry") + count(t, db, "SELECT count(*) FROM wallet_operations_log")
+	if after != before {
+		t.Errorf("refused allocations changed the database: %d rows before, %d after", before, after)
+	}
+}
+
+func TestAllocationIntoRetiredWalletRefused(t *testing.T) {
+	db := pgtest.Open(t)
+	ctx := context.Background()
+	activeWallet(t, db, 1)
+	if err := db.SetStatus(ctx, 1, "deprecated", store.Op{Type: "wallet_deprecation"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 1})
+	if err == nil || !strings.Contains(err.Error(), "wallet v1 is deprecated") {
+		t.Errorf("allocation in a deprecated wallet: %v", err)
+	}
+}
+
+func TestUnansweringDSN(t *testing.T) {
+	ctx := context.Background()
+	for _, dsn := range []string{
+		"host=127.0.0.1 port=1 user=x password=s3cret dbname=y connect_timeout=2",
+		"host=/nonexistent/socket/dir user=x dbname=y",
+	} {
+		_, err := store.Open(ctx, store.Options{DSN: dsn})
+		if err == nil {
+			t.Fatalf("%s: opened", dsn)
+		}
+		if !strings.Contains(err.Error(), "does not answer") {
+			t.Errorf("%s: %v", dsn, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the password leaked into the error: %v", err)
+		}
+	}
+}

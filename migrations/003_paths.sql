@@ -105,16 +105,23 @@ CREATE INDEX idx_path_registry_organization ON path_registry (organization_id, a
 -- to commit, and in READ COMMITTED its check then sees the first's row. Siblings
 -- under different two-component prefixes never wait for each other.
 --
--- Speed: ancestors are found by equality on at most 24 prefixes, descendants by a
+-- Speed: ancestors are found by equality probes on at most 24 prefixes, descendants by a
 -- range scan ['P.', 'P/') on the "C"-collated index: both are index probes, so the
 -- cost does not grow with the size of the table (the seed's LIKE scan did).
+--
+-- Plans: plpgsql caches this function's plans per connection. Planned while
+-- the table was small (or before ANALYZE), they may scan the wallet instead of
+-- probing the index, and a bulk load then turns quadratic. Sequential scans are
+-- switched off for this function only, so the plan is always an index probe.
 CREATE FUNCTION path_registry_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET enable_seqscan = off
+AS $$
 DECLARE
   comps     text[];
   depth     int;
   lockdepth int;
-  prefixes  text[] := '{}';
+  prefix    text;
   conflict  text;
   wstatus   text;
   i         int;
@@ -149,24 +156,22 @@ BEGIN
   PERFORM pg_advisory_xact_lock(
     hashtextextended('wallet_path:' || NEW.wallet_version::text || ':' || array_to_string(comps[1:lockdepth], '.'), 0));
 
+  -- One equality probe per ancestor: an "= ANY(array)" condition may be
+  -- planned as a filter on a small table, and that plan would then be cached.
   FOR i IN 1 .. depth - 1 LOOP
-    prefixes := prefixes || array_to_string(comps[1:i], '.');
-  END LOOP;
-
-  IF depth > 1 THEN
+    prefix := array_to_string(comps[1:i], '.');
     SELECT p.base_path INTO conflict FROM path_registry p
      WHERE p.wallet_version = NEW.wallet_version
+       AND p.base_path = prefix
        AND p.status IN ('active', 'migrating')
-       AND p.base_path = ANY (prefixes)
-       AND p.id <> NEW.id
-     LIMIT 1;
+       AND p.id <> NEW.id;
     IF FOUND THEN
       RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is an ancestor of %',
                       NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
         USING ERRCODE = 'WLPOV', DETAIL = conflict,
               HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
     END IF;
-  END IF;
+  END LOOP;
 
   SELECT p.base_path INTO conflict FROM path_registry p
    WHERE p.wallet_version = NEW.wallet_version

@@ -175,6 +175,16 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return c.stop(ctx)
 }
 
+// InUse reports whether a live console (or test) is registered with the cluster.
+func (c *Cluster) InUse() bool {
+	unlock, err := c.lock()
+	if err != nil {
+		return true
+	}
+	defer unlock()
+	return len(c.liveUsers()) > 0
+}
+
 func (c *Cluster) usersDir() string { return filepath.Join(c.Dir, "consoles") }
 
 func (c *Cluster) register() error {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,8 +60,30 @@ func Cluster(tb testing.TB) *store.Cluster {
 	return cluster
 }
 
+// sweep stops and removes clusters left in the temp dir by test binaries
+// that died before their cleanup ran (a timeout panic, a kill): no live
+// process is registered with them any more.
+func sweep() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "wlc-pg-*"))
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "pgdata", "PG_VERSION")); err != nil {
+			continue
+		}
+		c, err := store.NewCluster(d)
+		if err != nil || c.InUse() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if c.Stop(ctx) == nil {
+			_ = os.RemoveAll(d)
+		}
+		cancel()
+	}
+}
+
 func start() error {
 	var err error
+	sweep()
 	// Short path: unix socket paths are limited to 107 bytes.
 	dir, err = os.MkdirTemp("", "wlc-pg-")
 	if err != nil {

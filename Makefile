@@ -1,0 +1,47 @@
+# The wallet lifecycle console. `make run` and `make test` work on a fresh
+# Debian machine as root: missing system packages are installed first.
+
+GO       ?= go
+BIN      := bin/console
+DATA_DIR ?=
+DATA_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
+
+.PHONY: all deps build run test bench vet clean
+
+all: build
+
+# PostgreSQL (initdb, pg_ctl) for the embedded cluster and the tests, SoftHSM2
+# as the default HSM, OpenSC's pkcs11-tool as an independent check of tokens.
+deps:
+	@need=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	[ -e /usr/lib/softhsm/libsofthsm2.so ] || need="$$need softhsm2"; \
+	command -v pkcs11-tool >/dev/null 2>&1 || need="$$need opensc"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$need"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$need; \
+	  else \
+	    echo "missing packages:$$need -- run: sudo apt-get update && sudo apt-get install$$need"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/console
+
+# Demo data goes into the embedded cluster once; later runs reuse it.
+run: build
+	./$(BIN) demo --if-empty $(DATA_FLAG)
+	./$(BIN) $(DATA_FLAG)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+# Allocation and inventory at 1 M and 10 M paths against the seed's LIKE
+# trigger. The data is generated once into .bench/ and reused.
+bench: deps
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench . -benchtime 200x -timeout 3h ./store/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/store"
+)
+
+// Benchmarks run against a persistent cluster in $WLC_BENCH_DIR (make bench
+// sets it to .bench/), so that 10 M paths are generated once. Without it they
+// are skipped: they are not part of `make test`.
+
+func benchDB(b *testing.B, paths int) *store.DB {
+	b.Helper()
+	dir := os.Getenv("WLC_BENCH_DIR")
+	if dir == "" {
+		b.Skip("set WLC_BENCH_DIR (make bench) to run the benchmarks at scale")
+	}
+	ctx := context.Background()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	_ = os.Chmod(dir, 0o755)
+	c, err := store.NewCluster(filepath.Join(dir, "pg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Release(context.Background()) })
+	name := fmt.Sprintf("bench_%d", paths)
+	admin, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var exists bool
+	_ = admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if !exists {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	admin.Close(ctx)
+	db, err := store.Open(ctx, store.Options{DSN: c.DSN(name)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ws, err := db.Inventory(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(ws) == 0 {
+		if err := db.CreateWallet(ctx, store.NewWallet{Version: 1}, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed, model.StatusActive} {
+			if err := db.SetStatus(ctx, 1, s, store.Op{Type: "wallet_" + string(s), Actor: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := db.RegisterManufacturer(ctx, store.NewManufacturer{Wallet: 1, Index: 1, Name: "Plings"}, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		ws = nil
+	}
+	have := int64(0)
+	if len(ws) > 0 {
+		have = ws[0].Paths
+	}
+	if have < int64(paths) {
+		b.Logf("generating %d paths (once; kept in %s)", int64(paths)-have, dir)
+		res, err := db.GeneratePaths(ctx, 1, paths-int(have), 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%v", res)
+		if _, err := db.Pool().Exec(ctx, "VACUUM ANALYZE path_registry"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
+}
+
+// benchPaths returns n fresh paths in the dense part of the wallet: same
+// manufacturer and depth as the generated ones, so the overlap probes walk
+// populated index pages, but beyond any generated component.
+func benchPaths(b *testing.B, db *store.DB, n int, salt uint64) []string {
+	var idx int
+	if err := db.Pool().QueryRow(context.Background(),
+		"SELECT max(manufacturer_index) FROM manufacturer_registry WHERE wallet_version = 1").Scan(&idx); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), salt))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%d.%d.%d.%d.%d", idx, 1+rng.IntN(50), 1+rng.IntN(100), 1+rng.IntN(100), 1_000_000+rng.IntN(1_000_000_000))
+	}
+	return out
+}
+
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	slices.Sort(d)
+	p := func(q float64) float64 { return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(p(0.50), "p50-ms")
+	b.ReportMetric(p(0.95), "p95-ms")
+	b.ReportMetric(0, "ns/op") // the percentiles are the figures that matter
+}
+
+const insertOne = `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by)
+	VALUES (1, $1, 'production', 100, '` + store.SystemUserID + `')`
+
+// insertTimes times the single-row INSERT (trigger included) in its own
+// transaction, rolled back so the data set stays the same.
+func insertTimes(b *testing.B, db *store.DB, paths []string, setup string) []time.Duration {
+	ctx := context.Background()
+	d := make([]time.Duration, 0, len(paths))
+	for _, p := range paths {
+		tx, err := db.Pool().Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if setup != "" {
+			if _, err := tx.Exec(ctx, setup); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if _, err := tx.Exec(ctx, insertOne, p); err != nil {
+			b.Fatalf("insert %s: %v", p, err)
+		}
+		d = append(d, time.Since(start))
+		_ = tx.Rollback(ctx)
+	}
+	return d
+}
+
+// The seed's trigger (seed 001, prevent_wallet_path_overlap), kept here only as
+// the baseline; "path" is base_path in our schema.
+const seedLikeTrigger = `
+ALTER TABLE path_registry DISABLE TRIGGER path_registry_guard;
+CREATE OR REPLACE FUNCTION pg_temp.seed_prevent_wallet_path_overlap() RETURNS trigger AS $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM path_registry
+     WHERE wallet_version = NEW.wallet_version
+       AND (NEW.base_path LIKE base_path || '.%' OR base_path LIKE NEW.base_path || '.%')
+       AND status IN ('active', 'migrating')
+       AND id != COALESCE(NEW.id, gen_random_uuid())
+  ) THEN
+    RAISE EXCEPTION 'Path conflicts with existing allocation in wallet v%: %', NEW.wallet_version, NEW.base_path;
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER seed_like_overlap BEFORE INSERT OR UPDATE ON path_registry
+  FOR EACH ROW EXECUTE FUNCTION pg_temp.seed_prevent_wallet_path_overlap();`
+
+func benchAllocate(b *testing.B, paths int) {
+	db := benchDB(b, paths)
+	b.Run("overlap-index", func(b *testing.B) {
+		ps := benchPaths(b, db, b.N, 1)
+		b.ResetTimer()
+		reportPercentiles(b, insertTimes(b, db, ps, ""))
+	})
+	b.Run("seed-LIKE", func(b *testing.B) {
+		// Each LIKE insert scans the wallet: a few are enough for its p50/p95.
+		n := min(b.N, 20)
+		ps := benchPaths(b, db, n, 2)
+		b.ResetTimer()
+		reportPercentiles(b, insertTimes(b, db, ps, seedLikeTrigger))
+	})
+	b.Run("AllocatePath", func(b *testing.B) {
+		// End to end through the store: transaction, trigger, audit row, commit.
+		ps := benchPaths(b, db, b.N, 3)
+		ctx := context.Background()
+		d := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for _, p := range ps {
+			start := time.Now()
+			if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: p, Quantity: 100, Actor: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(start))
+		}
+		reportPercentiles(b, d)
+	})
+}
+
+func benchInventory(b *testing.B, paths int) {
+	db := benchDB(b, paths)
+	ctx := context.Background()
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		ws, err := db.Inventory(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(start))
+		if ws[0].Paths < int64(paths) {
+			b.Fatalf("inventory sees %d paths, want ≥ %d", ws[0].Paths, paths)
+		}
+	}
+	reportPercentiles(b, d)
+}
+
+func BenchmarkAllocate1M(b *testing.B)   { benchAllocate(b, 1_000_000) }
+func BenchmarkAllocate10M(b *testing.B)  { benchAllocate(b, 10_000_000) }
+func BenchmarkInventory1M(b *testing.B)  { benchInventory(b, 1_000_000) }
+func BenchmarkInventory10M(b *testing.B) { benchInventory(b, 10_000_000) }

@@ -6,11 +6,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -105,6 +107,11 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
 		db.releaseCluster()
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && (pg.Code == "28P01" || pg.Code == "28000" || pg.Code == "3D000") {
+			// It answered, and said no.
+			return nil, fmt.Errorf("database %s refused the connection: %s (check the user, password and database name in --dsn)", db.where, redact(pg.Message, dsn))
+		}
 		return nil, fmt.Errorf("database %s does not answer: %s (check --dsn and that the server is running)", db.where, redact(err.Error(), dsn))
 	}
 	db.pool = pool

@@ -83,7 +83,12 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 	if after := console(t, nil, "audit", "log", "--dsn", dsn, "--limit", "1").stdout; after != before {
 		t.Errorf("refused commands changed the log:\n%s\n%s", before, after)
 	}
-	r := console(t, nil, "status", "--dsn", "host=127.0.0.1 port=1 user=ops password=hunter2 dbname=x connect_timeout=2")
+	c := pgtest.Cluster(t)
+	r := console(t, nil, "status", "--dsn", "host="+c.SocketDir()+" user=postgres dbname=no_such_db")
+	if r.code == 0 || !strings.Contains(r.stderr, `refused the connection: database "no_such_db" does not exist`) {
+		t.Errorf("missing database: %d %q", r.code, r.stderr)
+	}
+	r = console(t, nil, "status", "--dsn", "host=127.0.0.1 port=1 user=ops password=hunter2 dbname=x connect_timeout=2")
 	if r.code == 0 || !strings.Contains(r.stderr, "does not answer") || strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("unanswering DSN: %d %q", r.code, r.stderr)
 	}

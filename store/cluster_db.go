@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ensureDatabase creates the console's database in a fresh cluster.
@@ -22,6 +24,11 @@ func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 		return nil
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		// Another console starting at the same moment created it first.
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && (pg.Code == "42P04" || pg.Code == "23505") {
+			return nil
+		}
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	return nil

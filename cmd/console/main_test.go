@@ -165,3 +165,22 @@ func TestCrashedConsoleIsCleanedUp(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Two consoles started at the same moment on a data directory that does not
+// exist yet: one creates the cluster, both use it, and it is stopped after both.
+func TestTwoConsolesStartTogether(t *testing.T) {
+	dir := dataDir(t)
+	os.RemoveAll(dir) // let the consoles create it
+	done := make(chan result, 2)
+	for i := 0; i < 2; i++ {
+		go func() { done <- console(t, nil, "status", "--data-dir", dir) }()
+	}
+	for i := 0; i < 2; i++ {
+		if r := <-done; r.code != 0 {
+			t.Errorf("console %d: %d %s", i, r.code, r.stderr)
+		}
+	}
+	if serverRunning(dir) {
+		t.Errorf("the server still runs after both consoles left")
+	}
+}

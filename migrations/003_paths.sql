@@ -22,26 +22,26 @@ BEGIN
       HINT = 'a base path is dot-separated decimal components, e.g. 2.3.4.5.10';
   END IF;
   IF char_length(p) > 50 THEN
-    RAISE EXCEPTION 'base path %L is % characters long; at most 50 are allowed', p, char_length(p)
+    RAISE EXCEPTION 'base path "%" is % characters long; at most 50 are allowed', p, char_length(p)
       USING ERRCODE = 'WLPTH';
   END IF;
   comps := string_to_array(p, '.');
   FOREACH c IN ARRAY comps LOOP
     i := i + 1;
     IF c = '' THEN
-      RAISE EXCEPTION 'base path %L: component % is empty', p, i USING ERRCODE = 'WLPTH',
+      RAISE EXCEPTION 'base path "%": component % is empty', p, i USING ERRCODE = 'WLPTH',
         HINT = 'a base path is dot-separated decimal components, e.g. 2.3.4.5.10';
     ELSIF c !~ '^[0-9]+$' THEN
-      RAISE EXCEPTION 'base path %L: component % (%L) is not a decimal number', p, i, c
+      RAISE EXCEPTION 'base path "%": component % ("%") is not a decimal number', p, i, c
         USING ERRCODE = 'WLPTH';
     ELSIF c ~ '^0+$' THEN
-      RAISE EXCEPTION 'base path %L: component % is 0; components start at 1', p, i
+      RAISE EXCEPTION 'base path "%": component % is 0; components start at 1', p, i
         USING ERRCODE = 'WLPTH';
     ELSIF c ~ '^0' THEN
-      RAISE EXCEPTION 'base path %L: component % (%L) has a leading zero', p, i, c
+      RAISE EXCEPTION 'base path "%": component % ("%") has a leading zero', p, i, c
         USING ERRCODE = 'WLPTH';
     ELSIF char_length(c) > 10 OR c::bigint > 2147483647 THEN
-      RAISE EXCEPTION 'base path %L: component % (%L) is larger than 2147483647', p, i, c
+      RAISE EXCEPTION 'base path "%": component % ("%") is larger than 2147483647', p, i, c
         USING ERRCODE = 'WLPTH';
     END IF;
   END LOOP;
@@ -179,6 +179,10 @@ BEGIN
      AND p.base_path >= NEW.base_path || '.'
      AND p.base_path <  NEW.base_path || '/'
      AND p.id <> NEW.id
+   -- The ORDER BY pins the plan to a base_path index: planned generically on
+   -- a small table, the range alone may be left as a filter on another index
+   -- of wallet_version, which scans the whole wallet for every row.
+   ORDER BY p.base_path
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is a descendant of %',

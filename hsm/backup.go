@@ -56,7 +56,7 @@ func Backup(src *Token, label string, dst *Token) (*Proof, error) {
 		if k, err = src.findKey(op, label, true); err != nil {
 			return err
 		}
-		a, err := attrs(c, s, k.priv, pkcs11.CKA_EXTRACTABLE)
+		a, err := attrs(c, s, k.privHandle(), pkcs11.CKA_EXTRACTABLE)
 		if err != nil {
 			return p11Error(op, err)
 		}
@@ -83,7 +83,7 @@ func Backup(src *Token, label string, dst *Token) (*Proof, error) {
 		return nil, err
 	}
 	defer destroyOn(src, transport)
-	wrapped, err := wrapWith(op, src, transport, k.priv)
+	wrapped, err := wrapWith(op, src, transport, k.privHandle())
 	if err != nil {
 		return nil, notWrappable(op, err)
 	}
@@ -322,7 +322,7 @@ func Prove(backup *Token, label string, originalPub ed25519.PublicKey) (*Proof, 
 			return err
 		}
 		backupPub = k.public
-		if sig, err = signOn(c, s, k.priv, challenge); err != nil {
+		if sig, err = signOn(c, s, k.privHandle(), challenge); err != nil {
 			return p11Error(op+": sign the challenge", err)
 		}
 		return nil

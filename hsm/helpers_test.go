@@ -34,6 +34,25 @@ type hookCtx struct {
 	login     func(pin string) error
 	seed      func() error
 	tokenInfo func(pkcs11.TokenInfo) pkcs11.TokenInfo
+	getAttr   func([]*pkcs11.Attribute) []*pkcs11.Attribute
+	genPair   func() error
+}
+
+func (h *hookCtx) GetAttributeValue(s pkcs11.SessionHandle, o pkcs11.ObjectHandle, a []*pkcs11.Attribute) ([]*pkcs11.Attribute, error) {
+	got, err := h.Context.GetAttributeValue(s, o, a)
+	if err == nil && h.getAttr != nil {
+		got = h.getAttr(got)
+	}
+	return got, err
+}
+
+func (h *hookCtx) GenerateKeyPair(s pkcs11.SessionHandle, m []*pkcs11.Mechanism, pub, priv []*pkcs11.Attribute) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
+	if h.genPair != nil {
+		if err := h.genPair(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return h.Context.GenerateKeyPair(s, m, pub, priv)
 }
 
 func (h *hookCtx) OpenSession(slot uint, flags uint) (pkcs11.SessionHandle, error) {

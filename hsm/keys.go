@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/miekg/pkcs11"
 )
@@ -36,10 +37,48 @@ type Key struct {
 	t       *Token
 	label   string
 	id      []byte
-	priv    pkcs11.ObjectHandle
+	privH   atomic.Uint64 // private key handle; refreshed if the module invalidates it
 	pub     pkcs11.ObjectHandle
 	public  ed25519.PublicKey
 	onToken bool
+}
+
+func newKey(t *Token, label string, id []byte, priv, pub pkcs11.ObjectHandle, onToken bool) *Key {
+	k := &Key{t: t, label: label, id: id, pub: pub, onToken: onToken}
+	k.privH.Store(uint64(priv))
+	return k
+}
+
+// privHandle is the private key's object handle.
+func (k *Key) privHandle() pkcs11.ObjectHandle { return pkcs11.ObjectHandle(k.privH.Load()) }
+
+// refind looks the private key up again by class, label and CKA_ID, after
+// the module invalidated its handle (SoftHSM2 does so for private objects at
+// logout). It reports whether the key is still there.
+func (k *Key) refind() (bool, error) {
+	t := k.t
+	op := fmt.Sprintf("find key %q on token %q again", k.label, t.label)
+	if err := t.lock(op, true); err != nil {
+		return false, err
+	}
+	defer t.mu.Unlock()
+	tmpl := []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
+	}
+	if len(k.id) > 0 {
+		tmpl = append(tmpl, pkcs11.NewAttribute(pkcs11.CKA_ID, k.id))
+	}
+	hs, err := findObjects(t.ctx, t.sess, tmpl)
+	if err != nil {
+		return false, p11Error(op, err)
+	}
+	if len(hs) != 1 {
+		return false, nil
+	}
+	k.privH.Store(uint64(hs[0]))
+	return true, nil
 }
 
 // Label is the key's CKA_LABEL.
@@ -116,7 +155,8 @@ type KeyOptions struct {
 
 // GenerateKey generates an Ed25519 key pair inside the token, labelled label,
 // with a 16-byte CKA_ID from the token's random generator; the private half
-// is sensitive, not extractable, private and can sign. It refuses a label
+// is sensitive, not extractable, private and can sign and nothing else
+// (CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE false; the public half only verifies). It refuses a label
 // already on the token (any object class). Every output is checked at once:
 // the attributes are read back, the public key is read back and a test
 // signature made in the token is verified outside it with crypto/ed25519. If a
@@ -146,6 +186,9 @@ func (t *Token) GenerateKey(label string, opts KeyOptions) (*Key, error) {
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
 		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
@@ -158,6 +201,9 @@ func (t *Token) GenerateKey(label string, opts KeyOptions) (*Key, error) {
 		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
 	}
@@ -166,7 +212,7 @@ func (t *Token) GenerateKey(label string, opts KeyOptions) (*Key, error) {
 	if err != nil {
 		return nil, p11Error(op, err)
 	}
-	k := &Key{t: t, label: label, id: id, priv: priv, pub: pub, onToken: onToken}
+	k := newKey(t, label, id, priv, pub, onToken)
 	if err := t.checkNewKey(op, k, false); err != nil {
 		t.destroyHandles(priv, pub)
 		return nil, err
@@ -214,6 +260,9 @@ func (t *Token) ImportKey(label string, seed []byte, opts ImportOptions) (*Key, 
 		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, opts.Extractable),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, seed),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
@@ -224,6 +273,9 @@ func (t *Token) ImportKey(label string, seed []byte, opts ImportOptions) (*Key, 
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
 		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, ecPointDER(pubKey)),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
@@ -238,7 +290,7 @@ func (t *Token) ImportKey(label string, seed []byte, opts ImportOptions) (*Key, 
 		t.destroyHandles(priv)
 		return nil, p11Error(op+": create public key", err)
 	}
-	k := &Key{t: t, label: label, id: id, priv: priv, pub: pub, onToken: onToken}
+	k := newKey(t, label, id, priv, pub, onToken)
 	if err := t.checkNewKey(op, k, opts.Extractable); err != nil {
 		t.destroyHandles(priv, pub)
 		return nil, err
@@ -268,9 +320,10 @@ func (t *Token) refuseExistingLabel(op, label string) error {
 // a test message, verified with crypto/ed25519. It fills k.public. The caller
 // holds t.mu.
 func (t *Token) checkNewKey(op string, k *Key, extractable bool) error {
-	a, err := attrs(t.ctx, t.sess, k.priv,
+	a, err := attrs(t.ctx, t.sess, k.privHandle(),
 		pkcs11.CKA_CLASS, pkcs11.CKA_KEY_TYPE, pkcs11.CKA_TOKEN, pkcs11.CKA_PRIVATE,
-		pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_SIGN, pkcs11.CKA_LABEL, pkcs11.CKA_ID)
+		pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_SIGN, pkcs11.CKA_LABEL, pkcs11.CKA_ID,
+		pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA_DERIVE)
 	if err != nil {
 		return p11Error(op+": read private key attributes back", err)
 	}
@@ -289,6 +342,9 @@ func (t *Token) checkNewKey(op string, k *Key, extractable bool) error {
 	check(attrBool(a[pkcs11.CKA_SENSITIVE]), "CKA_SENSITIVE")
 	check(attrBool(a[pkcs11.CKA_EXTRACTABLE]) == extractable, "CKA_EXTRACTABLE")
 	check(attrBool(a[pkcs11.CKA_SIGN]), "CKA_SIGN")
+	check(!attrBool(a[pkcs11.CKA_DECRYPT]), "CKA_DECRYPT")
+	check(!attrBool(a[pkcs11.CKA_UNWRAP]), "CKA_UNWRAP")
+	check(!attrBool(a[pkcs11.CKA_DERIVE]), "CKA_DERIVE")
 	check(string(a[pkcs11.CKA_LABEL]) == k.label, "CKA_LABEL")
 	check(bytes.Equal(a[pkcs11.CKA_ID], k.id), "CKA_ID")
 	if len(bad) > 0 {
@@ -309,7 +365,7 @@ func (t *Token) selfTest(op string, k *Key) error {
 		return &Error{Op: op, Err: err}
 	}
 	msg = append([]byte("walletconsole key self-test\n"), msg...)
-	sig, err := signOn(t.ctx, t.sess, k.priv, msg)
+	sig, err := signOn(t.ctx, t.sess, k.privHandle(), msg)
 	if err != nil {
 		return p11Error(op+": sign a test message", err)
 	}
@@ -371,7 +427,7 @@ func (t *Token) findKey(op, label string, needPublic bool) (*Key, error) {
 	if kt, _ := attrUlong(a[pkcs11.CKA_KEY_TYPE]); kt != CKK_EC_EDWARDS {
 		return nil, newError(op, ErrKeyNotFound, fmt.Sprintf("the key labelled %q is %s, not Ed25519", label, keyTypeName(kt)), "")
 	}
-	k := &Key{t: t, label: label, id: a[pkcs11.CKA_ID], priv: privs[0], onToken: attrBool(a[pkcs11.CKA_TOKEN])}
+	k := newKey(t, label, a[pkcs11.CKA_ID], privs[0], 0, attrBool(a[pkcs11.CKA_TOKEN]))
 	tmpl := []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),

@@ -259,3 +259,44 @@ func TestErrorUnwrapsToPKCS11Code(t *testing.T) {
 		t.Errorf("generic error text %q", got)
 	}
 }
+
+// initCtx is a fake whose C_Initialize answers rv.
+type initCtx struct {
+	Context
+	rv                   uint
+	finalized, destroyed bool
+}
+
+func (c *initCtx) Initialize(...pkcs11.InitializeOption) error {
+	if c.rv == 0 {
+		return nil
+	}
+	return pkcs11.Error(c.rv)
+}
+func (c *initCtx) Finalize() error { c.finalized = true; return nil }
+func (c *initCtx) Destroy()        { c.destroyed = true }
+
+func TestOpenContextInitialize(t *testing.T) {
+	c := &initCtx{rv: pkcs11.CKR_GENERAL_ERROR}
+	_, err := OpenContext(c, "/opt/vendor/libvendor-pkcs11.so")
+	wantErr(t, err, ErrModuleInit, "CKR_GENERAL_ERROR", "configuration")
+	if !c.destroyed {
+		t.Error("context not destroyed after a failed C_Initialize")
+	}
+
+	// Someone else in the process initialised the library: use it, but leave
+	// C_Finalize to them.
+	c = &initCtx{rv: pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED}
+	m, err := OpenContext(c, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c.finalized || !c.destroyed {
+		t.Errorf("finalized=%v destroyed=%v, want false, true", c.finalized, c.destroyed)
+	}
+	_, err = OpenContext(nil, "x")
+	wantErr(t, err, ErrInvalidArgument)
+}

@@ -3,6 +3,7 @@ package hsm
 import (
 	"crypto"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 
@@ -22,26 +23,51 @@ func signOn(c Context, s pkcs11.SessionHandle, h pkcs11.ObjectHandle, msg []byte
 }
 
 // Sign signs msg (pure Ed25519, CKM_EDDSA) in the token, on a session borrowed
-// from the token's pool, so several goroutines can sign at once. The
-// signature is not verified here (Verify does that, outside the token).
+// from the token's pool, so several goroutines can sign at once. The key's
+// handle is cached; if the module has invalidated it (SoftHSM2 drops private
+// objects' handles at logout) the key is found again by label and CKA_ID and
+// the signature retried once. The signature is not verified here (Verify does
+// that, outside the token).
 func (k *Key) Sign(msg []byte) ([]byte, error) {
-	p := k.t.pool.Load()
-	if p == nil {
-		return nil, k.signError(nil)
-	}
-	s, ok := p.get()
-	if !ok {
-		return nil, k.signError(nil)
-	}
-	sig, err := signOn(p.ctx, s, k.priv, msg)
-	p.put(s)
+	sig, err := k.signPooled(msg)
 	if err != nil {
-		return nil, k.signError(err)
+		switch codeOf(err) {
+		case pkcs11.CKR_OBJECT_HANDLE_INVALID, pkcs11.CKR_KEY_HANDLE_INVALID:
+			found, ferr := k.refind()
+			if ferr != nil {
+				return nil, ferr
+			}
+			if !found {
+				return nil, newError(k.signOp(), ErrKeyNotFound, "the key is no longer on the token (destroyed, or a session key whose token was closed)", "")
+			}
+			sig, err = k.signPooled(msg)
+		}
+		if err != nil {
+			return nil, k.signError(err)
+		}
 	}
 	if len(sig) != ed25519.SignatureSize {
 		return nil, newError(k.signOp(), ErrVerifyFailed, fmt.Sprintf("token returned a %d-byte signature, want %d", len(sig), ed25519.SignatureSize), "")
 	}
 	return sig, nil
+}
+
+// errNoPool means the token has no signing pool: logged out or closed.
+var errNoPool = errors.New("no signing pool")
+
+// signPooled is the hot path: borrow a session, sign, give it back.
+func (k *Key) signPooled(msg []byte) ([]byte, error) {
+	p := k.t.pool.Load()
+	if p == nil {
+		return nil, errNoPool
+	}
+	s, ok := p.get()
+	if !ok {
+		return nil, errNoPool
+	}
+	sig, err := signOn(p.ctx, s, k.privHandle(), msg)
+	p.put(s)
+	return sig, err
 }
 
 func (k *Key) signOp() string {
@@ -50,7 +76,7 @@ func (k *Key) signOp() string {
 
 // signError explains a failed Sign (kept off the hot path).
 func (k *Key) signError(err error) error {
-	if err != nil {
+	if err != errNoPool {
 		return p11Error(k.signOp(), err)
 	}
 	k.t.mu.Lock()

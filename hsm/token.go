@@ -154,26 +154,30 @@ func (m *Module) Token(label string, opts ...TokenOption) (*Token, error) {
 	}
 	t.sess = sess
 
+	// A session opened while the application is already logged in (someone
+	// else in the process logged in to this token) is in a user state; record
+	// it so that signing works and Login does not fail with "already logged in".
+	if si, err := c.GetSessionInfo(sess); err == nil && userState(si.State) {
+		t.loggedIn = true
+		if err := t.openPool(); err != nil {
+			_ = c.CloseSession(sess)
+			m.forget(t)
+			return nil, err
+		}
+	}
+
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
+		if p := t.pool.Swap(nil); p != nil {
+			_ = p.close()
+		}
 		_ = c.CloseSession(sess)
 		m.forget(t)
 		return nil, newError(op, ErrClosed, "module "+m.name+" is closed", "open it again")
 	}
 	m.tokens[t] = struct{}{}
 	m.mu.Unlock()
-
-	// A session opened while the application is already logged in (by a
-	// previous Token on this slot that closed without logging out) is in a
-	// user state; record it so Login does not fail with "already logged in".
-	if si, err := c.GetSessionInfo(sess); err == nil && userState(si.State) {
-		t.loggedIn = true
-		if err := t.openPool(); err != nil {
-			_ = t.Close()
-			return nil, err
-		}
-	}
 	return t, nil
 }
 

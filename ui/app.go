@@ -1,0 +1,532 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// Minimum terminal size; below it the console asks for a larger window.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Options configure the console. Only Source is required.
+type Options struct {
+	// Source is the database side.
+	Source Source
+	// HSM is the token the console uses; nil when none is configured.
+	HSM HSMStatus
+	// ReadOnly hides (disables) every action that changes anything.
+	ReadOnly bool
+	// Refresh is the interval of the automatic refresh: 0 means 5 s, a
+	// negative value turns the timer off (r still refreshes).
+	Refresh time.Duration
+	// Timeout bounds each database or HSM call: 0 means 10 s.
+	Timeout time.Duration
+	// Profile is the terminal's colour profile (see DetectProfile). Unknown
+	// means: take the profile Bubble Tea detects (tea.ColorProfileMsg).
+	Profile colorprofile.Profile
+	// Env is the initial environment filter; "" shows all.
+	Env model.Environment
+	// Screen is the first screen: inventory (default), health, audit,
+	// migrations or flows.
+	Screen string
+	// Thresholds for the live health checks; nil means the defaults.
+	Thresholds *model.Thresholds
+	// RecentOps is how many operations the wallet detail shows: 0 means 20.
+	RecentOps int
+	// AuditLimit is how many log rows the audit screen loads: 0 means 500.
+	AuditLimit int
+	// Context is the parent of every call; cancelled calls end early. nil
+	// means context.Background(). Quitting cancels the calls in flight.
+	Context context.Context
+	// Now and Location fix the clock and the zone times are shown in; nil
+	// means time.Now and time.Local.
+	Now      func() time.Time
+	Location *time.Location
+}
+
+// page is one screen of the console: the component interface plus what the
+// shell needs to drive refresh, filter and back navigation.
+type page interface {
+	Name() string  // for ":name"
+	Title() string // for the tabs
+	SetSize(w, h int)
+	// Update takes keys (only when the page is active) and every data
+	// message (always).
+	Update(msg tea.Msg) tea.Cmd
+	// View draws at most h lines of at most w cells.
+	View() string
+	// Refresh starts the loads the page needs while it is on screen.
+	Refresh() tea.Cmd
+	// Status is one line for the footer: counts, position, sort.
+	Status() string
+	Filterable() bool
+	Filter() string
+	SetFilter(string)
+	// Back closes whatever the page has open (a detail, an entry); false
+	// when there was nothing to close.
+	Back() bool
+	help.KeyMap
+}
+
+type inputMode int
+
+const (
+	inputNone inputMode = iota
+	inputFilter
+	inputCommand
+)
+
+// App is the root model: header, the active screen, footer.
+type App struct {
+	c        *Common
+	interval time.Duration
+	cancel   context.CancelFunc
+	fixed    bool // the colour profile came from Options
+
+	pages  []page
+	active int
+	inv    *inventoryPage
+
+	db      connState
+	hsm     hsmState
+	noHSM   bool
+	where   string
+	updated time.Time // last successful inventory
+
+	spin     spinner.Model
+	spinning bool
+	// after delivers msg after d; tests replace it to run without timers.
+	after func(d time.Duration, msg tea.Msg) tea.Cmd
+
+	help   help.Model
+	input  inputMode
+	line   lineInput
+	msg    string
+	msgBad bool
+	pageH  int
+}
+
+// NewApp builds the console. Run it with tea.NewProgram(app).
+func NewApp(o Options) *App {
+	if o.Refresh == 0 {
+		o.Refresh = 5 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.RecentOps <= 0 {
+		o.RecentOps = 20
+	}
+	if o.AuditLimit <= 0 {
+		o.AuditLimit = 500
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	th := model.DefaultThresholds()
+	if o.Thresholds != nil {
+		th = *o.Thresholds
+	}
+	ctx, cancel := context.WithCancel(o.Context)
+	keys := DefaultKeyMap()
+	keys.SetReadOnly(o.ReadOnly)
+	c := &Common{
+		Styles:     NewStyles(o.Profile),
+		Keys:       keys,
+		ReadOnly:   o.ReadOnly,
+		Env:        o.Env,
+		Thresholds: th,
+		Now:        o.Now,
+		Loc:        o.Location,
+		load: &loader{
+			ctx: ctx, src: o.Source, hsm: o.HSM, timeout: o.Timeout,
+			recent: o.RecentOps, opsLimit: o.AuditLimit, inflight: map[string]bool{},
+		},
+	}
+	a := &App{
+		c:        c,
+		interval: o.Refresh,
+		cancel:   cancel,
+		fixed:    o.Profile != colorprofile.Unknown,
+		noHSM:    o.HSM == nil,
+		spin:     spinner.New(spinner.WithSpinner(spinner.Line)),
+		help:     help.New(),
+		after: func(d time.Duration, msg tea.Msg) tea.Cmd {
+			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+		},
+	}
+	if o.Source != nil {
+		a.where = inert(o.Source.Where())
+	}
+	a.help.Styles = c.Styles.Help
+	a.inv = newInventoryPage(c)
+	a.pages = []page{a.inv, newHealthPage(c, o.HSM == nil), newAuditPage(c), newMigrationsPage(c), newFlowsPage(c)}
+	for i, p := range a.pages {
+		if p.Name() == strings.ToLower(o.Screen) {
+			a.active = i
+		}
+	}
+	return a
+}
+
+// Common is the shared context (for tests and for the cmd wiring's own
+// checks).
+func (a *App) Common() *Common { return a.c }
+
+// Screen is the name of the active screen.
+func (a *App) Screen() string { return a.page().Name() }
+
+func (a *App) page() page { return a.pages[a.active] }
+
+// Init starts the first loads and the refresh timer.
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(a.refresh(), a.schedule(), a.ensureSpin())
+}
+
+// Update handles a message.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if r, ok := msg.(loadResult); ok {
+		a.c.load.done(r.loadKey())
+	}
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.c.Width, a.c.Height = msg.Width, msg.Height
+		a.layout()
+		return a, nil
+	case tea.ColorProfileMsg:
+		if !a.fixed {
+			a.c.Styles = NewStyles(msg.Profile)
+			a.help.Styles = a.c.Styles.Help
+			for _, p := range a.pages {
+				p.Update(restyleMsg{})
+			}
+		}
+		return a, nil
+	case tea.KeyPressMsg:
+		cmd := a.key(msg)
+		if a.help.ShowAll {
+			a.layout() // the keys on offer may have changed
+		}
+		return a, tea.Batch(cmd, a.ensureSpin())
+	case tea.PasteMsg:
+		if a.input != inputNone && a.line.update(msg) && a.input == inputFilter {
+			a.page().SetFilter(a.line.String())
+		}
+		return a, nil
+	case refreshMsg:
+		return a, tea.Batch(a.refresh(), a.schedule(), a.ensureSpin())
+	case spinMsg:
+		if !a.c.load.busy() {
+			a.spinning = false
+			return a, nil
+		}
+		a.spin, _ = a.spin.Update(a.spin.Tick())
+		return a, a.after(a.spin.Spinner.FPS, spinMsg{})
+	case openWalletMsg:
+		a.switchTo(0)
+		return a, tea.Batch(a.inv.open(msg.version), a.ensureSpin())
+	case gotoMsg:
+		cmd := a.switchName(msg.screen)
+		a.msg, a.msgBad = msg.note, false
+		return a, tea.Batch(cmd, a.ensureSpin())
+	case dbPingMsg:
+		a.db.update(msg.err, msg.latency, a.c.clock())
+	case hsmPingMsg:
+		a.hsm.module, a.hsm.token, a.hsm.loggedIn = inert(msg.module), inert(msg.token), msg.loggedIn
+		a.hsm.update(msg.err, msg.latency, a.c.clock())
+	case inventoryMsg:
+		if msg.err == nil {
+			a.updated = a.c.clock()
+		}
+	}
+	// Data messages go to every page: a screen not on view keeps its data
+	// fresh for when it comes back.
+	for _, p := range a.pages {
+		cmds = append(cmds, p.Update(msg))
+	}
+	cmds = append(cmds, a.ensureSpin())
+	return a, tea.Batch(cmds...)
+}
+
+// key handles a key press.
+func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := a.c.Keys
+	if msg.String() == "ctrl+c" {
+		return a.quit()
+	}
+	if a.input != inputNone {
+		return a.inputKey(msg)
+	}
+	a.msg = ""
+	p := a.page()
+	switch {
+	case key.Matches(msg, k.Quit):
+		return a.quit()
+	case key.Matches(msg, k.Help):
+		a.help.ShowAll = !a.help.ShowAll
+		a.layout()
+		return nil
+	case key.Matches(msg, k.Command):
+		a.input = inputCommand
+		a.line.reset(":", "")
+		return nil
+	case key.Matches(msg, k.Filter):
+		if !p.Filterable() {
+			a.msg, a.msgBad = "nothing to filter here", false
+			return nil
+		}
+		a.input = inputFilter
+		a.line.reset("/", p.Filter())
+		return nil
+	case key.Matches(msg, k.Env):
+		a.c.Env = nextEnv(a.c.Env)
+		var cmds []tea.Cmd
+		for _, p := range a.pages {
+			cmds = append(cmds, p.Update(envChangedMsg{}))
+		}
+		return tea.Batch(cmds...)
+	case key.Matches(msg, k.Refresh):
+		return a.refresh()
+	case key.Matches(msg, k.Screens):
+		return a.switchTo(int(msg.String()[0] - '1'))
+	case key.Matches(msg, k.Next):
+		return a.switchTo((a.active + 1) % len(a.pages))
+	case key.Matches(msg, k.Prev):
+		return a.switchTo((a.active + len(a.pages) - 1) % len(a.pages))
+	case key.Matches(msg, k.Back):
+		if !p.Back() && p.Filter() != "" {
+			p.SetFilter("")
+		}
+		return nil
+	}
+	return p.Update(msg)
+}
+
+// inputKey edits the ":" or "/" line. Every printable key types, q too.
+func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := a.c.Keys
+	p := a.page()
+	switch {
+	case key.Matches(msg, k.Cancel):
+		if a.input == inputFilter {
+			p.SetFilter("")
+		}
+		a.input = inputNone
+		return nil
+	case key.Matches(msg, k.Accept):
+		mode := a.input
+		a.input = inputNone
+		if mode == inputCommand {
+			return a.command(a.line.String())
+		}
+		return nil
+	case a.input == inputCommand && key.Matches(msg, k.Complete):
+		a.complete()
+		return nil
+	case msg.String() == "backspace" && len(a.line.value) == 0:
+		a.input = inputNone // backspace on an empty line closes it
+		return nil
+	}
+	if a.line.update(msg) && a.input == inputFilter {
+		p.SetFilter(a.line.String())
+	}
+	return nil
+}
+
+// screenNames are the names ":" accepts, in screen order.
+func (a *App) screenNames() []string {
+	names := make([]string, len(a.pages))
+	for i, p := range a.pages {
+		names[i] = p.Name()
+	}
+	return names
+}
+
+// command runs a ":" line: a screen name (or a unique prefix of one, or its
+// number), or q / quit.
+func (a *App) command(line string) tea.Cmd {
+	name := strings.ToLower(strings.TrimSpace(line))
+	switch name {
+	case "":
+		return nil
+	case "q", "quit":
+		return a.quit()
+	}
+	if len(name) == 1 && name[0] >= '1' && int(name[0]-'1') < len(a.pages) {
+		return a.switchTo(int(name[0] - '1'))
+	}
+	_, matches := completion(name, a.screenNames())
+	for _, m := range matches {
+		if m == name {
+			matches = []string{m}
+			break
+		}
+	}
+	if len(matches) == 1 {
+		return a.switchName(matches[0])
+	}
+	a.msgBad = true
+	if len(matches) > 1 {
+		a.msg = "ambiguous screen " + quote(name) + ": " + strings.Join(matches, ", ")
+	} else {
+		a.msg = "unknown screen " + quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
+	}
+	return nil
+}
+
+// complete is tab on the ":" line.
+func (a *App) complete() {
+	done, matches := completion(a.line.String(), a.screenNames())
+	switch len(matches) {
+	case 0:
+		a.msg, a.msgBad = "no screen starts with "+quote(a.line.String()), true
+	case 1:
+		a.line.reset(":", done)
+		a.msg = ""
+	default:
+		a.line.reset(":", done)
+		a.msg, a.msgBad = "screens: "+strings.Join(matches, ", "), false
+	}
+}
+
+func quote(s string) string { return "\"" + inert(s) + "\"" }
+
+func (a *App) switchName(name string) tea.Cmd {
+	for i, p := range a.pages {
+		if p.Name() == name {
+			return a.switchTo(i)
+		}
+	}
+	return nil
+}
+
+// switchTo makes screen i active and starts its loads.
+func (a *App) switchTo(i int) tea.Cmd {
+	if i < 0 || i >= len(a.pages) {
+		return nil
+	}
+	a.active = i
+	a.layout()
+	return a.page().Refresh()
+}
+
+// refresh starts every load: pings, inventory, and the active screen's own.
+func (a *App) refresh() tea.Cmd {
+	l := a.c.load
+	return tea.Batch(l.pingDB(), l.pingHSM(), l.inventory(), a.page().Refresh())
+}
+
+// schedule arms the refresh timer.
+func (a *App) schedule() tea.Cmd {
+	if a.interval <= 0 {
+		return nil
+	}
+	return a.after(a.interval, refreshMsg{})
+}
+
+// ensureSpin starts the header spinner when a load is in flight.
+func (a *App) ensureSpin() tea.Cmd {
+	if a.spinning || !a.c.load.busy() {
+		return nil
+	}
+	a.spinning = true
+	return a.after(a.spin.Spinner.FPS, spinMsg{})
+}
+
+func (a *App) quit() tea.Cmd {
+	a.cancel()
+	return tea.Quit
+}
+
+// layout shares the height between header, screen and footer.
+func (a *App) layout() {
+	w, h := a.c.Width, a.c.Height
+	a.help.SetWidth(0) // shortHelp fits the short help; FullHelpView is clamped
+	helpH := 1
+	if a.help.ShowAll {
+		helpH = max(len(strings.Split(a.help.FullHelpView(a.page().FullHelp()), "\n")), 1)
+	}
+	// Keep at least a few lines of the screen visible.
+	helpH = min(helpH, max(h-headerLines-1-5, 1))
+	a.pageH = max(h-headerLines-1-helpH, 0)
+	for _, p := range a.pages {
+		p.SetSize(w, a.pageH)
+	}
+}
+
+// View draws the console.
+func (a *App) View() tea.View {
+	content, cursor := a.render()
+	v := tea.NewView(strings.Join(clampLines(content, a.c.Width, a.c.Height), "\n"))
+	v.AltScreen = true
+	v.WindowTitle = "wallet console"
+	v.Cursor = cursor
+	return v
+}
+
+// render composes the screen. Every part keeps to the terminal size on its
+// own; View clamps once more as a last guard.
+func (a *App) render() (string, *tea.Cursor) {
+	w, h := a.c.Width, a.c.Height
+	if w <= 0 || h <= 0 {
+		return "", nil
+	}
+	if w < MinWidth || h < MinHeight {
+		return tooSmall(w, h), nil
+	}
+	out := make([]string, 0, h)
+	out = append(out, a.header()...)
+	body := a.page().View()
+	var ls []string
+	if body != "" {
+		ls = strings.Split(body, "\n")
+	}
+	out = append(out, padLines(ls, a.pageH)...)
+	status, cx := a.statusLine()
+	out = append(out, status)
+	out = append(out, a.helpLines()...)
+	var cur *tea.Cursor
+	if a.input != inputNone {
+		cur = tea.NewCursor(cx, headerLines+a.pageH)
+	}
+	return strings.Join(out, "\n"), cur
+}
+
+// tooSmall is the whole screen below the minimum size.
+func tooSmall(w, h int) string {
+	msg := "enlarge the window to at least " + itoa(MinWidth) + "x" + itoa(MinHeight) +
+		" (now " + itoa(w) + "x" + itoa(h) + ")"
+	ls := wrap(msg, w)
+	if len(ls) > h {
+		ls = ls[:h]
+	}
+	top := (h - len(ls)) / 2
+	out := make([]string, 0, h)
+	for range top {
+		out = append(out, "")
+	}
+	for _, l := range ls {
+		l = strings.TrimSpace(l)
+		out = append(out, strings.Repeat(" ", max((w-width(l))/2, 0))+l)
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,431 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// Audit columns, in display order.
+const (
+	acSeq = iota
+	acTime
+	acWallet
+	acType
+	acStatus
+	acOperator
+	acDBUser
+	acApproval
+	acCount
+)
+
+func auditColumns() []column {
+	c := make([]column, acCount)
+	c[acSeq] = column{title: "SEQ", max: 12, right: true}
+	c[acTime] = column{title: "TIME", width: 19}
+	c[acWallet] = column{title: "WALLET", max: 8}
+	c[acType] = column{title: "OPERATION", max: 40, min: 12, flex: true}
+	c[acStatus] = column{title: "STATUS", max: 12, prio: 2}
+	c[acOperator] = column{title: "OPERATOR", max: 20, prio: 1}
+	c[acDBUser] = column{title: "DB USER", max: 20, prio: 3}
+	c[acApproval] = column{title: "APPROVAL", max: 24, prio: 4}
+	return c
+}
+
+type opRow struct {
+	op     model.Operation
+	cells  []string
+	search string // lower-case type, operators and wallet for "/"
+}
+
+func newOpRow(o model.Operation, loc *time.Location) opRow {
+	cells := make([]string, acCount)
+	cells[acSeq] = itoa64(o.Seq)
+	cells[acTime] = dateTime(o.Time, loc)
+	if o.Wallet != nil {
+		cells[acWallet] = model.VersionName(*o.Wallet)
+	}
+	cells[acType] = inert(o.Type)
+	cells[acStatus] = inert(o.Status)
+	cells[acOperator] = inert(o.InitiatedBy)
+	cells[acDBUser] = inert(o.DBUser)
+	cells[acApproval] = inert(o.ApprovalID)
+	return opRow{op: o, cells: cells, search: strings.ToLower(strings.Join([]string{
+		cells[acType], cells[acOperator], cells[acDBUser], cells[acWallet]}, "\x00"))}
+}
+
+// auditPage is the operations log, newest first, with the hash chain's
+// verdict on top; Enter opens one row in full.
+type auditPage struct {
+	c      *Common
+	all    []opRow
+	rows   []*opRow
+	tbl    *table
+	nav    listNav
+	filter string
+	envOf  map[int]model.Environment // wallet → environment, from the inventory
+
+	loaded   bool
+	loadedAt time.Time
+	err      string
+	errAt    time.Time
+
+	chain    *AuditStatus
+	chainAt  time.Time
+	chainErr string
+	checking bool
+
+	entry *entryView
+	w, h  int
+}
+
+func newAuditPage(c *Common) *auditPage {
+	return &auditPage{c: c, tbl: newTable(auditColumns()...), envOf: map[int]model.Environment{}}
+}
+
+func (p *auditPage) Name() string  { return "audit" }
+func (p *auditPage) Title() string { return "Audit" }
+
+func (p *auditPage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.tbl.layout(w)
+	p.resize()
+	if p.entry != nil {
+		p.entry.setSize(w, h)
+	}
+}
+
+func (p *auditPage) resize() {
+	h := p.h - 2 // chain badge, column titles
+	if p.err != "" {
+		h--
+	}
+	p.nav.setHeight(h)
+}
+
+func (p *auditPage) Filterable() bool { return p.entry == nil }
+func (p *auditPage) Filter() string   { return p.filter }
+func (p *auditPage) SetFilter(f string) {
+	p.filter = f
+	p.rebuild()
+}
+
+func (p *auditPage) Back() bool {
+	if p.entry != nil {
+		p.entry = nil
+		return true
+	}
+	return false
+}
+
+// Refresh reloads the log and checks the chain again (one check at a time).
+func (p *auditPage) Refresh() tea.Cmd {
+	return tea.Batch(p.c.load.operations(), p.verify())
+}
+
+func (p *auditPage) verify() tea.Cmd {
+	p.checking = true
+	return p.c.load.verify()
+}
+
+func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case opsMsg:
+		now := p.c.clock()
+		if msg.err != nil {
+			p.err, p.errAt = errText(msg.err), now
+			p.resize()
+			return nil
+		}
+		p.err = ""
+		p.loaded, p.loadedAt = true, now
+		p.all = make([]opRow, len(msg.ops))
+		cells := make([][]string, len(msg.ops))
+		for i, o := range msg.ops {
+			p.all[i] = newOpRow(o, p.c.Loc)
+			cells[i] = p.all[i].cells
+		}
+		p.tbl.measure(cells)
+		p.tbl.layout(p.w)
+		p.resize()
+		p.rebuild()
+	case verifyMsg:
+		p.checking = false
+		p.chainAt = p.c.clock()
+		if msg.err != nil {
+			p.chainErr = errText(msg.err)
+			return nil
+		}
+		st := msg.status
+		p.chain, p.chainErr = &st, ""
+	case inventoryMsg:
+		if msg.err == nil {
+			p.envOf = make(map[int]model.Environment, len(msg.wallets))
+			for _, w := range msg.wallets {
+				p.envOf[w.Version] = w.Environment
+			}
+			if p.c.Env != "" {
+				p.rebuild()
+			}
+		}
+	case envChangedMsg:
+		p.rebuild()
+	case restyleMsg:
+		if p.entry != nil {
+			p.entry.build()
+		}
+	case tea.KeyPressMsg:
+		return p.key(msg)
+	}
+	return nil
+}
+
+func (p *auditPage) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.c.Keys
+	if key.Matches(msg, k.Verify) {
+		return p.verify()
+	}
+	if p.entry != nil {
+		p.entry.sc.key(k, msg)
+		return nil
+	}
+	if p.nav.key(k, msg) {
+		return nil
+	}
+	if key.Matches(msg, k.Open) && p.nav.cursor < len(p.rows) {
+		p.entry = newEntryView(p.c, p.rows[p.nav.cursor].op)
+		p.entry.setSize(p.w, p.h)
+	}
+	return nil
+}
+
+// rebuild applies the text and environment filters, keeping the cursor on
+// the same row. Operations without a wallet show in every environment.
+func (p *auditPage) rebuild() {
+	var keep int64 = -1
+	if p.nav.cursor < len(p.rows) {
+		keep = p.rows[p.nav.cursor].op.Seq
+	}
+	f := strings.ToLower(p.filter)
+	p.rows = p.rows[:0]
+	for i := range p.all {
+		r := &p.all[i]
+		if p.c.Env != "" && r.op.Wallet != nil {
+			if env, ok := p.envOf[*r.op.Wallet]; ok && env != p.c.Env {
+				continue
+			}
+		}
+		if f != "" && !strings.Contains(r.search, f) {
+			continue
+		}
+		p.rows = append(p.rows, r)
+	}
+	p.nav.setLen(len(p.rows))
+	for i, r := range p.rows {
+		if r.op.Seq == keep {
+			p.nav.cursor = i
+			p.nav.clamp()
+			break
+		}
+	}
+}
+
+// badge is the chain verdict.
+func (p *auditPage) badge() string {
+	s := p.c.Styles
+	var b string
+	switch {
+	case p.chainErr != "":
+		b = s.R(s.Error, "chain check failed: "+p.chainErr)
+	case p.chain == nil:
+		b = s.R(s.Unknown, "chain: checking…")
+	case p.chain.OK:
+		b = s.R(s.OK, "chain OK ("+group(p.chain.Rows)+" rows)")
+	default:
+		b = s.R(s.Bad, "chain BROKEN at row "+itoa64(p.chain.BrokenAt)+": "+inert(p.chain.Problem))
+	}
+	if !p.chainAt.IsZero() {
+		b += s.R(s.Muted, " · checked "+stamp(p.chainAt, p.c.Loc))
+	}
+	if p.checking && p.chain != nil {
+		b += s.R(s.Muted, " · checking again…")
+	}
+	return truncate(b, p.w)
+}
+
+func (p *auditPage) View() string {
+	if p.entry != nil {
+		return p.entry.view()
+	}
+	s := p.c.Styles
+	out := make([]string, 0, p.h)
+	out = append(out, p.badge())
+	if p.err != "" {
+		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
+	}
+	out = append(out, p.tbl.header(s, nil))
+	switch {
+	case !p.loaded && p.err == "":
+		out = append(out, s.R(s.Muted, "  loading the operations log…"))
+	case !p.loaded:
+		out = append(out, s.R(s.Muted, "  no data yet"))
+	case len(p.all) == 0:
+		out = append(out, s.R(s.Muted, "  no operations logged yet"))
+	case len(p.rows) == 0:
+		f := ""
+		if p.filter != "" {
+			f = " " + quote(p.filter)
+		}
+		if p.c.Env != "" {
+			f += " in " + string(p.c.Env)
+		}
+		out = append(out, s.R(s.Muted, truncate("  no operation matches"+f, p.w)))
+	}
+	start, end := p.nav.visible()
+	for i := start; i < end; i++ {
+		r := p.rows[i]
+		out = append(out, p.tbl.row(s, r.cells, i == p.nav.cursor, func(col int) *lipgloss.Style {
+			if col == acSeq || col == acTime {
+				return &s.Muted
+			}
+			return nil
+		}))
+	}
+	if len(out) > p.h {
+		out = out[:max(p.h, 0)]
+	}
+	return strings.Join(out, "\n")
+}
+
+func (p *auditPage) Status() string {
+	if p.entry != nil {
+		st := "operation #" + itoa64(p.entry.op.Seq)
+		if pos := p.entry.sc.position(); pos != "" {
+			st += " · " + pos
+		}
+		return st + " · esc back"
+	}
+	if !p.loaded {
+		return "audit"
+	}
+	st := itoa(len(p.all)) + " operations, newest first"
+	if len(p.rows) != len(p.all) {
+		st += " · " + itoa(len(p.rows)) + " shown"
+	}
+	if p.c.Env != "" {
+		st += " · env " + string(p.c.Env)
+	}
+	return st + " · from " + stamp(p.loadedAt, p.c.Loc)
+}
+
+func (p *auditPage) ShortHelp() []key.Binding {
+	k := p.c.Keys
+	if p.entry != nil {
+		return []key.Binding{k.Up, k.Down, k.Back, k.Verify, k.Screens, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Open, k.Filter, k.Verify, k.Env, k.Screens, k.Help, k.Quit}
+}
+
+func (p *auditPage) FullHelp() [][]key.Binding {
+	k := p.c.Keys
+	if p.entry != nil {
+		return [][]key.Binding{k.nav(), {k.Back, k.Verify}, k.global()}
+	}
+	return [][]key.Binding{k.nav(), {k.Open, k.Verify, k.Back}, k.global()}
+}
+
+// entryView is one operation in full, its details pretty-printed.
+type entryView struct {
+	c     *Common
+	op    model.Operation
+	lines []string
+	sc    scroller
+	w     int
+}
+
+func newEntryView(c *Common, op model.Operation) *entryView {
+	return &entryView{c: c, op: op}
+}
+
+func (e *entryView) setSize(w, h int) {
+	if w != e.w {
+		e.w = w
+		e.build()
+	}
+	e.sc.height = h
+	e.sc.clamp()
+}
+
+func (e *entryView) view() string {
+	start, end := e.sc.visible()
+	if start >= end {
+		return ""
+	}
+	return strings.Join(e.lines[start:end], "\n")
+}
+
+func (e *entryView) build() {
+	s := e.c.Styles
+	o := e.op
+	w := e.w
+	var out []string
+	add := func(line string) { out = append(out, truncate(line, w)) }
+	field := func(name, value string) {
+		if value == "" {
+			value = s.R(s.Muted, "—")
+		}
+		add("  " + s.R(s.Label, fit(name, 14, false)) + value)
+	}
+	add(s.R(s.Title, "Operation #"+itoa64(o.Seq)) + " · " + inert(o.Type))
+	field("time", dateTime(o.Time, e.c.Loc))
+	wallet := ""
+	if o.Wallet != nil {
+		wallet = model.VersionName(*o.Wallet)
+	}
+	field("wallet", wallet)
+	field("status", inert(o.Status))
+	field("initiated by", inert(o.InitiatedBy))
+	field("approval", inert(o.ApprovalID))
+	field("db user", inert(o.DBUser))
+	field("previous hash", hex.EncodeToString(o.PrevHash))
+	field("row hash", hex.EncodeToString(o.RowHash))
+	out = append(out, "")
+	add(s.R(s.Section, "Details"))
+	for _, l := range prettyJSON(o.Details) {
+		for _, wl := range wrap("  "+l, w) {
+			add(wl)
+		}
+	}
+	e.lines = out
+	e.sc.n = len(out)
+	e.sc.clamp()
+}
+
+// prettyJSON indents the details for reading, each line inert. Text that is
+// not valid JSON is shown as it is (inert), with a note.
+func prettyJSON(raw []byte) []string {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []string{"(none)"}
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		out := []string{"(not valid JSON: " + inert(err.Error()) + ")"}
+		for _, l := range strings.Split(string(raw), "\n") {
+			out = append(out, inert(l))
+		}
+		return out
+	}
+	ls := strings.Split(buf.String(), "\n")
+	for i, l := range ls {
+		ls[i] = inert(l)
+	}
+	return ls
+}

@@ -1,0 +1,500 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/model"
+)
+
+func TestScreenSwitching(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	steps := []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"2"}, "health"},
+		{[]string{"5"}, "flows"},
+		{[]string{"tab"}, "inventory"},
+		{[]string{"shift+tab"}, "flows"},
+		{[]string{"shift+tab", "shift+tab"}, "audit"},
+		{[]string{":", "m", "i", "enter"}, "migrations"},
+		{[]string{":", "h", "tab", "enter"}, "health"},
+		{[]string{":", "inventory", "enter"}, "inventory"},
+		{[]string{":", "3", "enter"}, "audit"},
+		{[]string{"1"}, "inventory"},
+	}
+	for _, st := range steps {
+		for _, k := range st.keys {
+			if len(k) > 1 && k != "enter" && k != "tab" && k != "shift+tab" {
+				ta.typeText(t, k)
+			} else {
+				ta.press(t, k)
+			}
+		}
+		if got := ta.Screen(); got != st.want {
+			t.Fatalf("after %v the screen is %s, want %s", st.keys, got, st.want)
+		}
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta.press(t, ":")
+	ta.typeText(t, "flo")
+	ta.press(t, "tab")
+	if got := ta.line.String(); got != "flows" {
+		t.Errorf("tab completed to %q, want flows", got)
+	}
+	ta.press(t, "esc")
+	if ta.input != inputNone || ta.Screen() != "inventory" {
+		t.Errorf("esc did not cancel the command line")
+	}
+	ta.press(t, ":")
+	ta.typeText(t, "wallets")
+	ta.press(t, "enter")
+	if out := ta.screen(); !strings.Contains(out, `unknown screen "wallets" — screens: inventory, health, audit, migrations, flows`) {
+		t.Errorf("no unknown-screen message:\n%s", out)
+	}
+	if ta.Screen() != "inventory" {
+		t.Errorf("an unknown screen moved the console to %s", ta.Screen())
+	}
+	ta.press(t, "down") // any key clears the message
+	if strings.Contains(ta.screen(), "unknown screen") {
+		t.Errorf("the message outlived the next key")
+	}
+	ta.press(t, ":", "q", "enter")
+	if !ta.quitting(t) {
+		t.Errorf(":q did not quit")
+	}
+}
+
+// quitting reports whether the app asked to quit (its context is cancelled).
+func (ta *testApp) quitting(t *testing.T) bool {
+	select {
+	case <-ta.c.load.ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func TestFilter(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta.press(t, "/")
+	ta.typeText(t, "q") // q types inside the filter, it does not quit
+	if ta.quitting(t) {
+		t.Fatal("q quit from inside the filter")
+	}
+	if got := ta.inv.Filter(); got != "q" {
+		t.Errorf("filter is %q, want q", got)
+	}
+	ta.press(t, "backspace")
+	ta.typeText(t, "TEST") // live and case-insensitive: matches "testing"
+	if n := len(ta.inv.rows); n != 1 || ta.inv.rows[0].w.Version != 3 {
+		t.Errorf("filter TEST shows %d rows, want v3 only", n)
+	}
+	ta.press(t, "enter") // keep the filter, close the line
+	if ta.input != inputNone || ta.inv.Filter() != "TEST" {
+		t.Errorf("enter did not keep the filter")
+	}
+	if out := ta.screen(); !strings.Contains(out, "/TEST (esc clears)") {
+		t.Errorf("the kept filter is not shown:\n%s", out)
+	}
+	ta.press(t, "esc")
+	if ta.inv.Filter() != "" || len(ta.inv.rows) != 5 {
+		t.Errorf("esc did not clear the filter")
+	}
+	ta.press(t, "/")
+	ta.typeText(t, "deprecated")
+	ta.press(t, "esc")
+	if ta.inv.Filter() != "" || len(ta.inv.rows) != 5 {
+		t.Errorf("esc in the filter line did not clear it")
+	}
+
+	// The audit filter matches operation type, operator and wallet.
+	ta.press(t, "3", "/")
+	for _, c := range []struct {
+		f    string
+		want int
+	}{{"status_change", 2}, {"alice", 2}, {"v2", 2}, {"console_ceremony", 1}, {"nothing", 0}} {
+		ta.press(t, "ctrl+u")
+		ta.line.reset("/", "")
+		ta.typeText(t, c.f)
+		if n := len(ta.Common().load.inflight) + len(ta.pages[2].(*auditPage).rows); n != c.want {
+			t.Errorf("audit filter %q shows %d rows, want %d", c.f, n, c.want)
+		}
+	}
+	if out := ta.screen(); !strings.Contains(out, `no operation matches "nothing"`) {
+		t.Errorf("no empty-filter note:\n%s", out)
+	}
+}
+
+func TestSort(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	order := func() []int {
+		var vs []int
+		for _, r := range ta.inv.rows {
+			vs = append(vs, r.w.Version)
+		}
+		return vs
+	}
+	ta.press(t, "s") // status: lifecycle order
+	if got := order(); !equal(got, []int{5, 3, 2, 1, 4}) {
+		t.Errorf("by status: %v", got)
+	}
+	ta.press(t, "s", "S") // health, reversed: worst first
+	if got := order(); !equal(got, []int{4, 1, 3, 5, 2}) {
+		t.Errorf("by health, reversed: %v", got)
+	}
+	for range 5 {
+		ta.press(t, "s") // env, security, mfrs, paths, identifiers
+	}
+	if got := order(); !equal(got, []int{2, 1, 4, 3, 5}) {
+		t.Errorf("by identifiers, reversed: %v", got)
+	}
+	if out := ta.screen(); !strings.Contains(out, "sort identifiers ↓") {
+		t.Errorf("status line does not name the sort:\n%s", out)
+	}
+	// The cursor stays on the same wallet across sorts.
+	ta.press(t, "home", "down")
+	v := ta.inv.selected().w.Version
+	ta.press(t, "S")
+	if got := ta.inv.selected().w.Version; got != v {
+		t.Errorf("cursor moved from v%d to v%d on sort", v, got)
+	}
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestEnvironmentFilter(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	want := []struct {
+		env  string
+		rows int
+	}{{"production", 3}, {"testing", 1}, {"development", 1}, {"all", 5}}
+	for _, w := range want {
+		ta.press(t, "e")
+		if got := ta.c.EnvName(); got != w.env {
+			t.Fatalf("env is %s, want %s", got, w.env)
+		}
+		if n := len(ta.inv.rows); n != w.rows {
+			t.Errorf("env %s: %d wallets, want %d", w.env, n, w.rows)
+		}
+		if out := ta.screen(); !strings.Contains(out, "env: "+w.env) {
+			t.Errorf("header does not show env %s", w.env)
+		}
+	}
+	// The audit screen keeps operations of wallets in the environment, and
+	// those of no wallet.
+	ta.press(t, "e", "e", "3") // testing
+	au := ta.pages[2].(*auditPage)
+	if n := len(au.rows); n != 2 {
+		t.Errorf("audit in testing: %d rows, want 2 (v3 and the schema migration)", n)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		ta := newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.ReadOnly = ro }).start(t, 120, 40)
+		for _, name := range ta.screenNames() {
+			ta.press(t, "esc")
+			ta.switchName(name)
+			for _, full := range []bool{false, true} {
+				if full != ta.help.ShowAll {
+					ta.press(t, "?")
+				}
+				help := strings.Join(ta.helpLines(), "\n")
+				// Allocation is the inventory's action; no screen offers
+				// it in read-only mode.
+				want := !ro && name == "inventory"
+				if got := strings.Contains(help, "allocate"); got != want {
+					t.Errorf("read-only=%v, %s, full help=%v: allocate shown=%v\n%s", ro, name, full, got, help)
+				}
+			}
+			ta.press(t, "?")
+		}
+		// Every action binding is off in read-only mode, verify stays.
+		for _, b := range ta.c.Keys.actions() {
+			if b.Enabled() == ro {
+				t.Errorf("read-only=%v: action %q enabled=%v", ro, b.Help().Key, b.Enabled())
+			}
+		}
+		if !ta.c.Keys.Verify.Enabled() {
+			t.Error("verify is off")
+		}
+		// The action key does nothing in read-only mode.
+		ta.press(t, "1", "a")
+		wantScreen := "flows"
+		if ro {
+			wantScreen = "inventory"
+		}
+		if ta.Screen() != wantScreen {
+			t.Errorf("read-only=%v: a led to %s, want %s", ro, ta.Screen(), wantScreen)
+		}
+		if mode := ta.screen(); !strings.Contains(mode, map[bool]string{false: "OPERATOR", true: "READ-ONLY"}[ro]) {
+			t.Errorf("read-only=%v: mode not in the header", ro)
+		}
+	}
+	// A disabled binding does not match: key.Matches is what every screen
+	// uses.
+	k := DefaultKeyMap()
+	k.SetReadOnly(true)
+	if key.Matches(keyMsg("a"), k.Allocate) {
+		t.Error("disabled allocate still matches")
+	}
+}
+
+// TestOutage: the database goes away, the header says since when, the last
+// inventory stays on screen, and everything comes back by itself.
+func TestOutage(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta.press(t, "down", "enter") // v2's detail
+	ta.src.fail.Store(true)
+	ta.now = t0.Add(7 * time.Second)
+	ta.refresh(t)
+	ta.now = t0.Add(12 * time.Second)
+	ta.refresh(t) // still down: the outage started at :07, not :12
+	out := ta.screen()
+	for _, want := range []string{"DB unreachable since 09:30:07: dial unix", "v2 · active · production",
+		"Plings", "! showing data from 09:30:00; refresh failed at 09:30:12"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("during the outage the screen lacks %q:\n%s", want, out)
+		}
+	}
+	ta.press(t, "esc")
+	if out := ta.screen(); !strings.Contains(out, "v4    compromised") || !strings.Contains(out, "refresh failed") {
+		t.Errorf("the inventory is not kept during the outage:\n%s", out)
+	}
+	// Health measures the failure against the thresholds.
+	ta.press(t, "2")
+	if out := ta.screen(); !strings.Contains(out, "failed") || !strings.Contains(out, "*") {
+		t.Errorf("health does not show the failed, changed database check:\n%s", out)
+	}
+	ta.src.fail.Store(false)
+	ta.now = t0.Add(17 * time.Second)
+	ta.refresh(t)
+	out = ta.screen()
+	if strings.Contains(out, "unreachable") || strings.Contains(out, "refresh failed") {
+		t.Errorf("the console did not recover:\n%s", out)
+	}
+	if !strings.Contains(out, "DB ok 1.2 ms") || !strings.Contains(out, "updated 09:30:17") {
+		t.Errorf("the header does not show the recovery:\n%s", out)
+	}
+}
+
+func TestHSMStates(t *testing.T) {
+	h := sampleHSM()
+	h.loggedIn = false
+	ta := newTestApp(t, sampleSource(), h).start(t, 120, 40)
+	if out := ta.screen(); !strings.Contains(out, "HSM ok 0.300 ms · not logged in · token plings-ceremony") {
+		t.Errorf("not-logged-in HSM:\n%s", out)
+	}
+	h.err = errGone
+	ta.now = t0.Add(3 * time.Second)
+	ta.refresh(t)
+	if out := ta.screen(); !strings.Contains(out, "HSM unreachable since 09:30:03") {
+		t.Errorf("HSM outage:\n%s", out)
+	}
+	h.err, h.latency = nil, 150*time.Millisecond
+	ta.refresh(t)
+	ta.press(t, "2")
+	out := ta.screen()
+	if !strings.Contains(out, "HSM round trip took 150 ms, above 100 ms") || !strings.Contains(out, "live overall warning") {
+		t.Errorf("slow HSM is not a warning:\n%s", out)
+	}
+
+	ta = newTestApp(t, sampleSource(), nil).start(t, 120, 40)
+	ta.press(t, "2")
+	if out := ta.screen(); !strings.Contains(out, "no HSM configured") || !strings.Contains(out, "HSM none") {
+		t.Errorf("no HSM:\n%s", out)
+	}
+}
+
+func TestHealthChanges(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	ta.press(t, "2")
+	if strings.Contains(ta.screen(), "→") {
+		t.Errorf("changes shown before any second refresh")
+	}
+	ta.src.mu.Lock()
+	ta.src.wallets[1].Health = model.HealthWarning
+	ta.src.wallets = append(ta.src.wallets, model.WalletSummary{Version: 6, Name: "v6", Status: model.StatusCreated,
+		Environment: model.EnvironmentTesting, Health: model.HealthUnknown})
+	ta.src.mu.Unlock()
+	ta.refresh(t)
+	out := ta.screen()
+	if !strings.Contains(out, "health healthy → warning") || !strings.Contains(out, "* v6") || !strings.Contains(out, "new wallet") {
+		t.Errorf("changes are not marked:\n%s", out)
+	}
+	ta.refresh(t)
+	if strings.Contains(ta.screen(), "→") {
+		t.Errorf("a change is still marked after a refresh without change")
+	}
+	// Enter on a wallet opens its detail on the inventory screen.
+	ta.press(t, "enter")
+	if ta.Screen() != "inventory" || !ta.inv.isOpen {
+		t.Errorf("enter on health did not open the wallet")
+	}
+}
+
+func TestAuditChain(t *testing.T) {
+	src := sampleSource()
+	src.audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 (status_change, 2026-03-01T09:30:00Z) was altered"}
+	ta := newTestApp(t, src, sampleHSM()).start(t, 120, 40)
+	ta.press(t, "3")
+	if out := ta.screen(); !strings.Contains(out, "chain BROKEN at row 4: row 4 (status_change") {
+		t.Errorf("broken chain not shown:\n%s", out)
+	}
+	src.audit = AuditStatus{OK: true, Rows: 7}
+	ta.press(t, "v")
+	if out := ta.screen(); !strings.Contains(out, "chain OK (7 rows)") {
+		t.Errorf("verify now did not update the badge:\n%s", out)
+	}
+	src.fail.Store(true)
+	ta.press(t, "v")
+	if out := ta.screen(); !strings.Contains(out, "chain check failed: dial unix") {
+		t.Errorf("failed check not shown:\n%s", out)
+	}
+}
+
+func TestScrollLongLists(t *testing.T) {
+	src := sampleSource()
+	src.wallets = manyWallets(1000)
+	ta := newTestApp(t, src, nil).start(t, 80, 24)
+	ta.press(t, "end")
+	if out := ta.screen(); !strings.Contains(out, "> ") || !strings.Contains(out, "v1000") {
+		t.Errorf("end does not show the last wallet:\n%s", out)
+	}
+	ta.press(t, "pgup", "pgup", "home")
+	if ta.inv.nav.cursor != 0 || ta.inv.nav.offset != 0 {
+		t.Errorf("home: cursor %d offset %d", ta.inv.nav.cursor, ta.inv.nav.offset)
+	}
+	for range 30 {
+		ta.press(t, "j")
+	}
+	if c, o := ta.inv.nav.cursor, ta.inv.nav.offset; c != 30 || c < o || c >= o+ta.inv.nav.height {
+		t.Errorf("cursor %d is off screen (offset %d, height %d)", c, o, ta.inv.nav.height)
+	}
+}
+
+func TestResizeTooSmall(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 80, 24)
+	ta.size(60, 20)
+	if out := ta.screen(); !strings.Contains(out, "enlarge the window to at least 80x24 (now 60x20)") {
+		t.Errorf("no size message:\n%s", out)
+	}
+	ta.size(80, 23)
+	if out := ta.screen(); !strings.Contains(out, "(now 80x23)") {
+		t.Errorf("no size message at 80x23:\n%s", out)
+	}
+	ta.size(90, 30)
+	if out := ta.screen(); !strings.Contains(out, "v4") || strings.Contains(out, "enlarge") {
+		t.Errorf("no redraw after growing:\n%s", out)
+	}
+	ta.press(t, "q")
+	if !ta.quitting(t) {
+		t.Error("q did not quit")
+	}
+}
+
+func TestLineInput(t *testing.T) {
+	var in lineInput
+	in.reset("/", "")
+	in.update(keyMsg("a"))
+	in.update(keyMsg("b"))
+	in.insert("\x1b[2Jc\u202e") // pasted controls are dropped
+	if in.String() != "ab[2Jc" {
+		t.Errorf("value %q", in.String())
+	}
+	in.update(keyMsg("home"))
+	in.update(keyMsg("ctrl+k"))
+	if in.String() != "" {
+		t.Errorf("ctrl+k left %q", in.String())
+	}
+	in.insert(strings.Repeat("x", 200))
+	line, cx := in.view(40)
+	if width(line) > 40 || cx >= 40 {
+		t.Errorf("view %q (width %d) cursor %d", line, width(line), cx)
+	}
+	if got, m := completion("m", []string{"inventory", "migrations"}); got != "migrations" || len(m) != 1 {
+		t.Errorf("completion: %q %v", got, m)
+	}
+	if got, m := completion("x", []string{"inventory"}); got != "x" || m != nil {
+		t.Errorf("completion of nothing: %q %v", got, m)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567", 1_002_443_100: "1,002,443,100"} {
+		if got := group(n); got != want {
+			t.Errorf("group(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "0s ago"}, {59 * time.Second, "59s ago"}, {5 * time.Minute, "5m ago"}, {47 * time.Hour, "47h ago"}, {72 * time.Hour, "3d ago"}, {-time.Hour, "in future"}} {
+		if got := ago(t0, t0.Add(-c.d)); got != c.want {
+			t.Errorf("ago(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+	if got := ago(t0, time.Time{}); got != "never" {
+		t.Errorf("ago(zero) = %q", got)
+	}
+	if got := fit("Nestlé", 8, true); got != "  Nestlé" {
+		t.Errorf("fit right: %q", got)
+	}
+	if got := fit("日本語のテキスト", 7, false); width(got) != 7 {
+		t.Errorf("fit wide: %q is %d wide", got, width(got))
+	}
+}
+
+func TestNoSource(t *testing.T) {
+	ta := &testApp{App: NewApp(Options{HSM: sampleHSM(), Profile: 1, Refresh: -1})}
+	ta.after = func(time.Duration, tea.Msg) tea.Cmd { return nil }
+	ta.start(t, 80, 24)
+	for _, k := range []string{"enter", "2", "enter", "3", "enter", "v", "4", "5", "?", "r"} {
+		ta.press(t, k)
+		_ = ta.screen()
+	}
+	if out := ta.screen(); !strings.Contains(out, "HSM ok") || !strings.Contains(out, "DB checking") {
+		t.Errorf("without a source:\n%s", out)
+	}
+}
+
+// TestSpinner: a spinner while a load is in flight, never blocking keys;
+// gone when the loads are back.
+func TestSpinner(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 80, 24)
+	_, cmd := ta.Update(keyMsg("r")) // loads started, not yet run
+	if out := ta.screen(); !strings.Contains(out, "| loading") {
+		t.Errorf("no spinner while loading:\n%s", out)
+	}
+	ta.press(t, "2") // keys work meanwhile
+	if ta.Screen() != "health" {
+		t.Error("a key was not handled during a load")
+	}
+	ta.Update(spinMsg{})
+	if out := ta.screen(); !strings.Contains(out, "/ loading") {
+		t.Errorf("the spinner did not turn:\n%s", out)
+	}
+	ta.run(t, cmd)
+	if out := ta.screen(); strings.Contains(out, "loading") || !strings.Contains(out, "updated 09:30:00") {
+		t.Errorf("spinner still shown after the loads:\n%s", out)
+	}
+}

@@ -1,0 +1,521 @@
+package ui
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// Inventory columns, in display order.
+const (
+	icDefault = iota
+	icName
+	icStatus
+	icHealth
+	icEnv
+	icSecurity
+	icMfrs
+	icPaths
+	icIDs
+	icLast
+	icMigr
+	icDesc
+	icCount
+)
+
+func inventoryColumns() []column {
+	c := make([]column, icCount)
+	c[icDefault] = column{title: "DEF", width: 3}
+	c[icName] = column{title: "NAME", max: 16}
+	c[icStatus] = column{title: "STATUS", width: 11}              // compromised
+	c[icHealth] = column{title: "HEALTH", width: 9}               // unhealthy
+	c[icEnv] = column{title: "ENV", width: 11}                    // development
+	c[icSecurity] = column{title: "SECURITY", width: 12, prio: 1} // experimental
+	c[icMfrs] = column{title: "MFRS", max: 8, right: true, prio: 2}
+	c[icPaths] = column{title: "PATHS", max: 14, right: true}
+	c[icIDs] = column{title: "IDENTIFIERS", max: 16, right: true, prio: 3}
+	c[icLast] = column{title: "LAST ALLOC", width: 10, prio: 4}
+	c[icMigr] = column{title: "MIGR", width: 4, right: true, prio: 5}
+	c[icDesc] = column{title: "DESCRIPTION", max: 60, min: 12, flex: true, prio: 6}
+	return c
+}
+
+// invRow is one wallet with its cells formatted (and made inert) once, when
+// the data arrives, so that View only pads and styles the rows on screen.
+type invRow struct {
+	w      model.WalletSummary
+	cells  []string
+	search string // lower-case name, status and environment for "/"
+}
+
+func newInvRow(w model.WalletSummary, now time.Time) invRow {
+	cells := make([]string, icCount)
+	if w.IsDefault {
+		cells[icDefault] = "*"
+	}
+	cells[icName] = walletName(w)
+	cells[icStatus] = inert(string(w.Status))
+	cells[icHealth] = healthText(w.Health)
+	cells[icEnv] = inert(string(w.Environment))
+	cells[icSecurity] = inert(string(w.SecurityLevel))
+	cells[icMfrs] = itoa(w.Manufacturers)
+	cells[icPaths] = group(w.Paths)
+	cells[icIDs] = group(w.Identifiers)
+	cells[icLast] = ago(now, w.LastAllocation)
+	cells[icMigr] = "—"
+	if w.MigrationCompletion != nil {
+		cells[icMigr] = itoa(int(*w.MigrationCompletion+0.5)) + "%"
+	}
+	cells[icDesc] = inert(w.Description)
+	return invRow{
+		w:      w,
+		cells:  cells,
+		search: strings.ToLower(cells[icName] + "\x00" + cells[icStatus] + "\x00" + cells[icEnv]),
+	}
+}
+
+// walletName is a wallet's name, inert, or its version when the name is empty.
+func walletName(w model.WalletSummary) string {
+	if w.Name == "" {
+		return model.VersionName(w.Version)
+	}
+	return inert(w.Name)
+}
+
+func healthText(h model.HealthState) string {
+	if h == "" {
+		return string(model.HealthUnknown)
+	}
+	return inert(string(h))
+}
+
+// Ranks for sorting: lifecycle order, most to least critical environment,
+// best to worst health.
+func statusRank(s model.Status) int {
+	if i := slices.Index(model.AllStatuses, s); i >= 0 {
+		return i
+	}
+	return len(model.AllStatuses)
+}
+
+func envRank(e model.Environment) int {
+	if i := slices.Index(model.AllEnvironments, e); i >= 0 {
+		return i
+	}
+	return len(model.AllEnvironments)
+}
+
+func levelRank(l model.SecurityLevel) int {
+	if i := slices.Index(model.AllSecurityLevels, l); i >= 0 {
+		return i
+	}
+	return len(model.AllSecurityLevels)
+}
+
+func healthRank(h model.HealthState) int {
+	switch h {
+	case model.HealthHealthy:
+		return 0
+	case model.HealthWarning:
+		return 2
+	case model.HealthFailed, model.HealthUnhealthy:
+		return 3
+	default:
+		return 1
+	}
+}
+
+func compareWallets(col int, a, b *model.WalletSummary) int {
+	switch col {
+	case icDefault:
+		return cmpBool(b.IsDefault, a.IsDefault) // the default first
+	case icStatus:
+		return cmp.Compare(statusRank(a.Status), statusRank(b.Status))
+	case icHealth:
+		return cmp.Compare(healthRank(a.Health), healthRank(b.Health))
+	case icEnv:
+		return cmp.Compare(envRank(a.Environment), envRank(b.Environment))
+	case icSecurity:
+		return cmp.Compare(levelRank(a.SecurityLevel), levelRank(b.SecurityLevel))
+	case icMfrs:
+		return cmp.Compare(a.Manufacturers, b.Manufacturers)
+	case icPaths:
+		return cmp.Compare(a.Paths, b.Paths)
+	case icIDs:
+		return cmp.Compare(a.Identifiers, b.Identifiers)
+	case icLast:
+		return a.LastAllocation.Compare(b.LastAllocation)
+	case icMigr:
+		return cmp.Compare(migr(a), migr(b))
+	case icDesc:
+		return strings.Compare(a.Description, b.Description)
+	}
+	return 0 // name: the version order, applied as the tie-break
+}
+
+func migr(w *model.WalletSummary) float64 {
+	if w.MigrationCompletion == nil {
+		return -1
+	}
+	return *w.MigrationCompletion
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
+}
+
+// inventoryPage lists every wallet version; Enter opens one.
+type inventoryPage struct {
+	c      *Common
+	all    []invRow
+	rows   []*invRow // filtered and sorted: what the table shows
+	tbl    *table
+	nav    listNav
+	sort   int
+	desc   bool
+	filter string
+
+	loaded   bool
+	loadedAt time.Time
+	err      string
+	errAt    time.Time
+
+	w, h   int
+	detail *detailPage
+	isOpen bool
+}
+
+func newInventoryPage(c *Common) *inventoryPage {
+	return &inventoryPage{c: c, tbl: newTable(inventoryColumns()...), sort: icName}
+}
+
+func (p *inventoryPage) Name() string  { return "inventory" }
+func (p *inventoryPage) Title() string { return "Inventory" }
+
+func (p *inventoryPage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.tbl.layout(w)
+	p.resize()
+	if p.detail != nil {
+		p.detail.SetSize(w, h)
+	}
+}
+
+// resize gives the table what the error line leaves.
+func (p *inventoryPage) resize() {
+	h := p.h - 1 // column titles
+	if p.err != "" {
+		h--
+	}
+	p.nav.setHeight(h)
+}
+
+func (p *inventoryPage) Filterable() bool { return !p.isOpen }
+func (p *inventoryPage) Filter() string   { return p.filter }
+
+func (p *inventoryPage) SetFilter(f string) {
+	p.filter = f
+	p.rebuild()
+}
+
+func (p *inventoryPage) Back() bool {
+	if p.isOpen {
+		p.isOpen = false
+		p.detail = nil
+		return true
+	}
+	return false
+}
+
+func (p *inventoryPage) Refresh() tea.Cmd {
+	if p.isOpen && p.detail != nil {
+		return p.c.load.detail(p.detail.version)
+	}
+	return nil
+}
+
+// open shows the detail of wallet v.
+func (p *inventoryPage) open(v int) tea.Cmd {
+	var sum *model.WalletSummary
+	for i := range p.all {
+		if p.all[i].w.Version == v {
+			sum = &p.all[i].w
+			break
+		}
+	}
+	p.detail = newDetailPage(p.c, v, sum)
+	p.detail.SetSize(p.w, p.h)
+	p.isOpen = true
+	return p.c.load.detail(v)
+}
+
+func (p *inventoryPage) selected() *invRow {
+	if p.nav.cursor < 0 || p.nav.cursor >= len(p.rows) {
+		return nil
+	}
+	return p.rows[p.nav.cursor]
+}
+
+func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case inventoryMsg:
+		now := p.c.clock()
+		if msg.err != nil {
+			p.err, p.errAt = errText(msg.err), now
+			p.resize()
+			return nil
+		}
+		p.err = ""
+		p.loaded, p.loadedAt = true, now
+		p.all = make([]invRow, len(msg.wallets))
+		for i, w := range msg.wallets {
+			p.all[i] = newInvRow(w, now)
+		}
+		p.tbl.measure(p.allCells())
+		p.tbl.layout(p.w)
+		p.resize()
+		p.rebuild()
+		if p.detail != nil {
+			for i := range p.all {
+				if p.all[i].w.Version == p.detail.version {
+					p.detail.setSummary(p.all[i].w)
+				}
+			}
+		}
+	case detailMsg:
+		if p.detail != nil {
+			p.detail.update(msg)
+		}
+	case envChangedMsg:
+		p.rebuild()
+	case restyleMsg:
+		if p.detail != nil {
+			p.detail.build()
+		}
+	case tea.KeyPressMsg:
+		return p.key(msg)
+	}
+	return nil
+}
+
+func (p *inventoryPage) allCells() [][]string {
+	cells := make([][]string, len(p.all))
+	for i := range p.all {
+		cells[i] = p.all[i].cells
+	}
+	return cells
+}
+
+func (p *inventoryPage) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.c.Keys
+	if p.isOpen {
+		if key.Matches(msg, k.Allocate) {
+			return allocate(p.detail.version)
+		}
+		p.detail.key(msg)
+		return nil
+	}
+	if p.nav.key(k, msg) {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Open):
+		if r := p.selected(); r != nil {
+			return p.open(r.w.Version)
+		}
+	case key.Matches(msg, k.Sort):
+		p.nextSort()
+		p.rebuild()
+	case key.Matches(msg, k.Reverse):
+		p.desc = !p.desc
+		p.rebuild()
+	case key.Matches(msg, k.Allocate):
+		if r := p.selected(); r != nil {
+			return allocate(r.w.Version)
+		}
+	}
+	return nil
+}
+
+// allocate is the allocation action. The flow is not built yet; say so on
+// the flows screen rather than pretend.
+func allocate(v int) tea.Cmd {
+	return func() tea.Msg {
+		return gotoMsg{screen: "flows", note: "allocate paths in " + model.VersionName(v) + ": the allocation flow is not built yet"}
+	}
+}
+
+// nextSort moves the sort to the next column on screen.
+func (p *inventoryPage) nextSort() {
+	for i := 1; i <= icCount; i++ {
+		c := (p.sort + i) % icCount
+		if p.tbl.widths[c] > 0 {
+			p.sort = c
+			return
+		}
+	}
+}
+
+// rebuild filters and sorts, keeping the cursor on the same wallet.
+func (p *inventoryPage) rebuild() {
+	keep := -1
+	if r := p.selected(); r != nil {
+		keep = r.w.Version
+	}
+	f := strings.ToLower(p.filter)
+	p.rows = p.rows[:0]
+	for i := range p.all {
+		r := &p.all[i]
+		if p.c.Env != "" && r.w.Environment != p.c.Env {
+			continue
+		}
+		if f != "" && !strings.Contains(r.search, f) {
+			continue
+		}
+		p.rows = append(p.rows, r)
+	}
+	col, desc := p.sort, p.desc
+	slices.SortStableFunc(p.rows, func(a, b *invRow) int {
+		c := compareWallets(col, &a.w, &b.w)
+		if desc {
+			c = -c
+		}
+		if c == 0 { // ties stay in version order either way
+			c = cmp.Compare(a.w.Version, b.w.Version)
+		}
+		return c
+	})
+	p.nav.setLen(len(p.rows))
+	if keep >= 0 {
+		for i, r := range p.rows {
+			if r.w.Version == keep {
+				p.nav.cursor = i
+				p.nav.clamp()
+				break
+			}
+		}
+	}
+}
+
+func (p *inventoryPage) sortMark(i int) string {
+	if i != p.sort {
+		return ""
+	}
+	if p.desc {
+		return "↓"
+	}
+	return "↑"
+}
+
+func (p *inventoryPage) View() string {
+	if p.isOpen && p.detail != nil {
+		return p.detail.View()
+	}
+	s := p.c.Styles
+	out := make([]string, 0, p.h)
+	if p.err != "" {
+		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
+	}
+	out = append(out, p.tbl.header(s, p.sortMark))
+	switch {
+	case !p.loaded && p.err == "":
+		out = append(out, s.R(s.Muted, "  loading wallets…"))
+	case !p.loaded:
+		out = append(out, s.R(s.Muted, "  no data yet"))
+	case len(p.all) == 0:
+		out = append(out, s.R(s.Muted, "  no wallets yet"))
+	case len(p.rows) == 0:
+		out = append(out, s.R(s.Muted, truncate("  no wallet matches"+p.scope(), p.w)))
+	}
+	start, end := p.nav.visible()
+	for i := start; i < end; i++ {
+		r := p.rows[i]
+		out = append(out, p.tbl.row(s, r.cells, i == p.nav.cursor, func(col int) *lipgloss.Style {
+			switch col {
+			case icStatus:
+				st := s.Status(r.w.Status)
+				return &st
+			case icHealth:
+				st := s.Health(r.w.Health)
+				return &st
+			case icDefault:
+				return &s.Title
+			}
+			return nil
+		}))
+	}
+	if len(out) > p.h {
+		out = out[:max(p.h, 0)]
+	}
+	return strings.Join(out, "\n")
+}
+
+// scope describes the filters in force: ` "abc" in production`.
+func (p *inventoryPage) scope() string {
+	var b strings.Builder
+	if p.filter != "" {
+		b.WriteString(" " + quote(p.filter))
+	}
+	if p.c.Env != "" {
+		b.WriteString(" in " + string(p.c.Env))
+	}
+	return b.String()
+}
+
+func (p *inventoryPage) Status() string {
+	if p.isOpen && p.detail != nil {
+		return p.detail.Status()
+	}
+	if !p.loaded {
+		return "inventory"
+	}
+	st := itoa(len(p.all)) + " wallets"
+	if len(p.rows) != len(p.all) {
+		st += " · " + itoa(len(p.rows)) + " shown"
+	}
+	if p.c.Env != "" {
+		st += " · env " + string(p.c.Env)
+	}
+	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].title) + " " + p.sortMark(p.sort)
+	return st
+}
+
+func (p *inventoryPage) ShortHelp() []key.Binding {
+	k := p.c.Keys
+	if p.isOpen {
+		return []key.Binding{k.Up, k.Down, k.Back, k.Allocate, k.Screens, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Open, k.Sort, k.Reverse, k.Filter, k.Allocate, k.Env, k.Screens, k.Help, k.Quit}
+}
+
+func (p *inventoryPage) FullHelp() [][]key.Binding {
+	k := p.c.Keys
+	if p.isOpen {
+		return [][]key.Binding{k.nav(), {k.Back, k.Allocate}, k.global()}
+	}
+	return [][]key.Binding{k.nav(), {k.Open, k.Sort, k.Reverse, k.Back, k.Allocate}, k.global()}
+}
+
+// staleLine is the failure-in-place line: the last refresh failed, the data
+// shown is from an earlier one.
+func staleLine(c *Common, err string, at, loadedAt time.Time, w int) string {
+	text := "! refresh failed at " + stamp(at, c.Loc) + ": " + err
+	if !loadedAt.IsZero() {
+		text = "! showing data from " + stamp(loadedAt, c.Loc) + "; refresh failed at " + stamp(at, c.Loc) + ": " + err
+	}
+	return c.Styles.R(c.Styles.Error, truncate(text, w))
+}

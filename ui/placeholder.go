@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// placeholderPage stands for a screen that is not built yet. It says so and
+// says what will be there; it shows no data, real or made up.
+type placeholderPage struct {
+	c      *Common
+	name   string
+	title  string
+	text   []string // paragraphs
+	lines  []string
+	sc     scroller
+	w, h   int
+	status string
+}
+
+func newMigrationsPage(c *Common) *placeholderPage {
+	return &placeholderPage{c: c, name: "migrations", title: "Migrations", status: "migrations: not built yet", text: []string{
+		"Migrations: not built yet.",
+		"This screen will list every manufacturer migration in flight: source wallet → target wallet, manufacturer, phase, paths done / total, rate, ETA and state, with pause, resume and roll back of a phase.",
+		"Until then the wallet detail (Inventory, enter) shows each wallet's lineage with its migration status and completion.",
+	}}
+}
+
+func newFlowsPage(c *Common) *placeholderPage {
+	return &placeholderPage{c: c, name: "flows", title: "Flows", status: "flows: not built yet", text: []string{
+		"Flows: not built yet.",
+		"This screen will run the guided lifecycle flows, each as a wizard (plan, checks, typed confirmation for anything destructive, progress, result): creation request and approval, validation suite, deployment, activation, path allocation, manufacturer migration, deprecation, retirement, incident response (compromise runbook), daily checklist and monthly review.",
+		"None of them can be started from this console yet.",
+	}}
+}
+
+func (p *placeholderPage) Name() string  { return p.name }
+func (p *placeholderPage) Title() string { return p.title }
+
+func (p *placeholderPage) SetSize(w, h int) {
+	if w != p.w {
+		p.w = w
+		s := p.c.Styles
+		p.lines = nil
+		for i, para := range p.text {
+			if i > 0 {
+				p.lines = append(p.lines, "")
+			}
+			for _, l := range wrap(para, max(w-2, 1)) {
+				l = "  " + strings.TrimRight(l, " ")
+				if i == 0 {
+					l = s.R(s.Title, l)
+				}
+				p.lines = append(p.lines, l)
+			}
+		}
+		p.lines = append([]string{""}, p.lines...)
+		p.sc.n = len(p.lines)
+	}
+	p.h = h
+	p.sc.height = h
+	p.sc.clamp()
+}
+
+func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		p.sc.key(p.c.Keys, msg)
+	case restyleMsg:
+		w := p.w
+		p.w = -1
+		p.SetSize(w, p.h)
+	}
+	return nil
+}
+
+func (p *placeholderPage) View() string {
+	start, end := p.sc.visible()
+	if start >= end {
+		return ""
+	}
+	return strings.Join(p.lines[start:end], "\n")
+}
+
+func (p *placeholderPage) Refresh() tea.Cmd { return nil }
+func (p *placeholderPage) Status() string   { return p.status }
+func (p *placeholderPage) Filterable() bool { return false }
+func (p *placeholderPage) Filter() string   { return "" }
+func (p *placeholderPage) SetFilter(string) {}
+func (p *placeholderPage) Back() bool       { return false }
+func (p *placeholderPage) ShortHelp() []key.Binding {
+	k := p.c.Keys
+	return []key.Binding{k.Screens, k.Next, k.Command, k.Help, k.Quit}
+}
+func (p *placeholderPage) FullHelp() [][]key.Binding {
+	return [][]key.Binding{p.c.Keys.global()}
+}

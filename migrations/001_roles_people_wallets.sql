@@ -6,18 +6,30 @@
 -- 'created' (seed 000, "Wallet Database Creation"), so that is the default here and
 -- the only status an INSERT may use.
 
--- Database roles the console uses. They are cluster-wide, so create them only once.
+-- The audit hashes are computed over UTF-8 bytes, in SQL and in Go alike.
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wallet_viewer') THEN
-    CREATE ROLE wallet_viewer NOLOGIN;
+  IF pg_encoding_to_char(encoding) <> 'UTF8' FROM pg_database WHERE datname = current_database() THEN
+    RAISE EXCEPTION 'database % is not UTF8; create it with ENCODING ''UTF8'' and migrate again', current_database();
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wallet_operator') THEN
-    CREATE ROLE wallet_operator NOLOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wallet_approver') THEN
-    CREATE ROLE wallet_approver NOLOGIN;
-  END IF;
+END
+$$;
+
+-- Database roles the console uses. They are cluster-wide: create each once,
+-- and let another database of the cluster migrating at the same moment win.
+DO $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['wallet_viewer', 'wallet_operator', 'wallet_approver'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
+    END IF;
+  END LOOP;
 END
 $$;
 
@@ -127,7 +139,7 @@ INSERT INTO wallet_status_transitions (from_status, to_status, action) VALUES
   ('compromised', 'retired',     'retire');
 
 CREATE FUNCTION wallet_versions_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   allowed text;
 BEGIN

@@ -27,9 +27,10 @@ CREATE TABLE manufacturer_registry (
 
   CONSTRAINT unique_manufacturer_per_wallet UNIQUE (wallet_version, manufacturer_index),
   CONSTRAINT unique_name_per_wallet UNIQUE (wallet_version, manufacturer_name),
-  -- Plings is index 1, and index 1 is Plings, in every wallet.
+  -- Plings is index 1, and index 1 is Plings, in every wallet (however the
+  -- name is spelt: 'PLINGS' or 'Plings ' is Plings too).
   CONSTRAINT check_plings_index_one
-    CHECK ((manufacturer_name = 'Plings') = (manufacturer_index = 1))
+    CHECK ((lower(btrim(manufacturer_name)) = 'plings') = (manufacturer_index = 1))
 );
 
 CREATE INDEX idx_manufacturer_organization ON manufacturer_registry (organization_id);

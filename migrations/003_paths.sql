@@ -11,7 +11,7 @@
 -- Grammar of a base path, with a message that says what is wrong and where.
 -- The Go side (model.ParsePath) applies the same rules before it ever gets here.
 CREATE FUNCTION wallet_check_base_path(p text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
 DECLARE
   comps text[];
   c text;
@@ -98,12 +98,17 @@ CREATE INDEX idx_path_registry_organization ON path_registry (organization_id, a
 --
 -- Race-freedom: two transactions that insert overlapping paths must not both
 -- miss each other. Each insert takes transaction-scoped advisory locks on its
--- first two prefixes: shared on the shorter ones, exclusive on prefix(min(depth, 2)).
--- If A is an ancestor of D, either A is shorter than two components (A holds an
--- exclusive lock on A, D a shared one on it) or both share the same two-component
--- prefix and both lock it exclusively; either way the second waits for the first
--- to commit, and in READ COMMITTED its check then sees the first's row. Siblings
--- under different two-component prefixes never wait for each other.
+-- first two prefixes: shared on the shorter one, exclusive on
+-- prefix(min(depth, 2)). If A is an ancestor of D, either A has one component
+-- (A holds an exclusive lock on A, D a shared one on it) or both share the same
+-- two-component prefix and both lock it exclusively; either way the second
+-- waits for the first to commit, and in READ COMMITTED its check then sees the
+-- first's row. Under REPEATABLE READ or SERIALIZABLE the check would still see
+-- its old snapshot, so live paths are only written in READ COMMITTED.
+-- Locks are kept in two key spaces (one per prefix length, always taken in
+-- that order, so single-row inserts cannot deadlock) of 1,024 buckets each:
+-- a bulk load holds at most about 2,000 locks whatever its size, and unrelated
+-- prefixes share a bucket rarely (they then merely wait for each other).
 --
 -- Speed: ancestors are found by equality probes on at most 24 prefixes, descendants by a
 -- range scan ['P.', 'P/') on the "C"-collated index: both are index probes, so the
@@ -116,6 +121,7 @@ CREATE INDEX idx_path_registry_organization ON path_registry (organization_id, a
 CREATE FUNCTION path_registry_guard() RETURNS trigger
 LANGUAGE plpgsql
 SET enable_seqscan = off
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   comps     text[];
@@ -124,11 +130,16 @@ DECLARE
   prefix    text;
   conflict  text;
   wstatus   text;
+  bucket    int;
   i         int;
 BEGIN
   PERFORM wallet_check_base_path(NEW.base_path);
 
   IF NEW.allocated_range_end IS NULL THEN
+    IF NEW.allocated_range_start::bigint + NEW.quantity - 1 > 2147483647 THEN
+      RAISE EXCEPTION 'range % + % instances ends beyond 2147483647', NEW.allocated_range_start, NEW.quantity
+        USING ERRCODE = 'WLPTH';
+    END IF;
     NEW.allocated_range_end := NEW.allocated_range_start + NEW.quantity - 1;
   END IF;
 
@@ -140,7 +151,16 @@ BEGIN
     RETURN NEW; -- already live and already checked
   END IF;
 
-  SELECT status INTO wstatus FROM wallet_versions WHERE version_id = NEW.wallet_version;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'live paths are allocated in READ COMMITTED transactions only (this one is %)',
+                    current_setting('transaction_isolation')
+      USING ERRCODE = 'WLISO',
+            HINT = 'the overlap check must see allocations committed while it waited; retry without SET TRANSACTION ISOLATION LEVEL';
+  END IF;
+
+  -- FOR SHARE: a status change of the wallet (to compromised, say) waits for
+  -- this allocation to commit, and an allocation waits for the status change.
+  SELECT status INTO wstatus FROM wallet_versions WHERE version_id = NEW.wallet_version FOR SHARE;
   IF wstatus IN ('inactive', 'deprecated', 'retired', 'compromised') THEN
     RAISE EXCEPTION 'wallet v% is %: it takes no new allocations', NEW.wallet_version, wstatus
       USING ERRCODE = 'WLWST';
@@ -149,12 +169,14 @@ BEGIN
   comps := string_to_array(NEW.base_path, '.');
   depth := array_length(comps, 1);
   lockdepth := least(depth, 2);
-  FOR i IN 1 .. lockdepth - 1 LOOP
-    PERFORM pg_advisory_xact_lock_shared(
-      hashtextextended('wallet_path:' || NEW.wallet_version::text || ':' || array_to_string(comps[1:i], '.'), 0));
+  FOR i IN 1 .. lockdepth LOOP
+    bucket := (hashtext(NEW.wallet_version::text || ':' || array_to_string(comps[1:i], '.')) & 1023);
+    IF i < lockdepth THEN
+      PERFORM pg_advisory_xact_lock_shared(20251100 + i, bucket);
+    ELSE
+      PERFORM pg_advisory_xact_lock(20251100 + i, bucket);
+    END IF;
   END LOOP;
-  PERFORM pg_advisory_xact_lock(
-    hashtextextended('wallet_path:' || NEW.wallet_version::text || ':' || array_to_string(comps[1:lockdepth], '.'), 0));
 
   -- One equality probe per ancestor: an "= ANY(array)" condition may be
   -- planned as a filter on a small table, and that plan would then be cached.
@@ -191,12 +213,11 @@ BEGIN
             HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
   END IF;
 
-  -- Seed 000 reads the manufacturer's name from path_registry; keep it right.
-  IF NEW.manufacturer_name IS NULL THEN
-    SELECT m.manufacturer_name INTO NEW.manufacturer_name FROM manufacturer_registry m
-     WHERE m.wallet_version = NEW.wallet_version
-       AND m.manufacturer_index = split_part(NEW.base_path, '.', 1)::integer;
-  END IF;
+  -- Seed 000 reads the manufacturer's name from path_registry: it is always
+  -- the registry's, whatever the statement said.
+  SELECT m.manufacturer_name INTO NEW.manufacturer_name FROM manufacturer_registry m
+   WHERE m.wallet_version = NEW.wallet_version
+     AND m.manufacturer_index = split_part(NEW.base_path, '.', 1)::integer;
   RETURN NEW;
 END
 $$;
@@ -209,29 +230,33 @@ CREATE TRIGGER path_registry_guard
 -- Counters per wallet, manufacturer, allocation type and status, kept by
 -- statement-level triggers (one upsert per group, so a COPY of a million rows
 -- costs one pass). The inventory reads these few rows instead of aggregating
--- tens of millions of allocations.
+-- tens of millions of allocations. Each row is split into 16 slots chosen by
+-- backend, so concurrent allocations for one manufacturer rarely wait on the
+-- same counter row; readers sum the slots. The functions run as the owner
+-- (SECURITY DEFINER): no console role may write the counters directly.
 CREATE TABLE wallet_path_stats (
   wallet_version     integer NOT NULL REFERENCES wallet_versions(version_id),
   manufacturer_index integer NOT NULL,
   allocation_type    varchar(20) NOT NULL,
   status             varchar(20) NOT NULL,
+  slot               smallint NOT NULL DEFAULT 0,
   paths              bigint NOT NULL DEFAULT 0,
   identifiers        bigint NOT NULL DEFAULT 0,
   last_allocated_at  timestamptz,
-  PRIMARY KEY (wallet_version, manufacturer_index, allocation_type, status)
+  PRIMARY KEY (wallet_version, manufacturer_index, allocation_type, status, slot)
 );
 
 CREATE FUNCTION path_stats_after_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
   INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status,
-         count(*), sum(quantity), max(allocated_at)
+         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+          count(*),  sum(quantity), max(allocated_at)
     FROM new_rows
    GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status) DO UPDATE
+   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
      SET paths = s.paths + EXCLUDED.paths,
          identifiers = s.identifiers + EXCLUDED.identifiers,
          last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
@@ -240,37 +265,45 @@ END
 $$;
 
 CREATE FUNCTION path_stats_after_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-  UPDATE wallet_path_stats s
-     SET paths = s.paths - d.n, identifiers = s.identifiers - d.q
-    FROM (SELECT wallet_version, manufacturer_index, allocation_type, status,
-                 count(*) AS n, sum(quantity) AS q
-            FROM old_rows GROUP BY 1, 2, 3, 4) d
-   WHERE (s.wallet_version, s.manufacturer_index, s.allocation_type, s.status)
-       = (d.wallet_version, d.manufacturer_index, d.allocation_type, d.status);
+  INSERT INTO wallet_path_stats AS s
+         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+         - count(*), - sum(quantity), NULL::timestamptz
+    FROM old_rows
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+     SET paths = s.paths + EXCLUDED.paths,
+         identifiers = s.identifiers + EXCLUDED.identifiers,
+         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
   RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION path_stats_after_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-  UPDATE wallet_path_stats s
-     SET paths = s.paths - d.n, identifiers = s.identifiers - d.q
-    FROM (SELECT wallet_version, manufacturer_index, allocation_type, status,
-                 count(*) AS n, sum(quantity) AS q
-            FROM old_rows GROUP BY 1, 2, 3, 4) d
-   WHERE (s.wallet_version, s.manufacturer_index, s.allocation_type, s.status)
-       = (d.wallet_version, d.manufacturer_index, d.allocation_type, d.status);
   INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status,
-         count(*), sum(quantity), max(allocated_at)
+         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+         - count(*), - sum(quantity), NULL::timestamptz
+    FROM old_rows
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+     SET paths = s.paths + EXCLUDED.paths,
+         identifiers = s.identifiers + EXCLUDED.identifiers,
+         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  INSERT INTO wallet_path_stats AS s
+         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+          count(*),  sum(quantity), max(allocated_at)
     FROM new_rows
    GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status) DO UPDATE
+   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
      SET paths = s.paths + EXCLUDED.paths,
          identifiers = s.identifiers + EXCLUDED.identifiers,
          last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);

@@ -35,12 +35,12 @@ CREATE INDEX idx_oplog_time ON wallet_operations_log ("timestamp");
 -- encoding unambiguous whatever the fields contain. store/audit.go builds the
 -- same string.
 CREATE FUNCTION wallet_audit_field(v text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
   SELECT CASE WHEN v IS NULL THEN '-;' ELSE octet_length(v)::text || ':' || v || ';' END
 $$;
 
 CREATE FUNCTION wallet_audit_canonical(r wallet_operations_log) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
   SELECT wallet_audit_field(r.seq::text)
       || wallet_audit_field(encode(r.prev_hash, 'hex'))
       || wallet_audit_field(to_char(r."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))
@@ -54,11 +54,19 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION wallet_operations_log_chain() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   last_seq  bigint;
   last_hash bytea;
 BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'operations are logged in READ COMMITTED transactions only (this one is %)',
+                    current_setting('transaction_isolation')
+      USING ERRCODE = 'WLISO', HINT = 'the chain must see the row written just before; retry at the default isolation';
+  END IF;
+  -- The time of a row is when it was written, not what the statement says: a
+  -- row dated in the past (or at infinity) would be a lie the chain preserves.
+  NEW."timestamp" := now();
   -- One writer at a time: the lock is held until commit, so the next writer
   -- reads this row (READ COMMITTED takes a fresh snapshot per statement) and
   -- the chain never forks. The primary key on seq refuses a fork regardless.
@@ -78,7 +86,7 @@ CREATE TRIGGER wallet_operations_log_chain
   FOR EACH ROW EXECUTE FUNCTION wallet_operations_log_chain();
 
 CREATE FUNCTION wallet_operations_log_immutable() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
   RAISE EXCEPTION 'wallet_operations_log is append-only: % is refused', TG_OP
     USING ERRCODE = 'WLAUD',

@@ -121,8 +121,9 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(0, "ns/op") // the percentiles are the figures that matter
 }
 
-const insertOne = `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by)
-	VALUES (1, $1, 'production', 100, '` + store.SystemUserID + `')`
+const insertOne = `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity,
+	allocated_range_start, allocated_range_end, allocated_by)
+	VALUES (1, $1, 'production', 100, 1, 100, '` + store.SystemUserID + `')`
 
 // insertTimes times the single-row INSERT (trigger included) in its own
 // transaction, rolled back so the data set stays the same.

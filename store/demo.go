@@ -858,18 +858,40 @@ func (l *demoLoader) request(r *demoRequest) error {
 		if err := as(a.login); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(l.ctx, `INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision, reason, decided_at)
-			VALUES ($1, $2, '', 'approved', $3, $4)`, r.requestID, a.role, "reviewed: "+r.purpose, decided); err != nil {
+		if _, err := tx.Exec(l.ctx, `INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision, reason)
+			VALUES ($1, $2, '', 'approved', $3)`, r.requestID, a.role, "reviewed: "+r.purpose); err != nil {
 			return err
 		}
 		details := map[string]any{"request_id": r.requestID, "approver_role": a.role, "decision": "approved",
 			"at": demoAt(decided), "demo": true}
 		op := Op{Type: "wallet_creation_approval", Actor: a.actor, Details: details}
 		if i == 1 {
-			// The last required approval approves the request.
-			if _, err := tx.Exec(l.ctx, `UPDATE wallet_creation_requests
-				SET status = 'approved', approval_id = $2, approved_at = $3, valid_until = $3::timestamptz + interval '7 days'
-				WHERE request_id = $1`, r.requestID, r.approvalID, r.approved); err != nil {
+			// The last required approval approves the request: the database
+			// derives that itself. Back as the owner, date the request and
+			// its decisions where the demo's history puts them (the console
+			// roles could not; the owner may).
+			if err := as("DEFAULT"); err != nil {
+				return err
+			}
+			var status string
+			if err := tx.QueryRow(l.ctx, `UPDATE wallet_creation_requests
+				SET request_date = $2, approval_id = $3, approved_at = $4, valid_until = $4::timestamptz + interval '7 days'
+				WHERE request_id = $1 RETURNING status`, r.requestID, r.requested, r.approvalID, r.approved).Scan(&status); err != nil {
+				return err
+			}
+			if status != "approved" {
+				return fmt.Errorf("request %s is %s after both approvals", r.requestID, status)
+			}
+			if _, err := tx.Exec(l.ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(l.ctx, `UPDATE wallet_creation_approvals
+				SET decided_at = $2::timestamptz - (interval '3 hours' * (approver_role = 'security')::int),
+				    valid_until = $2::timestamptz - (interval '3 hours' * (approver_role = 'security')::int) + interval '7 days'
+				WHERE request_id = $1`, r.requestID, r.approved); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(l.ctx, "SET LOCAL session_replication_role = origin"); err != nil {
 				return err
 			}
 			op.ApprovalID = r.approvalID

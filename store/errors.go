@@ -17,7 +17,13 @@ const (
 	codeWalletStatus = "WLWST"
 	codeTwoPerson    = "WL2PR"
 	codeAppendOnly   = "WLAUD"
+	codeIsolation    = "WLISO"
 )
+
+// ErrConflict is returned (wrapped) when a concurrent change got in the way
+// (serialization failure, deadlock): nothing was changed, and trying again is
+// the remedy.
+var ErrConflict = errors.New("a concurrent change got in the way; nothing was changed, try again")
 
 // ErrNotFound is returned (wrapped) when a wallet or row does not exist.
 var ErrNotFound = errors.New("not found")
@@ -71,7 +77,7 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly:
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation:
 		return &RuleError{Code: pg.Code, Message: pg.Message, Detail: pg.Detail}
 	case "23P01":
 		if pg.ConstraintName == "unique_default_wallet" {
@@ -90,6 +96,14 @@ func explain(err error) error {
 		if pg.ConstraintName == "path_manufacturer_registered" {
 			return &RuleError{Code: pg.Code, Message: "the path's first component is not a manufacturer registered in this wallet: register the manufacturer first", Detail: pg.Detail}
 		}
+	case "40001", "40P01":
+		return fmt.Errorf("%w (%s)", ErrConflict, pg.Message)
+	case "23505":
+		if pg.ConstraintName == "wallet_operations_log_pkey" {
+			return fmt.Errorf("%w (another operation was logged at the same moment)", ErrConflict)
+		}
+	case "53200":
+		return &RuleError{Code: pg.Code, Message: "the database ran out of shared memory (locks): " + pg.Message, Detail: "retry with a smaller batch, or raise max_locks_per_transaction"}
 	case "42501":
 		return &RuleError{Code: pg.Code, Message: "permission denied: this database login may not make that change (" + pg.Message + ")"}
 	case "57P01", "57P02", "57P03", "08000", "08003", "08006":

@@ -21,7 +21,9 @@ type Op struct {
 // inTx runs fn in one transaction and writes op in the same transaction: the
 // change and its audit row commit together or not at all.
 func (db *DB) inTx(ctx context.Context, op *Op, fn func(pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
+	// READ COMMITTED explicitly, whatever the server's default: the overlap
+	// check and the audit chain must see what committed while they waited.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return explain(err)
 	}

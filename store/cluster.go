@@ -133,6 +133,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	defer unlock()
 
+	// initdb and pg_ctl run to the end (they have their own time limit): a
+	// Ctrl-C half-way would leave a half-made cluster or an orphan server.
+	ctx = context.WithoutCancel(ctx)
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := c.initdb(ctx); err != nil {
 			return err
@@ -140,6 +143,8 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	if !c.running() {
 		if err := c.start(ctx); err != nil {
+			// A server that came up but did not answer in time would be an orphan.
+			_, _ = c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-m", "immediate", "-w", "stop")
 			return err
 		}
 	}
@@ -270,12 +275,20 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	if err := c.chown(c.SocketDir()); err != nil {
 		return err
 	}
-	args := []string{"-D", c.dataDir(), "-U", ClusterSuperuser, "--auth=trust", "--encoding=UTF8", "--locale=C"}
+	// Made aside and renamed into place, so that an interrupted initdb never
+	// leaves a pgdata that looks whole.
+	tmp := c.dataDir() + ".new"
+	_ = os.RemoveAll(tmp)
+	args := []string{"-D", tmp, "-U", ClusterSuperuser, "--auth=trust", "--encoding=UTF8", "--locale=C"}
 	if c.Fast {
 		args = append(args, "--no-sync")
 	}
 	if out, err := c.run(ctx, "initdb", args...); err != nil {
+		_ = os.RemoveAll(tmp)
 		return fmt.Errorf("initdb in %s failed: %w\n%s", c.dataDir(), err, out)
+	}
+	if err := os.Rename(tmp, c.dataDir()); err != nil {
+		return fmt.Errorf("initdb: %w", err)
 	}
 	conf := filepath.Join(c.dataDir(), "postgresql.conf")
 	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/plings/walletconsole/migrations"
@@ -53,4 +55,35 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 	}
 	res.To, err = m.GetCurrentVersion(ctx)
 	return res, err
+}
+
+// latestVersion is the number of embedded migration steps.
+func latestVersion() (int32, error) {
+	names, err := migrate.FindMigrations(migrations.FS)
+	return int32(len(names)), err
+}
+
+// EnsureSchema migrates only when the schema is behind, so that logins that
+// may not change the schema (viewer, operator) can use an up-to-date database.
+func (db *DB) EnsureSchema(ctx context.Context) error {
+	latest, err := latestVersion()
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	var current int32
+	err = db.pool.QueryRow(ctx, "SELECT version FROM "+versionTable).Scan(&current)
+	if err == nil && current == latest {
+		return nil
+	}
+	if err == nil && current > latest {
+		return fmt.Errorf("the database schema is at version %d, newer than this console knows (%d): use a newer console", current, latest)
+	}
+	if _, merr := db.Migrate(ctx); merr != nil {
+		var pg *pgconn.PgError
+		if errors.As(merr, &pg) && pg.Code == "42501" {
+			return fmt.Errorf("the database schema is at version %d and this console needs %d, but this login may not change the schema: run `console migrate` as the database owner", current, latest)
+		}
+		return merr
+	}
+	return nil
 }

@@ -91,6 +91,25 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 		accepted(t, name, su, ins("1", "2.2.2.22"))
 		accepted(t, name, su, ins("2", "2.2.2.2.2"))
 	})
+	t.Run("overlap check only in READ COMMITTED", func(t *testing.T) {
+		refused(t, name, su, "BEGIN ISOLATION LEVEL REPEATABLE READ; INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by) VALUES (1, '2.8', 'production', 1, '"+store.SystemUserID+"'); COMMIT",
+			"live paths are allocated in READ COMMITTED transactions only (this one is repeatable read)")
+		refused(t, name, su, "BEGIN ISOLATION LEVEL SERIALIZABLE; INSERT INTO wallet_operations_log (operation_type, initiated_by) VALUES ('x', 'y'); COMMIT",
+			"READ COMMITTED transactions only")
+	})
+	t.Run("counters only through the triggers", func(t *testing.T) {
+		refused(t, name, "alice", "UPDATE wallet_path_stats SET paths = 999999", "permission denied")
+		refused(t, name, "alice", "INSERT INTO wallet_path_stats (wallet_version, manufacturer_index, allocation_type, status) VALUES (1, 2, 'test', 'active')", "permission denied")
+	})
+	t.Run("Plings however spelt", func(t *testing.T) {
+		refused(t, name, su, "INSERT INTO manufacturer_registry (wallet_version, manufacturer_index, manufacturer_name, registered_by) VALUES (1, 3, 'PLINGS ', '"+store.SystemUserID+"')", "check_plings_index_one")
+	})
+	t.Run("audit rows are dated by the database", func(t *testing.T) {
+		accepted(t, name, su, `INSERT INTO wallet_operations_log (operation_type, initiated_by, "timestamp") VALUES ('backdated', 'mallory', '0044-03-15 12:00+00 BC')`)
+		if n := count(t, db, `SELECT count(*) FROM wallet_operations_log WHERE operation_type = 'backdated' AND "timestamp" > now() - interval '1 hour'`); n != 1 {
+			t.Errorf("a client-supplied timestamp was kept")
+		}
+	})
 	t.Run("audit rows are append-only", func(t *testing.T) {
 		refused(t, name, su, "UPDATE wallet_operations_log SET initiated_by = 'mallory' WHERE seq = 1", "append-only")
 		refused(t, name, su, "DELETE FROM wallet_operations_log WHERE seq = 1", "append-only")
@@ -110,7 +129,29 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 			"two-person rule: alice filed request WCR-2026-11-21-001 and cannot approve it")
 		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision) VALUES ('WCR-2026-11-21-001', 'security', 'bob', 'approved')",
 			"two-person rule")
-		accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'security', 'approved')")
+		// alice cannot write the outcome herself.
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET status = 'approved' WHERE request_id = 'WCR-2026-11-21-001'",
+			"approval comes only from the approvers' decisions")
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET approval_id = 'WAP-20261121000000' WHERE request_id = 'WCR-2026-11-21-001'",
+			"permission denied")
+		accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, decided_at) VALUES ('WCR-2026-11-21-001', 'security', 'approved', '2099-01-01')")
+		if n := count(t, db, "SELECT count(*) FROM wallet_creation_approvals WHERE approver = 'bob' AND valid_until < now() + interval '8 days'"); n != 1 {
+			t.Errorf("a client-supplied decision date was kept")
+		}
+		refused(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'operations', 'approved')",
+			"bob already decided for request WCR-2026-11-21-001")
+		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'executive', 'approved')",
+			"needs no executive approval")
+		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE request_id = 'WCR-2026-11-21-001' AND status = 'pending'"); n != 1 {
+			t.Errorf("request approved before every required role decided")
+		}
+		accepted(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'operations', 'approved')")
+		if n := count(t, db, `SELECT count(*) FROM wallet_creation_requests WHERE request_id = 'WCR-2026-11-21-001'
+			AND status = 'approved' AND approval_id ~ '^WAP-[0-9]{14}$' AND valid_until > now() + interval '6 days'`); n != 1 {
+			t.Errorf("request not approved by the database after security and operations approved")
+		}
+		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, reason) VALUES ('WCR-2026-11-21-002', 'security', 'rejected', '')",
+			"rejection_has_reason")
 	})
 	t.Run("the viewer writes nothing", func(t *testing.T) {
 		for _, sql := range []string{
@@ -121,6 +162,9 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 			"CREATE TABLE scratch (i int)",
 			"CREATE TEMP TABLE scratch (i int)",
 			"TRUNCATE path_registry",
+			"SELECT lo_from_bytea(0, 'x')",
+			"SELECT pg_advisory_lock(20251113, 1)",
+			"SELECT pg_advisory_xact_lock(20251113, 1)",
 		} {
 			refused(t, name, "viewer", sql, "permission denied")
 		}

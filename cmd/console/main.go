@@ -143,7 +143,7 @@ func (g *globals) open(ctx context.Context) (*store.DB, func(), error) {
 		closeLog()
 		return nil, nil, err
 	}
-	if _, err := db.Migrate(ctx); err != nil {
+	if err := db.EnsureSchema(ctx); err != nil {
 		db.Close()
 		closeLog()
 		return nil, nil, err

@@ -120,3 +120,24 @@ func TestAuditVerifyNamesTheBrokenRow(t *testing.T) {
 		t.Errorf("verify after tampering: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The viewer login reads everything and the console works for it: it does not
+// try to migrate an up-to-date schema.
+func TestViewerLoginCanReadButNotWrite(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	if r := console(t, nil, "demo", "--dsn", pgtest.DSN(t, name)); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	dsn := pgtest.DSNAs(t, name, "viewer")
+	r := console(t, nil, "status", "--dsn", dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "deprecated") {
+		t.Errorf("status as viewer: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := console(t, nil, "audit", "verify", "--dsn", dsn); r.code != 0 {
+		t.Errorf("audit verify as viewer: %q", r.stderr)
+	}
+	r = console(t, nil, "allocate", "--wallet", "v1", "--path", "2.99.1", "--dsn", dsn)
+	if r.code == 0 || !strings.Contains(r.stderr, "permission denied") {
+		t.Errorf("allocate as viewer: %d %q", r.code, r.stderr)
+	}
+}

@@ -21,6 +21,7 @@ import (
 const usage = `Usage: console [global flags] <command> [flags]
 
 Commands:
+  (none)            the full-screen console (--read-only, --refresh, --token for the HSM)
   status            print the wallet inventory (--json for machines)
   show VERSION      print one wallet's detail (manufacturers, allocations, lineage, operations)
   migrate           apply the database schema and say what was done
@@ -28,6 +29,9 @@ Commands:
   allocate          allocate a path: --wallet v1 --path 2.3.4 --quantity 100
   audit verify      check the operations log's hash chain
   audit log         print the operations log (--wallet, --type, --by, --limit)
+  hsm info          the PKCS#11 module and its tokens (--pkcs11-module, --token)
+  hsm keys          keys on the token (--token LABEL, PIN asked without echo or --pin-file)
+  hsm selftest      log in, make a session key, sign 1,000 times, verify, time, destroy it
 
 Global flags:
 `
@@ -83,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
+	case "console":
+		err = cmdConsole(ctx, rest, stdout)
 	case "status":
 		err = cmdStatus(ctx, rest, stdout)
 	case "show":
@@ -95,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdAllocate(ctx, rest, stdout)
 	case "audit":
 		err = cmdAudit(ctx, rest, stdout)
+	case "hsm":
+		err = cmdHSM(ctx, rest, stdout)
 	default:
 		err = fmt.Errorf("unknown command %q: run `console help` for the list", cmd)
 	}
@@ -115,7 +123,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // splitCommand finds the sub-command: the first argument that is neither a
 // flag nor the value of a global flag that takes one.
 func splitCommand(args []string) (string, []string) {
-	takesValue := map[string]bool{"--dsn": true, "--data-dir": true, "--operator": true, "--log-file": true}
+	takesValue := map[string]bool{"--dsn": true, "--data-dir": true, "--operator": true, "--log-file": true,
+		"--pkcs11-module": true, "--token": true, "--pin-file": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-h" || a == "--help" {
@@ -130,7 +139,7 @@ func splitCommand(args []string) (string, []string) {
 		rest := append(append([]string{}, args[:i]...), args[i+1:]...)
 		return a, rest
 	}
-	return "status", args
+	return "console", args
 }
 
 // open connects to the database the flags name, migrates it and sets up the

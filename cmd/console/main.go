@@ -124,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // flag nor the value of a global flag that takes one.
 func splitCommand(args []string) (string, []string) {
 	takesValue := map[string]bool{"--dsn": true, "--data-dir": true, "--operator": true, "--log-file": true,
-		"--pkcs11-module": true, "--token": true, "--pin-file": true}
+		"--pkcs11-module": true, "--token": true, "--pin-file": true, "--refresh": true, "--screen": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-h" || a == "--help" {

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plings/walletconsole/store/pgtest"
+)
+
+// tmuxSession drives the built console in a real terminal, as an operator in
+// an SSH session would: keys in with send-keys, the screen out with capture-pane.
+type tmuxSession struct {
+	t    *testing.T
+	name string
+	sock string
+}
+
+func startTmux(t *testing.T, cols, rows string, env []string, args ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux not installed")
+	}
+	s := &tmuxSession{t: t, name: "wlc", sock: t.TempDir() + "/tmux.sock"}
+	cmdline := "env"
+	for _, kv := range env {
+		cmdline += " " + shellQuote(kv)
+	}
+	cmdline += " " + shellQuote(consoleBin)
+	for _, a := range args {
+		cmdline += " " + shellQuote(a)
+	}
+	// After the console exits, show a marker and keep the pane for inspection.
+	cmdline += "; echo CONSOLE-EXITED-$?; sleep 30"
+	out, err := exec.Command("tmux", "-S", s.sock, "new-session", "-d", "-s", s.name, "-x", cols, "-y", rows, cmdline).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+	return s
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	args := append([]string{"-S", s.sock, "send-keys", "-t", s.name}, keys...)
+	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys %v: %v %s", keys, err, out)
+	}
+}
+
+func (s *tmuxSession) screen() string {
+	out, err := exec.Command("tmux", "-S", s.sock, "capture-pane", "-p", "-t", s.name).CombinedOutput()
+	if err != nil {
+		return "capture-pane: " + err.Error() + ": " + string(out)
+	}
+	return string(out)
+}
+
+// waitFor waits until the screen shows every one of want, and returns it.
+func (s *tmuxSession) waitFor(step string, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var scr string
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(scr, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			s.t.Logf("%s:\n%s", step, scr)
+			return scr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: the screen never showed %q:\n%s", step, want, scr)
+	return ""
+}
+
+// waitGone waits until the screen no longer shows any of gone.
+func (s *tmuxSession) waitGone(step string, gone ...string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var scr string
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		left := false
+		for _, g := range gone {
+			left = left || strings.Contains(scr, g)
+		}
+		if !left {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: the screen still shows one of %q:\n%s", step, gone, scr)
+}
+
+func TestConsoleInTmux(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	dsn := pgtest.DSN(t, name)
+	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	s := startTmux(t, "80", "24", []string{"TERM=xterm-256color", "HOME=" + os.TempDir()}, "--dsn", dsn, "--refresh", "1h")
+	s.waitFor("start: the inventory", "Inventory", "v1", "v2", "v5", "deprecated", "q quit")
+
+	s.keys("/", "v", "2")
+	s.waitFor("filter for v2", "v2", "deprecated")
+	s.waitGone("filter for v2 hides the others", "retired", "testing")
+	s.keys("Enter", "Enter")
+	s.waitFor("open v2's detail", "Manufacturers", "Volvo", "Ericsson", "migration out 85%")
+
+	s.keys(":", "h", "e", "a", "l", "t", "h", "Enter")
+	s.waitFor(":health", "[2 Health]", "database_response_time")
+
+	s.keys("?")
+	s.waitFor("help", "quit", "filter", "refresh")
+
+	s.keys("q")
+	scr := s.waitFor("quit", "CONSOLE-EXITED-0")
+	// The alternate screen is gone: the console's frame is no longer there.
+	if strings.Contains(scr, "[2 Health]") {
+		t.Errorf("the terminal still shows the console after it quit:\n%s", scr)
+	}
+}
+
+func TestConsoleTooSmallInTmux(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	s := startTmux(t, "40", "12", []string{"TERM=xterm-256color"}, "--dsn", pgtest.DSN(t, name), "--refresh", "1h")
+	s.waitFor("40 columns", "enlarge")
+	s.keys("q")
+	s.waitFor("quit", "CONSOLE-EXITED-0")
+}

@@ -36,10 +36,14 @@ type OverlapError struct {
 	Wallet   int
 	Path     string
 	Conflict string // the live path it collides with
+	// ExistingStatus is the status of the same path when Conflict == Path.
+	ExistingStatus string
 }
 
 func (e *OverlapError) Error() string {
 	switch {
+	case e.Conflict == e.Path && e.ExistingStatus != "" && e.ExistingStatus != "active" && e.ExistingStatus != "migrating":
+		return fmt.Sprintf("path %s was allocated before in wallet v%d (now %s); a path is never reused: choose another", e.Path, e.Wallet, e.ExistingStatus)
 	case e.Conflict == e.Path:
 		return fmt.Sprintf("path %s is already allocated in wallet v%d", e.Path, e.Wallet)
 	case strings.HasPrefix(e.Path, e.Conflict+"."):

@@ -79,6 +79,11 @@ func (db *DB) AllocatePath(ctx context.Context, req AllocationRequest) (model.Al
 	if err != nil {
 		var ov *OverlapError
 		if errors.As(err, &ov) {
+			if ov.Conflict == ov.Path {
+				// The same path: live, or used before and never to be reused.
+				_ = db.pool.QueryRow(ctx, "SELECT status FROM path_registry WHERE wallet_version = $1 AND base_path = $2",
+					req.Wallet, ov.Path).Scan(&ov.ExistingStatus)
+			}
 			return a, err
 		}
 		return a, fmt.Errorf("allocate %s in v%d: %w", p, req.Wallet, err)

@@ -142,6 +142,12 @@ func TestAllocationBadInputChangesNothing(t *testing.T) {
 			t.Errorf("%+v: error %q does not mention %q", c.req, err, c.want)
 		}
 	}
+	mustExec(t, db, "UPDATE path_registry SET status = 'retired' WHERE base_path = '2.5'")
+	before = count(t, db, "SELECT count(*) FROM path_registry") + count(t, db, "SELECT count(*) FROM wallet_operations_log")
+	if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: "2.5", Quantity: 1}); err == nil ||
+		!strings.Contains(err.Error(), "path 2.5 was allocated before in wallet v1 (now retired); a path is never reused") {
+		t.Errorf("reusing a retired path: %v", err)
+	}
 	if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 99, Path: "2.3", Quantity: 1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown wallet: %v is not ErrNotFound", err)
 	}

@@ -23,6 +23,7 @@ const usage = `Usage: console [global flags] <command> [flags]
 Commands:
   (none)            the full-screen console (--read-only, --refresh, --token for the HSM)
   status            print the wallet inventory (--json for machines)
+  health            the six health checks per wallet; exit 0 healthy, 1 warning, 2 unhealthy, 3 unknown
   show VERSION      print one wallet's detail (manufacturers, allocations, lineage, operations)
   migrate           apply the database schema and say what was done
   demo              load demo data into an empty database (--paths N adds N generated paths)
@@ -103,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdAudit(ctx, rest, stdout)
 	case "hsm":
 		err = cmdHSM(ctx, rest, stdout)
+	case "health":
+		err = cmdHealth(ctx, rest, stdout)
 	default:
 		err = fmt.Errorf("unknown command %q: run `console help` for the list", cmd)
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/store/pgtest"
+)
+
+func TestHealthExitCodes(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	dsn := pgtest.DSN(t, name)
+	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := db.Pool().Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	// A calm day: good averages, no errors, no open alerts.
+	exec(`UPDATE wallet_health_metrics SET error_count = 0, path_allocation_avg_ms = 200,
+		signature_avg_ms = 5, hsm_response_avg_ms = 10`)
+	exec(`UPDATE security_alerts SET status = 'resolved', resolved_at = now()`)
+
+	r := console(t, nil, "health", "--dsn", dsn, "--json")
+	if r.code != exitHealthy {
+		t.Fatalf("calm day: exit %d, want %d\n%s%s", r.code, exitHealthy, r.stdout, r.stderr)
+	}
+	var rep healthReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Overall != "healthy" || len(rep.Wallets) != 4 {
+		t.Errorf("json: %v %+v", err, rep)
+	}
+
+	exec(`INSERT INTO security_alerts (wallet_version, severity, alert_type, message) VALUES (3, 'warning', 'odd_login', 'login from a new host')`)
+	if r := console(t, nil, "health", "--dsn", dsn); r.code != exitWarning || !strings.Contains(r.stdout, "1 security warning(s) open") {
+		t.Errorf("open warning: exit %d, want %d\n%s", r.code, exitWarning, r.stdout)
+	}
+	exec(`UPDATE wallet_health_metrics SET error_count = request_count / 50 WHERE wallet_version = 1`) // 2 %
+	if r := console(t, nil, "health", "--dsn", dsn); r.code != exitUnhealthy {
+		t.Errorf("2 %% errors: exit %d, want %d\n%s", r.code, exitUnhealthy, r.stdout)
+	}
+	exec(`UPDATE wallet_health_metrics SET error_count = 0`)
+	exec(`INSERT INTO security_alerts (wallet_version, severity, alert_type, message) VALUES (1, 'critical', 'key_use', 'signature outside hours')`)
+	if r := console(t, nil, "health", "--dsn", dsn); r.code != exitUnhealthy || !strings.Contains(r.stdout, "critical security alert") {
+		t.Errorf("open critical: exit %d, want %d\n%s", r.code, exitUnhealthy, r.stdout)
+	}
+
+	r = console(t, nil, "health", "--dsn", "host=127.0.0.1 port=1 user=x dbname=y connect_timeout=2")
+	if r.code != exitUnknown || !strings.Contains(r.stderr, "health unknown") {
+		t.Errorf("unreachable database: exit %d, want %d: %s", r.code, exitUnknown, r.stderr)
+	}
+
+	// Live HSM: measured, and a token that cannot be used makes it unknown.
+	env, pin := softToken(t)
+	r = console(t, env, "health", "--dsn", dsn, "--token", "ops", "--pin-file", pin, "--data-dir", t.TempDir())
+	if !strings.Contains(r.stdout, "token ops (live)") || r.code == exitUnknown {
+		t.Errorf("live HSM: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = console(t, env, "health", "--dsn", dsn, "--token", "missing", "--pin-file", pin, "--data-dir", t.TempDir())
+	if r.code != exitUnknown {
+		t.Errorf("missing token: exit %d, want %d: %s", r.code, exitUnknown, r.stderr)
+	}
+}

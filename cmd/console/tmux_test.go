@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/store/pgtest"
 )
 
@@ -136,6 +138,49 @@ func TestConsoleTooSmallInTmux(t *testing.T) {
 	name := pgtest.NewDatabase(t)
 	s := startTmux(t, "40", "12", []string{"TERM=xterm-256color"}, "--dsn", pgtest.DSN(t, name), "--refresh", "1h")
 	s.waitFor("40 columns", "enlarge")
+	s.keys("q")
+	s.waitFor("quit", "CONSOLE-EXITED-0")
+}
+
+// The database stops under a running console: the console stays, says so,
+// and recovers by itself when the database is back.
+func TestConsoleSurvivesDatabaseOutage(t *testing.T) {
+	dir, err := os.MkdirTemp("", "wlc-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	defer os.RemoveAll(dir)
+	c, err := store.NewCluster(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Fast = true
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(ctx)
+	if r := console(t, nil, "demo", "--dsn", c.DSN("postgres")); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	s := startTmux(t, "100", "30", []string{"TERM=xterm-256color"}, "--dsn", c.DSN("postgres"), "--refresh", "1s")
+	s.waitFor("running", "Inventory", "v2", "DB ok")
+
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	scr := s.waitFor("database stopped", "unreachable since")
+	if !strings.Contains(scr, "v2") {
+		t.Errorf("the last inventory is gone during the outage:\n%s", scr)
+	}
+	s.keys("2") // still answers keys
+	s.waitFor("keys work during the outage", "[2 Health]")
+
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor("database back", "DB ok")
 	s.keys("q")
 	s.waitFor("quit", "CONSOLE-EXITED-0")
 }

@@ -18,7 +18,7 @@ import (
 // Three levels:
 //   - a colour profile (16 colours and up): the 16 basic ANSI colours, so the
 //     operator's own terminal theme decides the exact shades;
-//   - ASCII (NO_COLOR): no colour, only bold, reverse and underline;
+//   - ASCII (a terminal without colours): only bold, reverse and underline;
 //   - NoTTY: no escape sequences at all.
 //
 // Meaning never rests on a style alone: the selected row has a ">" marker,
@@ -150,15 +150,17 @@ func (s *Styles) Status(st model.Status) lipgloss.Style {
 	}
 }
 
-// DetectProfile returns the colour profile for out, following the
-// no-color.org rule that NO_COLOR set to any non-empty value turns colour off
-// (colorprofile alone only honours values that parse as true). Pass the
-// result both to Options.Profile and to tea.WithColorProfile.
+// DetectProfile returns the colour profile for out. NO_COLOR set to any
+// non-empty value (no-color.org; colorprofile alone only honours values that
+// parse as true) gives plain text: no colour and no bold, reverse or
+// underline either, so that the screen holds nothing but text and cursor
+// movement (the selected row keeps its "> " mark). Pass the result both to
+// Options.Profile and to tea.WithColorProfile.
 func DetectProfile(out io.Writer, environ []string) colorprofile.Profile {
 	p := colorprofile.Detect(out, environ)
 	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" && p > colorprofile.ASCII {
-			p = colorprofile.ASCII
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
+			p = colorprofile.NoTTY
 		}
 	}
 	return p

@@ -17,9 +17,9 @@ func TestDetectProfile(t *testing.T) {
 		want colorprofile.Profile
 	}{
 		{tty, colorprofile.TrueColor},
-		{append(tty, "NO_COLOR=1"), colorprofile.ASCII},
+		{append(tty, "NO_COLOR=1"), colorprofile.NoTTY},
 		// no-color.org: any non-empty value, not only "true" ones.
-		{append(tty, "NO_COLOR=yes"), colorprofile.ASCII},
+		{append(tty, "NO_COLOR=yes"), colorprofile.NoTTY},
 		{append(tty, "NO_COLOR="), colorprofile.TrueColor},
 		{[]string{"TERM=xterm-256color"}, colorprofile.NoTTY}, // not a terminal
 	}

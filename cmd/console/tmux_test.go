@@ -184,3 +184,39 @@ func TestConsoleSurvivesDatabaseOutage(t *testing.T) {
 	s.keys("q")
 	s.waitFor("quit", "CONSOLE-EXITED-0")
 }
+
+// NO_COLOR gives plain text, and hostile names from the database show as
+// harmless text (the pane is captured with its attributes: any SGR, OSC or
+// clear-screen from the data would show up as an escape).
+func TestConsoleNoColorAndInertNames(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	dsn := pgtest.DSN(t, name)
+	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Pool().Exec(ctx, `UPDATE wallet_versions SET description = E'\x1b[2J wiped' WHERE version_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterManufacturer(ctx, store.NewManufacturer{Wallet: 1, Index: 77, Name: "\x1b]52;c;aGk=\x07Evil"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s := startTmux(t, "120", "40", []string{"TERM=xterm-256color", "NO_COLOR=1"}, "--dsn", dsn, "--refresh", "1h")
+	s.waitFor("start", "Inventory", "v1")
+	s.keys("Enter")
+	s.waitFor("v1 detail", `\x1b]52;c;aGk=\x07Evil`, `\x1b[2J wiped`)
+	out, err := exec.Command("tmux", "-S", s.sock, "capture-pane", "-p", "-e", "-t", s.name).CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "\x1b") {
+		t.Errorf("NO_COLOR screen holds escape sequences:\n%q", out)
+	}
+	s.keys("q")
+	s.waitFor("quit", "CONSOLE-EXITED-0")
+}

@@ -225,3 +225,22 @@ func BenchmarkAllocate1M(b *testing.B)   { benchAllocate(b, 1_000_000) }
 func BenchmarkAllocate10M(b *testing.B)  { benchAllocate(b, 10_000_000) }
 func BenchmarkInventory1M(b *testing.B)  { benchInventory(b, 1_000_000) }
 func BenchmarkInventory10M(b *testing.B) { benchInventory(b, 10_000_000) }
+
+// The detail screen's queries (what Enter on a wallet costs) at scale.
+func benchDetail(b *testing.B, paths int) {
+	db := benchDB(b, paths)
+	ctx := context.Background()
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := db.WalletDetail(ctx, 1, 20); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(start))
+	}
+	reportPercentiles(b, d)
+}
+
+func BenchmarkWalletDetail1M(b *testing.B)  { benchDetail(b, 1_000_000) }
+func BenchmarkWalletDetail10M(b *testing.B) { benchDetail(b, 10_000_000) }

@@ -168,6 +168,10 @@ BEGIN
                             ELSE format('from %s the allowed next states are: %s', OLD.status, allowed) END;
     END IF;
 
+    -- Allocations read the status under a shared lock (003's guard): a
+    -- change of status waits for those in flight and they for it.
+    PERFORM pg_advisory_xact_lock(20251109, NEW.version_id);
+
     -- Leaving active clears the default (DESIGN.md, wallet status).
     IF OLD.status = 'active' THEN
       NEW.is_default := false;

@@ -133,7 +133,11 @@ DECLARE
   bucket    int;
   i         int;
 BEGIN
-  PERFORM wallet_check_base_path(NEW.base_path);
+  -- The grammar check with its detailed messages only when the quick test
+  -- fails (or a 10-digit component may exceed 2^31-1).
+  IF char_length(NEW.base_path) > 50 OR NEW.base_path !~ '^[1-9][0-9]{0,8}(\.[1-9][0-9]{0,8})*$' THEN
+    PERFORM wallet_check_base_path(NEW.base_path);
+  END IF;
 
   IF NEW.allocated_range_end IS NULL THEN
     IF NEW.allocated_range_start::bigint + NEW.quantity - 1 > 2147483647 THEN
@@ -158,9 +162,12 @@ BEGIN
             HINT = 'the overlap check must see allocations committed while it waited; retry without SET TRANSACTION ISOLATION LEVEL';
   END IF;
 
-  -- FOR SHARE: a status change of the wallet (to compromised, say) waits for
-  -- this allocation to commit, and an allocation waits for the status change.
-  SELECT status INTO wstatus FROM wallet_versions WHERE version_id = NEW.wallet_version FOR SHARE;
+  -- A status change of the wallet (to compromised, say) takes this lock
+  -- exclusively (001's guard): it waits for allocations in flight to commit,
+  -- and allocations wait for it, then read the new status. An advisory lock,
+  -- not FOR SHARE, so that an allocation writes nothing to the wallet's row.
+  PERFORM pg_advisory_xact_lock_shared(20251109, NEW.wallet_version);
+  SELECT status INTO wstatus FROM wallet_versions WHERE version_id = NEW.wallet_version;
   IF wstatus IN ('inactive', 'deprecated', 'retired', 'compromised') THEN
     RAISE EXCEPTION 'wallet v% is %: it takes no new allocations', NEW.wallet_version, wstatus
       USING ERRCODE = 'WLWST';

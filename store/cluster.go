@@ -26,6 +26,9 @@ type Cluster struct {
 	BinDir string // where initdb, pg_ctl and postgres live
 	// Fast trades durability for speed (fsync off); for tests and benchmarks only.
 	Fast bool
+	// SharedBuffers sets shared_buffers (e.g. "2GB") for large data sets;
+	// empty keeps PostgreSQL's default.
+	SharedBuffers string
 
 	runAs *user.User // the unprivileged user the server runs as when we are root
 	uid   int
@@ -312,6 +315,9 @@ func (c *Cluster) writeConf() error {
 	fmt.Fprintf(&b, "max_locks_per_transaction = 1024\n")
 	if c.Fast {
 		fmt.Fprintf(&b, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+	}
+	if c.SharedBuffers != "" {
+		fmt.Fprintf(&b, "shared_buffers = '%s'\n", strings.ReplaceAll(c.SharedBuffers, "'", ""))
 	}
 	p := filepath.Join(c.dataDir(), "console.conf")
 	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {

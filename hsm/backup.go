@@ -96,33 +96,15 @@ func Backup(src *Token, label string, dst *Token) (*Proof, error) {
 	defer destroyOn(dst, tDst)
 
 	// 3. dst unwraps the private key; the public key goes beside it.
-	privDst, err := unwrapWith(op, dst, tDst, wrapped, []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-	})
+	privDst, err := unwrapWith(op, dst, tDst, wrapped, privateTemplate(label, k.id, true, false))
 	if err != nil {
 		return nil, err
 	}
 	var pubDst pkcs11.ObjectHandle
 	err = dst.withSession(op, func(c Context, s pkcs11.SessionHandle) error {
 		var err error
-		pubDst, err = c.CreateObject(s, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-			pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
-			pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, ecPointDER(k.public)),
-			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-			pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-		})
+		pubDst, err = c.CreateObject(s, append(publicTemplate(label, k.id, true),
+			pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, ecPointDER(k.public))))
 		return p11Error(op+": create the public key on the backup token", err)
 	})
 	if err != nil {

@@ -153,6 +153,54 @@ type KeyOptions struct {
 	Session bool
 }
 
+// newID draws a CKA_ID from the token's random generator.
+func (t *Token) newID(op string) ([]byte, error) {
+	id, err := t.ctx.GenerateRandom(t.sess, IDLen)
+	if err != nil {
+		return nil, p11Error(op+": draw CKA_ID from the token's RNG", err)
+	}
+	if len(id) != IDLen {
+		return nil, newError(op, ErrVerifyFailed, fmt.Sprintf("token's RNG returned %d bytes for CKA_ID, want %d", len(id), IDLen), "")
+	}
+	return id, nil
+}
+
+// publicTemplate is the public half of every Ed25519 key the console makes:
+// it verifies and does nothing else.
+func publicTemplate(label string, id []byte, onToken bool) []*pkcs11.Attribute {
+	return []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
+		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
+	}
+}
+
+// privateTemplate is the private half: private, sensitive, signs and does
+// nothing else (SoftHSM would otherwise allow decrypt, unwrap and derive).
+func privateTemplate(label string, id []byte, onToken, extractable bool) []*pkcs11.Attribute {
+	return []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
+		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, extractable),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
+	}
+}
+
 // GenerateKey generates an Ed25519 key pair inside the token, labelled label,
 // with a 16-byte CKA_ID from the token's random generator; the private half
 // is sensitive, not extractable, private and can sign and nothing else
@@ -173,40 +221,13 @@ func (t *Token) GenerateKey(label string, opts KeyOptions) (*Key, error) {
 	if err := t.refuseExistingLabel(op, label); err != nil {
 		return nil, err
 	}
-	id, err := t.ctx.GenerateRandom(t.sess, IDLen)
+	id, err := t.newID(op)
 	if err != nil {
-		return nil, p11Error(op+": draw CKA_ID from the token's RNG", err)
-	}
-	if len(id) != IDLen {
-		return nil, newError(op, ErrVerifyFailed, fmt.Sprintf("token's RNG returned %d bytes for CKA_ID, want %d", len(id), IDLen), "")
+		return nil, err
 	}
 	onToken := !opts.Session
-	pubT := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
-	}
-	privT := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
-	}
+	pubT := publicTemplate(label, id, onToken)
+	privT := privateTemplate(label, id, onToken, false)
 	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(CKM_EC_EDWARDS_KEY_PAIR_GEN, nil)}
 	pub, priv, err := t.ctx.GenerateKeyPair(t.sess, mech, pubT, privT)
 	if err != nil {
@@ -246,41 +267,17 @@ func (t *Token) ImportKey(label string, seed []byte, opts ImportOptions) (*Key, 
 	if err := t.refuseExistingLabel(op, label); err != nil {
 		return nil, err
 	}
-	id, err := t.ctx.GenerateRandom(t.sess, IDLen)
+	id, err := t.newID(op)
 	if err != nil {
-		return nil, p11Error(op+": draw CKA_ID from the token's RNG", err)
+		return nil, err
 	}
 	pubKey := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 	onToken := !opts.Session
-	privT := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, opts.Extractable),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_UNWRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
+	privT := append(privateTemplate(label, id, onToken, opts.Extractable),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
-		pkcs11.NewAttribute(pkcs11.CKA_VALUE, seed),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
-	}
-	pubT := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
-		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, CKK_EC_EDWARDS),
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, onToken),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
-		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
-		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, edwards25519Params),
-		pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, ecPointDER(pubKey)),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, id),
-	}
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE, seed))
+	pubT := append(publicTemplate(label, id, onToken),
+		pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, ecPointDER(pubKey)))
 	priv, err := t.ctx.CreateObject(t.sess, privT)
 	if err != nil {
 		return nil, p11Error(op+": create private key", err)

@@ -253,77 +253,47 @@ CREATE TABLE wallet_path_stats (
   PRIMARY KEY (wallet_version, manufacturer_index, allocation_type, status, slot)
 );
 
-CREATE FUNCTION path_stats_after_insert() RETURNS trigger
+-- One function for the three statement triggers: rows that leave a group
+-- are subtracted, rows that enter one are added (an UPDATE does both).
+CREATE FUNCTION path_stats_apply() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-  INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
-          count(*),  sum(quantity), max(allocated_at)
-    FROM new_rows
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
-     SET paths = s.paths + EXCLUDED.paths,
-         identifiers = s.identifiers + EXCLUDED.identifiers,
-         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION path_stats_after_delete() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-  INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
-         - count(*), - sum(quantity), NULL::timestamptz
-    FROM old_rows
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
-     SET paths = s.paths + EXCLUDED.paths,
-         identifiers = s.identifiers + EXCLUDED.identifiers,
-         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION path_stats_after_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-  INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
-         - count(*), - sum(quantity), NULL::timestamptz
-    FROM old_rows
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
-     SET paths = s.paths + EXCLUDED.paths,
-         identifiers = s.identifiers + EXCLUDED.identifiers,
-         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
-  INSERT INTO wallet_path_stats AS s
-         (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
-  SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
-          count(*),  sum(quantity), max(allocated_at)
-    FROM new_rows
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
-  ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
-     SET paths = s.paths + EXCLUDED.paths,
-         identifiers = s.identifiers + EXCLUDED.identifiers,
-         last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    INSERT INTO wallet_path_stats AS s
+           (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+    SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+           - count(*), - sum(quantity), NULL::timestamptz
+      FROM old_rows
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+    ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+       SET paths = s.paths + EXCLUDED.paths,
+           identifiers = s.identifiers + EXCLUDED.identifiers,
+           last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO wallet_path_stats AS s
+           (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+    SELECT wallet_version, manufacturer_index, allocation_type, status, (pg_backend_pid() % 16)::smallint,
+           count(*), sum(quantity), max(allocated_at)
+      FROM new_rows
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+    ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+       SET paths = s.paths + EXCLUDED.paths,
+           identifiers = s.identifiers + EXCLUDED.identifiers,
+           last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  END IF;
   RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER path_stats_insert AFTER INSERT ON path_registry
   REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_insert();
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_apply();
 CREATE TRIGGER path_stats_update AFTER UPDATE ON path_registry
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_update();
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_apply();
 CREATE TRIGGER path_stats_delete AFTER DELETE ON path_registry
   REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_after_delete();
+  FOR EACH STATEMENT EXECUTE FUNCTION path_stats_apply();

@@ -188,3 +188,37 @@ func TestUnansweringDSN(t *testing.T) {
 		}
 	}
 }
+
+// The inventory's counters follow inserts, status changes and deletes.
+func TestCountersFollowEveryChange(t *testing.T) {
+	db := pgtest.Open(t)
+	ctx := context.Background()
+	activeWallet(t, db, 1)
+	for _, p := range []string{"2.1", "2.2", "2.3"} {
+		if _, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: p, Quantity: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths := func() (int64, int64) {
+		ws, err := db.Inventory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ws[0].Paths, ws[0].Identifiers
+	}
+	if p, i := paths(); p != 3 || i != 30 {
+		t.Fatalf("after 3 allocations: %d paths, %d identifiers", p, i)
+	}
+	mustExec(t, db, "UPDATE path_registry SET status = 'retired' WHERE base_path = '2.1'")
+	mustExec(t, db, "UPDATE path_registry SET quantity = 20, allocated_range_end = 20 WHERE base_path = '2.2'")
+	if p, i := paths(); p != 2 || i != 30 {
+		t.Errorf("after retiring one and growing one: %d paths, %d identifiers; want 2, 30", p, i)
+	}
+	mustExec(t, db, "DELETE FROM path_registry WHERE base_path = '2.3'")
+	if p, i := paths(); p != 1 || i != 20 {
+		t.Errorf("after deleting one: %d paths, %d identifiers; want 1, 20", p, i)
+	}
+	if n := count(t, db, "SELECT sum(paths) FROM wallet_path_stats WHERE status = 'retired'"); n != 1 {
+		t.Errorf("retired counter %d, want 1", n)
+	}
+}

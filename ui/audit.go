@@ -85,6 +85,8 @@ type auditPage struct {
 
 	entry *entryView
 	w, h  int
+	// verifiedHead is the newest row when the chain was last checked.
+	verifiedHead int64
 }
 
 func newAuditPage(c *Common) *auditPage {
@@ -126,9 +128,10 @@ func (p *auditPage) Back() bool {
 	return false
 }
 
-// Refresh reloads the log and checks the chain again (one check at a time).
+// Refresh reloads the log. The chain check walks the whole log, so it runs
+// again only when the log has grown (or on the verify key), not every refresh.
 func (p *auditPage) Refresh() tea.Cmd {
-	return tea.Batch(p.c.load.operations(), p.verify())
+	return p.c.load.operations()
 }
 
 func (p *auditPage) verify() tea.Cmd {
@@ -157,6 +160,14 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 		p.tbl.layout(p.w)
 		p.resize()
 		p.rebuild()
+		var head int64
+		if len(msg.ops) > 0 {
+			head = msg.ops[0].Seq
+		}
+		if p.chain == nil || head != p.verifiedHead {
+			p.verifiedHead = head
+			return p.verify()
+		}
 	case verifyMsg:
 		p.checking = false
 		p.chainAt = p.c.clock()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/plings/walletconsole/model"
 )
 
 // width is the display width of s; plain ASCII is measured by length.
@@ -207,4 +209,22 @@ func inert(s string) string {
 		}
 	}
 	return s
+}
+
+// visibleWallets appends to out the rows of all that the environment filter
+// and the "/" filter let through; key gives a row's environment and its
+// lower-case search text.
+func visibleWallets[R any](out []*R, all []R, env model.Environment, filter string, key func(*R) (model.Environment, string)) []*R {
+	f := strings.ToLower(filter)
+	for i := range all {
+		e, search := key(&all[i])
+		if env != "" && e != env {
+			continue
+		}
+		if f != "" && !strings.Contains(search, f) {
+			continue
+		}
+		out = append(out, &all[i])
+	}
+	return out
 }

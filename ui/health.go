@@ -202,18 +202,7 @@ func (p *healthPage) rebuild() {
 	if p.nav.cursor < len(p.rows) {
 		keep = p.rows[p.nav.cursor].w.Version
 	}
-	f := strings.ToLower(p.filter)
-	p.rows = p.rows[:0]
-	for i := range p.all {
-		r := &p.all[i]
-		if p.c.Env != "" && r.w.Environment != p.c.Env {
-			continue
-		}
-		if f != "" && !strings.Contains(r.search, f) {
-			continue
-		}
-		p.rows = append(p.rows, r)
-	}
+	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *healthRow) (model.Environment, string) { return r.w.Environment, r.search })
 	slices.SortStableFunc(p.rows, func(a, b *healthRow) int {
 		if c := cmp.Compare(healthRank(b.w.Health), healthRank(a.w.Health)); c != 0 {
 			return c

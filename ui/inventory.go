@@ -376,18 +376,7 @@ func (p *inventoryPage) rebuild() {
 	if r := p.selected(); r != nil {
 		keep = r.w.Version
 	}
-	f := strings.ToLower(p.filter)
-	p.rows = p.rows[:0]
-	for i := range p.all {
-		r := &p.all[i]
-		if p.c.Env != "" && r.w.Environment != p.c.Env {
-			continue
-		}
-		if f != "" && !strings.Contains(r.search, f) {
-			continue
-		}
-		p.rows = append(p.rows, r)
-	}
+	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *invRow) (model.Environment, string) { return r.w.Environment, r.search })
 	col, desc := p.sort, p.desc
 	slices.SortStableFunc(p.rows, func(a, b *invRow) int {
 		c := compareWallets(col, &a.w, &b.w)

@@ -33,6 +33,12 @@ func cmdStatus(ctx context.Context, args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("status takes no arguments (got %q)", fs.Args())
 	}
+	return printStatus(ctx, g, *asJSON, out)
+}
+
+// printStatus prints the inventory as text or JSON (`console status`, and
+// `console` without a terminal).
+func printStatus(ctx context.Context, g *globals, asJSON bool, out io.Writer) error {
 	db, closeDB, err := g.open(ctx)
 	if err != nil {
 		return err
@@ -42,7 +48,7 @@ func cmdStatus(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {

@@ -78,7 +78,7 @@ func cmdHealth(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return unknown(err)
 	}
-	worst := []model.CheckResult{}
+	var all []model.CheckResult // every check of every wallet: the overall state
 	for _, in := range inputs {
 		var checks []model.CheckResult
 		stored := func(name model.CheckName, d *time.Duration, eval func(time.Duration) model.CheckResult) model.CheckResult {
@@ -106,13 +106,11 @@ func cmdHealth(ctx context.Context, args []string, out io.Writer) error {
 		}
 		w := walletHealth{Version: in.Version, Name: ui.Inert(in.Name), Status: in.Status, Overall: model.Overall(checks), Checks: checks}
 		rep.Wallets = append(rep.Wallets, w)
-		worst = append(worst, model.CheckResult{State: map[model.HealthState]model.HealthState{
-			model.HealthUnhealthy: model.HealthFailed, model.HealthWarning: model.HealthWarning, model.HealthHealthy: model.HealthHealthy,
-		}[w.Overall]})
+		all = append(all, checks...)
 	}
-	rep.Overall = model.Overall(worst)
+	rep.Overall = model.Overall(all)
 	if len(rep.Wallets) == 0 {
-		rep.Overall = model.HealthHealthy
+		rep.Overall = model.HealthHealthy // no wallet to be unwell
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)

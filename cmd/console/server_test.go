@@ -25,6 +25,11 @@ func TestServerByDSNAndEnvironment(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "postgres@") || !strings.Contains(r.stdout, "v2") {
 		t.Errorf("status --dsn: %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// No sub-command and no terminal (a pipe, cron): the inventory as text.
+	r = console(t, nil, "--dsn", dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "VERSION") || !strings.Contains(r.stdout, "deprecated") {
+		t.Errorf("console without a terminal: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	c := pgtest.Cluster(t)
 	env := []string{"PGHOST=" + c.SocketDir(), "PGPORT=5432", "PGUSER=postgres", "PGDATABASE=" + name}
 	r = console(t, env, "status", "--json")

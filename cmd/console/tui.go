@@ -60,18 +60,7 @@ func cmdConsole(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
-		db, closeDB, err := g.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeDB()
-		ws, err := db.Inventory(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "database: %s\n\n", db.Where())
-		printInventory(out, ws)
-		return nil
+		return printStatus(ctx, g, false, out)
 	}
 	var hs ui.HSMStatus
 	if h.token != "" {

@@ -1,0 +1,34 @@
+package model
+
+import "time"
+
+// CeremonyImport is what the connected side takes from a verified ceremony
+// transcript to create the wallet version (status created).
+type CeremonyImport struct {
+	CeremonyID       string
+	RequestID        string
+	ApprovalID       string
+	Version          int
+	KeyLabel         string // plings_master_key_v{N}: the wallet's master_key_id
+	PublicKey        string // PEM of the Ed25519 master public key
+	Fingerprint      string // SHA-256 (hex) of the raw public key
+	TranscriptSHA256 string // of the transcript file's bytes
+	WitnessCount     int
+	BackupProven     bool
+	CompletedAt      time.Time
+}
+
+// CeremonyRun is the ceremony machine's own record of a ceremony it ran (or
+// aborted), kept in its local database so a request is never used twice there.
+type CeremonyRun struct {
+	CeremonyID       string
+	RequestID        string
+	ApprovalID       string
+	Version          int
+	Outcome          string // completed, aborted
+	Step             string // the step it stopped at when aborted
+	Reason           string // why it stopped when aborted
+	TranscriptPath   string
+	TranscriptSHA256 string
+	At               time.Time
+}

@@ -1,0 +1,49 @@
+package ceremony
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// CheckOffline runs the air-gap check (see the package-level CheckOffline)
+// on Config.NetRoot. Offline: recorded (offline_checked) and the ceremony
+// moves on. Online and override empty: recorded (offline_refused) and
+// returned; the ceremony stays here (unplug and check again, or abort).
+// Online with an override reason: recorded (offline_override), the
+// transcript is marked rehearsal, and the ceremony moves on — for rehearsals
+// only: a rehearsal transcript does not create a wallet.
+func (c *Ceremony) CheckOffline(override string) (OfflineReport, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.at(StepOffline, "the offline check"); err != nil {
+		return OfflineReport{}, err
+	}
+	override = strings.TrimSpace(override)
+	rep, err := CheckOffline(c.cfg.NetRoot)
+	if err == nil {
+		d := offlineData{Report: rep}
+		if override != "" {
+			d.Note = "an override was given but not needed: the machine is offline"
+		}
+		if err := c.record(StepOffline, EventOfflineChecked, c.cfg.Operator, d); err != nil {
+			return rep, err
+		}
+		c.step = StepHSM
+		return rep, nil
+	}
+	if override == "" {
+		werr := fmt.Errorf("offline check: %w; for a rehearsal only, give an override reason (it is recorded and the transcript is marked REHEARSAL)", err)
+		if rerr := c.record(StepOffline, EventOfflineRefused, c.cfg.Operator, offlineData{Report: rep}); rerr != nil {
+			return rep, errors.Join(werr, rerr)
+		}
+		return rep, werr
+	}
+	if err := c.record(StepOffline, EventOfflineOverride, c.cfg.Operator, offlineData{Report: rep, Override: override,
+		Note: "REHEARSAL: the machine was not proven offline; this transcript must not create a wallet"}); err != nil {
+		return rep, err
+	}
+	c.rehearsal = true
+	c.step = StepHSM
+	return rep, nil
+}

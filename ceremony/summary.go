@@ -1,0 +1,269 @@
+package ceremony
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// Summary is what a verified transcript says, for the operator (String)
+// and for the importer (Import).
+type Summary struct {
+	CeremonyID        string
+	Operator          string
+	RequestID         string
+	ApprovalID        string
+	RequestFileSHA256 string
+	AuditHead         string // the connected side's audit head at export
+	Version           int
+	KeyLabel          string
+	PublicKeyPEM      string
+	Fingerprint       string
+
+	Outcome        string // OutcomeCompleted or OutcomeAborted
+	AbortedStep    string // where an aborted ceremony stopped
+	AbortReason    string
+	AbortNote      string // what was destroyed, or could not be
+	Rehearsal      bool   // the offline check was overridden
+	OverrideReason string
+
+	Roster            []model.Witness
+	WitnessesRequired int
+	Attested          []string // who attested, in order
+	ClosingSigners    []string // who signed the final message
+
+	BackupMethod string // "" if the backup step was not reached
+	BackupProven bool
+	BackupToken  string
+	BackupNote   string
+
+	Offline string // the offline check's summary line
+	HSM     string // module, token, serial
+
+	StartedAt   time.Time
+	CompletedAt time.Time // the closing entry's time (zero when aborted)
+	EndedAt     time.Time // the last entry's time
+	FinalHash   string
+	FileSHA256  string // of the transcript file's bytes
+	Entries     []SummaryEntry
+}
+
+// SummaryEntry is one transcript entry in words.
+type SummaryEntry struct {
+	Seq   int
+	Step  string
+	Event string
+	Actor string
+	Time  time.Time
+	Note  string
+}
+
+// Completed reports whether the ceremony completed.
+func (s *Summary) Completed() bool { return s.Outcome == OutcomeCompleted }
+
+// Import is what the connected side needs to create the wallet version.
+// file must be the bytes that were verified (its SHA-256 is the import's
+// TranscriptSHA256). It refuses an aborted ceremony (ErrAborted) and a
+// rehearsal (ErrRehearsal), which must never create a wallet.
+func (s *Summary) Import(file []byte) (model.CeremonyImport, error) {
+	switch sum := sha256Hex(file); {
+	case s.FileSHA256 != "" && sum != s.FileSHA256:
+		return model.CeremonyImport{}, fmt.Errorf("import: the file given (SHA-256 %s) is not the transcript that was verified (%s); verify the file you import", sum, s.FileSHA256)
+	case s.Outcome != OutcomeCompleted:
+		return model.CeremonyImport{}, newProblem(fmt.Sprintf("import: ceremony %s was aborted at step %s (%s); nothing to import: run a new ceremony", s.CeremonyID, s.AbortedStep, s.AbortReason), ErrAborted)
+	case s.Rehearsal:
+		return model.CeremonyImport{}, newProblem(fmt.Sprintf("import: ceremony %s was a rehearsal (offline check overridden: %s); a rehearsal never creates a wallet: run the ceremony on the air-gapped machine", s.CeremonyID, s.OverrideReason), ErrRehearsal)
+	}
+	return model.CeremonyImport{
+		CeremonyID: s.CeremonyID, RequestID: s.RequestID, ApprovalID: s.ApprovalID, Version: s.Version,
+		KeyLabel: s.KeyLabel, PublicKey: s.PublicKeyPEM, Fingerprint: s.Fingerprint,
+		TranscriptSHA256: sha256Hex(file), WitnessCount: len(s.Attested), BackupProven: s.BackupProven,
+		CompletedAt: s.CompletedAt,
+	}, nil
+}
+
+// String is a readable multi-line summary.
+func (s *Summary) String() string {
+	var b strings.Builder
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(&b, "%-13s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(&b, "Ceremony transcript %s — verified\n", s.CeremonyID)
+	if s.Rehearsal {
+		fmt.Fprintf(&b, "*** REHEARSAL *** the offline check was overridden (%q): this transcript must never create a wallet\n", s.OverrideReason)
+	}
+	switch s.Outcome {
+	case OutcomeCompleted:
+		line("Outcome", "completed at %s", s.CompletedAt.Format(time.RFC3339))
+	default:
+		line("Outcome", "ABORTED at step %s because %s", s.AbortedStep, s.AbortReason)
+		if s.AbortNote != "" {
+			line("Keys", "%s", s.AbortNote)
+		}
+	}
+	line("Operator", "%s", s.Operator)
+	line("Request", "%s", orNone(s.RequestID))
+	line("Approval", "%s", orNone(s.ApprovalID))
+	if s.Version > 0 {
+		line("Version", "%d (key label %s)", s.Version, s.KeyLabel)
+	}
+	line("Fingerprint", "%s", orNone(s.Fingerprint))
+	if s.WitnessesRequired > 0 {
+		line("Witnesses", "%d of %d attested: %s", len(s.Attested), s.WitnessesRequired, orNone(strings.Join(s.Attested, ", ")))
+		if s.Outcome == OutcomeCompleted {
+			line("Signed close", "%s", strings.Join(s.ClosingSigners, ", "))
+		}
+	}
+	switch {
+	case s.BackupMethod == "":
+		line("Backup", "none (step not reached)")
+	case s.BackupProven:
+		line("Backup", "%s, proven by token %s", strings.ReplaceAll(s.BackupMethod, "_", " "), s.BackupToken)
+	default:
+		line("Backup", "%s, PROOF PENDING: the wallet cannot be activated until the backup is proven", strings.ReplaceAll(s.BackupMethod, "_", " "))
+	}
+	if s.Offline != "" {
+		line("Offline", "%s", s.Offline)
+	}
+	if s.HSM != "" {
+		line("HSM", "%s", s.HSM)
+	}
+	line("Final hash", "%s", s.FinalHash)
+	b.WriteString("Steps:\n")
+	for _, e := range s.Entries {
+		fmt.Fprintf(&b, "  %3d  %s  %-9s %-18s %s", e.Seq, e.Time.Format("2006-01-02 15:04:05Z07:00"), e.Step, e.Event, e.Actor)
+		if e.Note != "" {
+			b.WriteString(" — " + e.Note)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// summary builds the Summary of a verified transcript.
+func (st *replayState) summary(t *Transcript, file []byte) *Summary {
+	s := &Summary{
+		CeremonyID: st.started.CeremonyID, Operator: st.started.Operator, Outcome: st.outcome,
+		Roster: []model.Witness{}, FinalHash: t.FinalHash, FileSHA256: sha256Hex(file),
+	}
+	if r := st.request; r != nil {
+		s.RequestID, s.ApprovalID, s.RequestFileSHA256, s.AuditHead = r.RequestID, r.ApprovalID, r.RequestFileSHA256, r.AuditHead
+		s.Version, s.KeyLabel, s.WitnessesRequired, s.Roster = r.WalletVersion, r.KeyLabel, r.WitnessesRequired, rosterModels(r.Roster)
+	}
+	if st.overrideEntry != nil {
+		s.Rehearsal, s.OverrideReason = true, st.offline.Override
+	}
+	if st.offline != nil {
+		s.Offline = st.offline.Report.Summary
+	}
+	if h := st.hsm; h != nil {
+		s.HSM = fmt.Sprintf("token %q (%s %s, serial %s) in %s", h.TokenLabel, h.TokenManufacturer, h.TokenModel, h.TokenSerial, h.Module)
+	}
+	for _, a := range st.attested {
+		s.Attested = append(s.Attested, a.Name)
+	}
+	for _, w := range t.WitnessSignatures {
+		s.ClosingSigners = append(s.ClosingSigners, w.Name)
+	}
+	if k := st.key; k != nil {
+		s.PublicKeyPEM, s.Fingerprint = k.PublicKeyPEM, k.Fingerprint
+	}
+	if b := st.backup; b != nil {
+		s.BackupMethod, s.BackupProven, s.BackupToken, s.BackupNote = b.Method, b.Proven, b.BackupToken, b.Note
+	}
+	if a := st.aborted; a != nil {
+		s.AbortedStep, s.AbortReason = a.Step, a.Reason
+		var notes []string
+		if len(a.Destroyed) > 0 {
+			notes = append(notes, "destroyed "+strings.Join(a.Destroyed, ", "))
+		}
+		if a.DestructionFailed != "" {
+			notes = append(notes, "NOT DESTROYED: "+a.DestructionFailed+"; by hand: "+a.ManualCommand)
+		}
+		if a.Note != "" {
+			notes = append(notes, a.Note)
+		}
+		s.AbortNote = strings.Join(notes, "; ")
+	}
+	for _, e := range t.Entries {
+		tm, _ := time.Parse(time.RFC3339Nano, e.Time)
+		s.Entries = append(s.Entries, SummaryEntry{Seq: e.Seq, Step: e.Step, Event: e.Event, Actor: e.Actor, Time: tm, Note: entryNote(e)})
+	}
+	s.StartedAt = s.Entries[0].Time
+	s.EndedAt = s.Entries[len(s.Entries)-1].Time
+	if st.closingEntry != nil {
+		s.CompletedAt, _ = time.Parse(time.RFC3339Nano, st.closingEntry.Time)
+	}
+	return s
+}
+
+// entryNote says in a few words what an entry recorded.
+func entryNote(e Entry) string {
+	switch e.Event {
+	case EventStarted:
+		var d startedData
+		_ = decodeData(e, &d)
+		return "ceremony " + d.CeremonyID
+	case EventRequestLoaded:
+		var d requestLoadedData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("request %s, approval %s, version %d, %d of %d witnesses required", d.RequestID, d.ApprovalID, d.WalletVersion, d.WitnessesRequired, len(d.Roster))
+	case EventOfflineChecked, EventOfflineRefused:
+		var d offlineData
+		_ = decodeData(e, &d)
+		return d.Report.Summary
+	case EventOfflineOverride:
+		var d offlineData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("REHEARSAL override (%s): %s", d.Override, d.Report.Summary)
+	case EventHSMOpened:
+		var d hsmOpenedData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("token %q serial %s", d.TokenLabel, d.TokenSerial)
+	case EventWitnessesStarted:
+		var d witnessesStartedData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("challenge fixed, %d witnesses needed", d.Need)
+	case EventWitnessAttested:
+		var d attestedData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("%d of %d, key %s", d.Done, d.Need, d.KeyFingerprint)
+	case EventEntropyMixed:
+		var d entropyData
+		_ = decodeData(e, &d)
+		if d.Mixed {
+			return fmt.Sprintf("%d operator bytes mixed in (sha256 %s)", d.OperatorBytes, abbrevHash(d.OperatorSHA256))
+		}
+		return fmt.Sprintf("%d operator bytes NOT mixed in: %s", d.OperatorBytes, d.NotMixedReason)
+	case EventKeyGenerated:
+		var d keyData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("%s fingerprint %s, test signature verified", d.KeyLabel, abbrevHash(d.Fingerprint))
+	case EventBackupRecorded:
+		var d backupData
+		_ = decodeData(e, &d)
+		if d.Proven {
+			return fmt.Sprintf("%s, proven", strings.ReplaceAll(d.Method, "_", " "))
+		}
+		return fmt.Sprintf("%s, proof pending", strings.ReplaceAll(d.Method, "_", " "))
+	case EventClosing:
+		return "final hash fixed"
+	case EventAborted:
+		var d abortedData
+		_ = decodeData(e, &d)
+		return fmt.Sprintf("ABORTED at %s: %s", d.Step, d.Reason)
+	default:
+		var d refusedData
+		_ = decodeData(e, &d)
+		return "refused: " + d.Reason
+	}
+}

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Approver roles a creation request may need (seed 000, 1.2).
 const (
@@ -72,4 +75,15 @@ type Approval struct {
 type Witness struct {
 	Name      string
 	PublicKey string
+}
+
+// WaitingFor lists the roles a request still needs an approval from.
+func (r CreationRequest) WaitingFor() []string {
+	var out []string
+	for _, role := range r.RequiredApprovals {
+		if !slices.ContainsFunc(r.Approvals, func(a Approval) bool { return a.Role == role && a.Decision == "approved" }) {
+			out = append(out, role)
+		}
+	}
+	return out
 }

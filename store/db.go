@@ -144,6 +144,16 @@ func (db *DB) Ping(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
+// Login is the database login this console acts as (session_user): the
+// name the two-person rule and the audit log's db_user know it by.
+func (db *DB) Login(ctx context.Context) (string, error) {
+	var u string
+	if err := db.pool.QueryRow(ctx, "SELECT session_user").Scan(&u); err != nil {
+		return "", fmt.Errorf("who am I in the database: %w", explain(err))
+	}
+	return u, nil
+}
+
 // Close closes the pool and, when embedded, leaves the cluster (stopping it if
 // no other console uses it).
 func (db *DB) Close() {

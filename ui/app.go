@@ -50,6 +50,13 @@ type Options struct {
 	// Context is the parent of every call; cancelled calls end early. nil
 	// means context.Background(). Quitting cancels the calls in flight.
 	Context context.Context
+	// Requests is the creation-request flow's database side; nil hides it.
+	Requests RequestSource
+	// StartCeremony begins a key ceremony (on the ceremony machine); nil
+	// means this console cannot run one.
+	StartCeremony CeremonyStarter
+	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
+	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil
 	// means time.Now and time.Local.
 	Now      func() time.Time
@@ -98,6 +105,10 @@ type App struct {
 	pages  []page
 	active int
 	inv    *inventoryPage
+	flows  *flowsPage
+	flow   string // flow to open at start
+	// farewell is what to print on the terminal after the console closes.
+	farewell string
 
 	db      connState
 	hsm     hsmState
@@ -178,9 +189,14 @@ func NewApp(o Options) *App {
 	}
 	a.help.Styles = c.Styles.Help
 	a.inv = newInventoryPage(c)
-	a.pages = []page{a.inv, newHealthPage(c, o.HSM == nil), newAuditPage(c), newMigrationsPage(c), newFlowsPage(c)}
+	a.flows = newFlowsPage(c, o.Requests, o.StartCeremony)
+	a.pages = []page{a.inv, newHealthPage(c, o.HSM == nil), newAuditPage(c), newMigrationsPage(c), a.flows}
+	screen := strings.ToLower(o.Screen)
+	if o.Flow != "" {
+		screen, a.flow = "flows", o.Flow
+	}
 	for i, p := range a.pages {
-		if p.Name() == strings.ToLower(o.Screen) {
+		if p.Name() == screen {
 			a.active = i
 		}
 	}
@@ -198,7 +214,33 @@ func (a *App) page() page { return a.pages[a.active] }
 
 // Init starts the first loads and the refresh timer.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(a.refresh(), a.schedule(), a.ensureSpin())
+	var open tea.Cmd
+	if a.flow != "" {
+		open = a.flows.openFlow(a.flow)
+	}
+	return tea.Batch(a.refresh(), a.schedule(), open, a.ensureSpin())
+}
+
+// Farewell is what the console has to tell the operator once it has closed
+// (an aborted ceremony and its transcript); "" when nothing.
+func (a *App) Farewell() string { return a.farewell }
+
+// Shutdown ends what must not outlive the console (a ceremony under way is
+// aborted: its key destroyed, the transcript written). Quitting calls it;
+// cmd/console calls it again after the program ends, for signals.
+func (a *App) Shutdown() {
+	if msg := a.flows.Shutdown(); msg != "" {
+		a.farewell = msg
+	}
+}
+
+// capturing is an interface of pages whose open form or flow takes every
+// key (but ctrl+c) while it has focus.
+type capturing interface{ Capturing() bool }
+
+func (a *App) captured() bool {
+	c, ok := a.page().(capturing)
+	return ok && c.Capturing() && a.input == inputNone
 }
 
 // Update handles a message.
@@ -228,6 +270,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, tea.Batch(cmd, a.ensureSpin())
 	case tea.PasteMsg:
+		if a.captured() {
+			return a, a.page().Update(msg)
+		}
 		if a.input != inputNone && a.line.update(msg) && a.input == inputFilter {
 			a.page().SetFilter(a.line.String())
 		}
@@ -275,6 +320,9 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if a.input != inputNone {
 		return a.inputKey(msg)
+	}
+	if a.captured() {
+		return a.page().Update(msg)
 	}
 	a.msg = ""
 	p := a.page()
@@ -453,6 +501,7 @@ func (a *App) ensureSpin() tea.Cmd {
 }
 
 func (a *App) quit() tea.Cmd {
+	a.Shutdown()
 	a.cancel()
 	return tea.Quit
 }

@@ -37,6 +37,20 @@ type KeyMap struct {
 
 	// Actions that change something: disabled in read-only mode.
 	Allocate key.Binding
+	NewReq   key.Binding // file a creation request
+	Approve  key.Binding
+	Reject   key.Binding
+	Export   key.Binding // write a request file for the ceremony machine
+	Start    key.Binding // open a flow that changes something (the ceremony)
+
+	// Forms and the ceremony.
+	NextField key.Binding
+	PrevField key.Binding
+	Choose    key.Binding
+	Submit    key.Binding
+	RunStep   key.Binding
+	Override  key.Binding // rehearsal override of the air-gap check
+	Abort     key.Binding
 
 	// Inside the ":" and "/" line.
 	Accept   key.Binding
@@ -75,6 +89,19 @@ func DefaultKeyMap() *KeyMap {
 		Verify: b("v", "verify chain", "v"),
 
 		Allocate: b("a", "allocate", "a"),
+		NewReq:   b("n", "new request", "n"),
+		Approve:  b("a", "approve", "a"),
+		Reject:   b("x", "reject", "x"),
+		Export:   b("w", "export for ceremony", "w"),
+		Start:    b("enter", "start", "enter"),
+
+		NextField: b("tab/↓", "next field", "tab", "down"),
+		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
+		Choose:    b("←/→", "change choice", "left", "right"),
+		Submit:    b("ctrl+s", "submit", "ctrl+s"),
+		RunStep:   b("enter", "run step", "enter"),
+		Override:  b("o", "rehearsal override", "o"),
+		Abort:     b("ctrl+x", "abort ceremony", "ctrl+x"),
 
 		Accept:   b("enter", "apply", "enter"),
 		Cancel:   b("esc", "cancel", "esc"),
@@ -91,7 +118,7 @@ func (k *KeyMap) SetReadOnly(ro bool) {
 
 // actions are the bindings that change state (database or HSM).
 func (k *KeyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.Allocate}
+	return []*key.Binding{&k.Allocate, &k.NewReq, &k.Approve, &k.Reject, &k.Export, &k.Start}
 }
 
 // global is the help column that every screen shares.

@@ -28,14 +28,6 @@ func newMigrationsPage(c *Common) *placeholderPage {
 	}}
 }
 
-func newFlowsPage(c *Common) *placeholderPage {
-	return &placeholderPage{c: c, name: "flows", title: "Flows", status: "flows: not built yet", text: []string{
-		"Flows: not built yet.",
-		"This screen will run the guided lifecycle flows, each as a wizard (plan, checks, typed confirmation for anything destructive, progress, result): creation request and approval, validation suite, deployment, activation, path allocation, manufacturer migration, deprecation, retirement, incident response (compromise runbook), daily checklist and monthly review.",
-		"None of them can be started from this console yet.",
-	}}
-}
-
 func (p *placeholderPage) Name() string  { return p.name }
 func (p *placeholderPage) Title() string { return p.title }
 

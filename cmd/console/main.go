@@ -33,6 +33,18 @@ Commands:
   hsm info          the PKCS#11 module and its tokens (--pkcs11-module, --token)
   hsm keys          keys on the token (--token LABEL, PIN asked without echo or --pin-file)
   hsm selftest      log in, make a session key, sign 1,000 times, verify, time, destroy it
+  request new       file a wallet creation request: --environment --purpose --security-level --lifespan --reason
+                    [--risk, --priority, --email, --business-impact, --hsm-requirements, ...]
+  request list      the creation requests, newest first, and where each stands (--json)
+  request show ID   one request: its fields, each decision, what it waits for (--json)
+  request approve ID --role R [--reason TEXT]   decide as your database login (never your own request)
+  request reject ID --role R --reason TEXT
+  request export ID FILE   write the approved request, witnesses and next version for the ceremony machine
+  witness add NAME KEYFILE   put a ceremony witness on the roster with their OpenSSH .pub key
+  witness list      the active witnesses on the roster
+  ceremony run --token LABEL [--transcript-dir DIR]   the witnessed key ceremony, on the air-gapped machine
+  ceremony verify FILE   check a ceremony transcript anywhere, offline (hash chain, master and witness signatures)
+  ceremony import FILE   create the wallet version a verified transcript made (connected side; once only)
 
 Global flags:
 `
@@ -106,6 +118,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdHSM(ctx, rest, stdout)
 	case "health":
 		err = cmdHealth(ctx, rest, stdout)
+	case "request":
+		err = cmdRequest(ctx, rest, stdout)
+	case "witness":
+		err = cmdWitness(ctx, rest, stdout)
+	case "ceremony":
+		err = cmdCeremony(ctx, rest, stdout)
 	default:
 		err = fmt.Errorf("unknown command %q: run `console help` for the list", cmd)
 	}
@@ -127,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // flag nor the value of a global flag that takes one.
 func splitCommand(args []string) (string, []string) {
 	takesValue := map[string]bool{"--dsn": true, "--data-dir": true, "--operator": true, "--log-file": true,
-		"--pkcs11-module": true, "--token": true, "--pin-file": true, "--refresh": true, "--screen": true}
+		"--pkcs11-module": true, "--token": true, "--pin-file": true, "--refresh": true, "--screen": true, "--transcript-dir": true, "--net-root": true}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-h" || a == "--help" {

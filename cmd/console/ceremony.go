@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	flag "github.com/spf13/pflag"
+
+	"github.com/plings/walletconsole/ceremony"
+	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/ui"
+)
+
+// cmdCeremony is `console ceremony run|verify|import`.
+func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
+	verb, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, rest = args[0], args[1:]
+	}
+	switch verb {
+	case "run":
+		return ceremonyRun(ctx, rest, out)
+	case "verify":
+		return ceremonyVerify(rest, out)
+	case "import":
+		return ceremonyImport(ctx, rest, out)
+	case "":
+		return errors.New("ceremony: say what to do: run, verify FILE or import FILE")
+	}
+	return fmt.Errorf("ceremony: unknown action %q: use run, verify FILE or import FILE", verb)
+}
+
+// ceremonyRun opens the console on the ceremony flow (the air-gapped machine,
+// its embedded database and its HSM).
+func ceremonyRun(ctx context.Context, args []string, out io.Writer) error {
+	fs, g := newFlags("ceremony run")
+	var h hsmFlags
+	h.register(fs)
+	dir := fs.String("transcript-dir", ".", "where the challenge, final message and transcript files go (the removable media)")
+	netRoot := fs.String("net-root", "", "read /proc/net/route and /sys/class/net under this root (tests)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("ceremony run takes no arguments (got %q); the request file is asked for in the first step", fs.Arg(0))
+	}
+	if h.token == "" {
+		return errors.New("ceremony run: give the ceremony token with --token LABEL (`console hsm info` lists them)")
+	}
+	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
+		return errors.New("ceremony run needs a terminal: the ceremony is run by a person, step by step, in the console")
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return fmt.Errorf("ceremony run: transcript directory: %w", err)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return fmt.Errorf("ceremony run: the transcript directory %s is not a directory; mount the removable media or pass --transcript-dir", abs)
+	}
+	if err := softHSMConf(h.module, g.dataDir); err != nil {
+		return err
+	}
+	m, err := hsm.Open(h.module)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	db, closeDB, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	var drv *ceremonyDriver
+	start := func(context.Context) (ui.Ceremony, error) {
+		c, err := ceremony.New(ctx, ceremony.Config{Module: m, TokenLabel: h.token, Operator: g.operator,
+			TranscriptDir: abs, NetRoot: *netRoot, Ledger: db})
+		if err != nil {
+			return nil, err
+		}
+		drv = &ceremonyDriver{c: c, m: m, dir: abs}
+		return drv, nil
+	}
+	prof := ui.DefaultProfile()
+	app := ui.NewApp(ui.Options{Source: dbSource{db}, Refresh: -1, Profile: prof, Context: ctx,
+		Flow: "ceremony", StartCeremony: start})
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithColorProfile(prof))
+	_, runErr := p.Run()
+	// A signal or a lost terminal ends the program without a key: abort a
+	// ceremony still under way all the same.
+	app.Shutdown()
+	if drv != nil {
+		drv.closeBackup()
+	}
+	if f := app.Farewell(); f != "" {
+		fmt.Fprintln(out, f)
+	}
+	if runErr != nil && ctx.Err() == nil {
+		return fmt.Errorf("ceremony: %w", runErr)
+	}
+	return nil
+}
+
+// ceremonyVerify checks a transcript anywhere, offline.
+func ceremonyVerify(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("ceremony verify", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("ceremony verify: give the transcript file: console ceremony verify FILE")
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("ceremony verify: %w", err)
+	}
+	sum, err := ceremony.Verify(data)
+	if err != nil {
+		return &exitError{code: 1, err: inert(fmt.Errorf("ceremony verify %s: REFUSED: %w", path, err))}
+	}
+	fmt.Fprint(out, ui.Inert(sum.String()))
+	fmt.Fprintf(out, "verified: %s (hash chain, master-key signature, witness signatures against the roster in the file)\n", path)
+	return nil
+}
+
+// ceremonyImport creates the wallet version a verified transcript made, on
+// the connected side: once, and only for the request and approval the
+// database knows.
+func ceremonyImport(ctx context.Context, args []string, out io.Writer) error {
+	fs, g := newFlags("ceremony import")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("ceremony import: give the transcript file: console ceremony import FILE")
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("ceremony import: %w", err)
+	}
+	sum, err := ceremony.Verify(data)
+	if err != nil {
+		return inert(fmt.Errorf("ceremony import %s: REFUSED, the transcript does not verify: %w", path, err))
+	}
+	in, err := sum.Import(data)
+	if err != nil {
+		return inert(fmt.Errorf("ceremony import %s: REFUSED: %w", path, err))
+	}
+	db, closeDB, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := checkRoster(ctx, db, sum); err != nil {
+		return inert(fmt.Errorf("ceremony import %s: REFUSED: %w", path, err))
+	}
+	created, err := db.ImportCeremony(ctx, in, g.operator)
+	if err != nil {
+		return inert(fmt.Errorf("ceremony import %s: %w", path, err))
+	}
+	if !created {
+		fmt.Fprintf(out, "already imported: ceremony %s (%s, transcript %s…) — nothing changed\n",
+			ui.Inert(in.CeremonyID), model.VersionName(in.Version), in.TranscriptSHA256[:16])
+		return nil
+	}
+	proof := "backup proven"
+	if !in.BackupProven {
+		proof = "backup proof PENDING: the wallet cannot be activated until the backup token proves the key"
+	}
+	fmt.Fprintf(out, "imported ceremony %s: created %s (status created), master key %s, fingerprint %s, %d witnesses, %s\n",
+		ui.Inert(in.CeremonyID), model.VersionName(in.Version), ui.Inert(in.KeyLabel), in.Fingerprint, in.WitnessCount, proof)
+	return nil
+}
+
+// checkRoster: every witness who signed must be on this database's roster
+// with the same key (the transcript proves only that its own roster signed).
+func checkRoster(ctx context.Context, db *store.DB, sum *ceremony.Summary) error {
+	known, err := db.Witnesses(ctx)
+	if err != nil {
+		return err
+	}
+	keys := map[string]string{}
+	for _, w := range known {
+		keys[w.Name] = keyBlob(w.PublicKey)
+	}
+	signed := map[string]bool{}
+	for _, n := range append(append([]string{}, sum.Attested...), sum.ClosingSigners...) {
+		signed[n] = true
+	}
+	for _, w := range sum.Roster {
+		if !signed[w.Name] {
+			continue
+		}
+		k, ok := keys[w.Name]
+		if !ok {
+			return fmt.Errorf("witness %s signed the ceremony but is not on this database's roster (console witness list)", w.Name)
+		}
+		if k != keyBlob(w.PublicKey) {
+			return fmt.Errorf("witness %s signed with a key that is not the one on this database's roster", w.Name)
+		}
+	}
+	return nil
+}
+
+// keyBlob is the type and key of an authorized_keys line, without its comment.
+func keyBlob(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return line
+	}
+	return f[0] + " " + f[1]
+}

@@ -1,0 +1,449 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// Messages of the creation-request flow.
+type (
+	requestsMsg struct {
+		result
+		reqs []model.CreationRequest
+		err  error
+	}
+	requestFiledMsg struct {
+		result
+		id  string
+		err error
+	}
+	requestDecidedMsg struct {
+		result
+		req      model.CreationRequest
+		decision string
+		err      error
+	}
+	requestExportedMsg struct {
+		result
+		text string
+		err  error
+	}
+)
+
+type reqMode int
+
+const (
+	reqList reqMode = iota
+	reqDetail
+	reqNew
+	reqDecide
+	reqExport
+)
+
+// requestsWizard files, decides and exports wallet creation requests (seed
+// 000, 1.1–1.2). The database enforces the two-person rule on the login;
+// this screen shows who you are and what each request still needs.
+type requestsWizard struct {
+	c     *Common
+	src   RequestSource
+	login string
+	reqs  []model.CreationRequest
+	nav   listNav
+	mode  reqMode
+	open  string // id of the request in detail
+	form  form
+	// decision being entered in reqDecide
+	decision string
+	sc       scroller
+	busy     bool
+	err      string
+	note     string
+	loaded   bool
+}
+
+func newRequestsWizard(c *Common, src RequestSource) *requestsWizard {
+	return &requestsWizard{c: c, src: src, login: inert(src.Login())}
+}
+
+func (r *requestsWizard) Refresh() tea.Cmd {
+	src := r.src
+	return r.c.load.run("requests", func(ctx context.Context) tea.Msg {
+		reqs, err := src.Requests(ctx)
+		return requestsMsg{result{"requests"}, reqs, err}
+	})
+}
+
+func (r *requestsWizard) current() *model.CreationRequest {
+	for i := range r.reqs {
+		if r.reqs[i].ID == r.open {
+			return &r.reqs[i]
+		}
+	}
+	return nil
+}
+
+func (r *requestsWizard) Capturing() bool {
+	return r.mode == reqNew || r.mode == reqDecide || r.mode == reqExport
+}
+
+func (r *requestsWizard) Back() bool {
+	switch r.mode {
+	case reqList:
+		return false
+	case reqDetail, reqNew:
+		r.mode = reqList
+	default:
+		r.mode = reqDetail
+	}
+	r.err = ""
+	return true
+}
+
+func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case requestsMsg:
+		if msg.err != nil {
+			r.err = errText(msg.err)
+			return nil
+		}
+		r.loaded = true
+		r.reqs = msg.reqs
+		r.nav.setLen(len(r.reqs))
+		return nil
+	case requestFiledMsg:
+		r.busy = false
+		if msg.err != nil {
+			r.form.err = errText(msg.err)
+			return nil
+		}
+		r.mode, r.open = reqDetail, msg.id
+		r.note = "filed " + inert(msg.id) + ": it now needs its approvals, each from another person"
+		return r.Refresh()
+	case requestDecidedMsg:
+		r.busy = false
+		if msg.err != nil {
+			r.form.err = errText(msg.err)
+			return nil
+		}
+		r.mode = reqDetail
+		r.note = "recorded: " + msg.decision + " — the request is now " + inert(msg.req.Status)
+		if msg.req.ApprovalID != "" {
+			r.note += " (" + inert(msg.req.ApprovalID) + ")"
+		}
+		return r.Refresh()
+	case requestExportedMsg:
+		r.busy = false
+		if msg.err != nil {
+			r.form.err = errText(msg.err)
+			return nil
+		}
+		r.mode = reqDetail
+		r.note = inert(msg.text)
+		return nil
+	case tea.KeyPressMsg, tea.PasteMsg:
+		return r.input(msg)
+	}
+	return nil
+}
+
+func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
+	k := r.c.Keys
+	switch r.mode {
+	case reqNew, reqDecide, reqExport:
+		if r.busy {
+			return nil
+		}
+		switch r.form.update(msg) {
+		case formCancel:
+			r.Back()
+		case formSubmit:
+			return r.submit()
+		}
+		return nil
+	}
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	switch r.mode {
+	case reqList:
+		switch {
+		case r.nav.key(k, km):
+		case key.Matches(km, k.Open):
+			if r.nav.cursor < len(r.reqs) {
+				r.open, r.mode, r.note, r.err = r.reqs[r.nav.cursor].ID, reqDetail, "", ""
+				r.sc.offset = 0
+			}
+		case key.Matches(km, k.NewReq):
+			r.newForm()
+		}
+	case reqDetail:
+		req := r.current()
+		switch {
+		case r.sc.key(k, km):
+		case req == nil:
+		case key.Matches(km, k.Approve):
+			r.decideForm(req, "approved")
+		case key.Matches(km, k.Reject):
+			r.decideForm(req, "rejected")
+		case key.Matches(km, k.Export):
+			r.exportForm(req)
+		}
+	}
+	return nil
+}
+
+// newForm is the seed's request template.
+func (r *requestsWizard) newForm() {
+	envs := []string{"production", "testing", "development"}
+	r.form = form{fields: []*formField{
+		choiceField("environment", envs, "testing", "production needs security, operations, executive and compliance approvals"),
+		textField("purpose", "", "e.g. new_generation, capacity, security_upgrade (max 40 characters)", true),
+		choiceField("security level", []string{"standard", "high", "experimental"}, "standard", ""),
+		textField("lifespan", "", "e.g. 5 years", false),
+		textField("justification", "", "why this wallet is needed", true),
+		choiceField("risk", []string{"low", "medium", "high"}, "medium", "high risk adds an executive approval"),
+		choiceField("priority", []string{"standard", "high", "emergency"}, "standard", ""),
+		textField("business impact", "", "", false),
+		textField("HSM requirements", "", "e.g. FIPS 140-2 Level 3, dedicated partition", false),
+		textField("performance", "", "e.g. 10,000 signatures/s", false),
+		textField("email", "", "your email, for the approvers", false),
+	}}
+	r.mode, r.note, r.err = reqNew, "", ""
+}
+
+func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string) {
+	var roles []string
+	for _, role := range req.RequiredApprovals {
+		if !slices.ContainsFunc(req.Approvals, func(a model.Approval) bool { return a.Role == role }) {
+			roles = append(roles, role)
+		}
+	}
+	if req.Status != "pending" || len(roles) == 0 {
+		r.note = "request " + inert(req.ID) + " is " + inert(req.Status) + ": its decisions are closed"
+		return
+	}
+	hint := "the approval is valid 7 days"
+	if decision == "rejected" {
+		hint = "a rejection needs a reason"
+	}
+	r.form = form{fields: []*formField{
+		choiceField("role", roles, roles[0], "you decide as "+r.login+"; one role per person, never your own request"),
+		textField("reason", "", hint, decision == "rejected"),
+	}}
+	r.decision, r.mode, r.note = decision, reqDecide, ""
+}
+
+func (r *requestsWizard) exportForm(req *model.CreationRequest) {
+	if req.Status != "approved" {
+		r.note = "only an approved request can be exported; " + inert(req.ID) + " is " + inert(req.Status)
+		return
+	}
+	r.form = form{fields: []*formField{
+		textField("file", req.ID+".request.json", "path on the removable media; an existing file is never overwritten", true),
+	}}
+	r.mode, r.note = reqExport, ""
+}
+
+func (r *requestsWizard) submit() tea.Cmd {
+	src := r.src
+	f := r.form
+	switch r.mode {
+	case reqNew:
+		nr := model.NewRequest{
+			Environment:             model.Environment(f.field("environment").Value()),
+			Purpose:                 f.field("purpose").Value(),
+			SecurityLevel:           model.SecurityLevel(f.field("security level").Value()),
+			EstimatedLifespan:       f.field("lifespan").Value(),
+			Reason:                  f.field("justification").Value(),
+			RiskLevel:               f.field("risk").Value(),
+			Priority:                f.field("priority").Value(),
+			BusinessImpact:          f.field("business impact").Value(),
+			HSMRequirements:         f.field("HSM requirements").Value(),
+			PerformanceRequirements: f.field("performance").Value(),
+			RequesterEmail:          f.field("email").Value(),
+		}
+		r.busy = true
+		return r.c.load.run("request/file", func(ctx context.Context) tea.Msg {
+			id, err := src.FileRequest(ctx, nr)
+			return requestFiledMsg{result{"request/file"}, id, err}
+		})
+	case reqDecide:
+		id, role, reason, decision := r.open, f.field("role").Value(), f.field("reason").Value(), r.decision
+		r.busy = true
+		return r.c.load.run("request/decide", func(ctx context.Context) tea.Msg {
+			req, err := src.DecideRequest(ctx, id, role, decision, reason)
+			return requestDecidedMsg{result{"request/decide"}, req, decision, err}
+		})
+	case reqExport:
+		id, path := r.open, f.field("file").Value()
+		r.busy = true
+		return r.c.load.run("request/export", func(ctx context.Context) tea.Msg {
+			text, err := src.ExportRequest(ctx, id, path)
+			return requestExportedMsg{result{"request/export"}, text, err}
+		})
+	}
+	return nil
+}
+
+func (r *requestsWizard) View(w, h int) string {
+	s := r.c.Styles
+	var out []string
+	switch r.mode {
+	case reqList:
+		out = r.listView(w, h)
+	case reqDetail:
+		out = r.detailView(w, h)
+	case reqNew:
+		out = append(out, s.R(s.Section, truncate("New wallet creation request — filed as "+r.login, w)))
+		env := model.Environment(r.form.field("environment").Value())
+		need := model.RequiredApprovals(env, r.form.field("risk").Value())
+		out = append(out, s.R(s.Muted, truncate("will need approvals from: "+strings.Join(need, ", "), w)), "")
+		out = append(out, r.form.view(s, w)...)
+		out = append(out, "", s.R(s.Muted, truncate("enter: next field · ctrl+s: file the request · esc: cancel", w)))
+	case reqDecide:
+		title := "Approve " + inert(r.open)
+		if r.decision == "rejected" {
+			title = "Reject " + inert(r.open)
+		}
+		out = append(out, s.R(s.Section, truncate(title+" as "+r.login, w)), "")
+		out = append(out, r.form.view(s, w)...)
+		out = append(out, "", s.R(s.Muted, truncate("ctrl+s or enter on the last field: record the decision · esc: cancel", w)))
+	case reqExport:
+		out = append(out, s.R(s.Section, truncate("Export "+inert(r.open)+" for the ceremony machine", w)),
+			s.R(s.Muted, truncate("writes the request, its approvals, the witness roster and the next version number", w)), "")
+		out = append(out, r.form.view(s, w)...)
+	}
+	if r.busy {
+		out = append(out, s.R(s.Info, "working…"))
+	}
+	return strings.Join(out, "\n")
+}
+
+func (r *requestsWizard) listView(w, h int) []string {
+	s := r.c.Styles
+	out := []string{s.R(s.Section, truncate("Creation requests — you are "+r.login, w))}
+	if r.err != "" {
+		out = append(out, s.R(s.Error, truncate(r.err, w)))
+	}
+	if !r.loaded {
+		return append(out, s.R(s.Muted, "loading…"))
+	}
+	if len(r.reqs) == 0 {
+		return append(out, "", "  no creation requests yet — n files one")
+	}
+	cols := []int{20, 12, 10, 0}
+	cols[3] = max(w-cols[0]-cols[1]-cols[2]-3, 8)
+	out = append(out, s.R(s.Header, fit(fit("ID", cols[0], false)+" "+fit("ENVIRONMENT", cols[1], false)+" "+
+		fit("STATUS", cols[2], false)+" "+"PURPOSE / WAITING FOR", w, false)))
+	r.nav.setHeight(max(h-len(out)-2, 1))
+	start, end := r.nav.visible()
+	for i := start; i < end; i++ {
+		q := &r.reqs[i]
+		rest := inert(q.Purpose)
+		if q.Status == "pending" {
+			rest += " — waiting for " + strings.Join(q.WaitingFor(), ", ")
+		} else if q.ApprovalID != "" {
+			rest += " — " + inert(q.ApprovalID)
+		}
+		line := fit(inert(q.ID), cols[0], false) + " " + fit(inert(string(q.Environment)), cols[1], false) + " " +
+			fit(inert(q.Status), cols[2], false) + " " + truncate(rest, cols[3])
+		line = fit(line, w, false)
+		if i == r.nav.cursor {
+			line = s.R(s.Selected, line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func (r *requestsWizard) detailView(w, h int) []string {
+	s := r.c.Styles
+	req := r.current()
+	out := []string{}
+	if req == nil {
+		return append(out, s.R(s.Muted, "loading "+inert(r.open)+"…"))
+	}
+	out = append(out, s.R(s.Section, truncate("Request "+inert(req.ID)+" — "+inert(req.Status), w)))
+	var body []string
+	kv := func(k, v string) {
+		if v == "" {
+			return
+		}
+		for i, l := range wrap(inert(v), max(w-20, 10)) {
+			if i == 0 {
+				body = append(body, fit("  "+k, 20, false)+l)
+			} else {
+				body = append(body, strings.Repeat(" ", 20)+l)
+			}
+		}
+	}
+	kv("filed by", req.RequestedBy+" on "+dateTime(req.RequestDate, r.c.Loc))
+	kv("environment", string(req.Environment))
+	kv("purpose", req.Purpose)
+	kv("security level", string(req.SecurityLevel))
+	kv("risk / priority", req.RiskLevel+" / "+req.Priority)
+	kv("lifespan", req.EstimatedLifespan)
+	kv("justification", req.Reason)
+	kv("business impact", req.BusinessImpact)
+	kv("HSM", req.HSMRequirements)
+	kv("performance", req.PerformanceRequirements)
+	kv("needs", strings.Join(req.RequiredApprovals, ", "))
+	for _, a := range req.Approvals {
+		line := a.Role + ": " + a.Decision + " by " + a.Approver + " " + dateTime(a.DecidedAt, r.c.Loc)
+		if a.Reason != "" {
+			line += " — " + a.Reason
+		}
+		kv("decision", line)
+	}
+	switch req.Status {
+	case "pending":
+		kv("waiting for", strings.Join(req.WaitingFor(), ", "))
+	case "approved":
+		kv("approval", req.ApprovalID+", valid until "+dateTime(req.ValidUntil, r.c.Loc))
+	case "used":
+		kv("used by", model.VersionName(req.WalletVersion))
+	}
+	if r.note != "" {
+		body = append(body, "", s.R(s.Info, truncate("  "+r.note, w)))
+	}
+	r.sc.n, r.sc.height = len(body), max(h-1, 1)
+	r.sc.clamp()
+	a, b := r.sc.visible()
+	return append(out, body[a:b]...)
+}
+
+func (r *requestsWizard) Status() string {
+	switch r.mode {
+	case reqDetail:
+		return "request " + inert(r.open)
+	case reqNew:
+		return "new request"
+	}
+	return "requests: " + itoa(len(r.reqs))
+}
+
+func (r *requestsWizard) ShortHelp() []key.Binding {
+	k := r.c.Keys
+	switch r.mode {
+	case reqList:
+		return []key.Binding{k.Up, k.Down, k.Open, k.NewReq, k.Back, k.Help, k.Quit}
+	case reqDetail:
+		return []key.Binding{k.Approve, k.Reject, k.Export, k.Back, k.Help, k.Quit}
+	}
+	return []key.Binding{k.NextField, k.Choose, k.Submit, k.Cancel}
+}
+
+func (r *requestsWizard) FullHelp() [][]key.Binding {
+	k := r.c.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Back}, {k.NewReq, k.Approve, k.Reject, k.Export},
+		{k.NextField, k.PrevField, k.Choose, k.Submit, k.Cancel}, k.global()}
+}
+
+func (r *requestsWizard) Shutdown() string { return "" }

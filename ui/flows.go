@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// wizard is one guided flow inside the Flows screen. It owns the screen
+// while it is open; esc at its top closes it (Back returns false).
+type wizard interface {
+	Update(msg tea.Msg) tea.Cmd
+	View(w, h int) string
+	// Capturing reports that typed keys belong to the wizard (a field has
+	// focus, or a ceremony is under way): the shell then passes every key
+	// but ctrl+c to it.
+	Capturing() bool
+	Back() bool
+	Refresh() tea.Cmd
+	Status() string
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Shutdown is called when the console quits; it returns what to tell
+	// the operator on the terminal afterwards ("" for nothing).
+	Shutdown() string
+}
+
+// flowEntry is one line of the Flows menu.
+type flowEntry struct {
+	name, title, about string
+	// open starts the wizard; nil when the flow is not built yet or not
+	// available in this console (read-only, no source).
+	open    func() (wizard, tea.Cmd)
+	missing string // why open is nil
+}
+
+// flowsPage lists the guided flows and runs the one opened.
+type flowsPage struct {
+	c       *Common
+	entries []flowEntry
+	nav     listNav
+	open    wizard
+	w, h    int
+	msg     string
+}
+
+func newFlowsPage(c *Common, req RequestSource, start CeremonyStarter) *flowsPage {
+	p := &flowsPage{c: c}
+	reqs := flowEntry{name: "requests", title: "Creation requests",
+		about: "file a wallet creation request, approve or reject one, export an approved one for the ceremony machine"}
+	if req != nil {
+		reqs.open = func() (wizard, tea.Cmd) {
+			w := newRequestsWizard(c, req)
+			return w, w.Refresh()
+		}
+	} else {
+		reqs.missing = "no database connection for requests"
+	}
+	cer := flowEntry{name: "ceremony", title: "Witnessed key ceremony",
+		about: "on the air-gapped machine: request file, offline check, HSM, witnesses, entropy, key, backup, transcript"}
+	switch {
+	case c.ReadOnly:
+		cer.missing = "read-only console"
+	case start == nil:
+		cer.missing = "start it with: console ceremony run --token LABEL"
+	default:
+		cer.open = func() (wizard, tea.Cmd) {
+			w := newCeremonyWizard(c, start)
+			return w, w.Refresh()
+		}
+	}
+	p.entries = []flowEntry{reqs, cer}
+	for _, e := range []struct{ name, title string }{
+		{"validation", "Validation suite"},
+		{"deployment", "Deployment (blue-green, gradual traffic)"},
+		{"activation", "Activation"},
+		{"migration", "Manufacturer migration"},
+		{"deprecation", "Deprecation"},
+		{"retirement", "Retirement"},
+		{"incident", "Incident response (compromise runbook)"},
+		{"checklist", "Daily checklist"},
+		{"review", "Monthly review"},
+	} {
+		p.entries = append(p.entries, flowEntry{name: e.name, title: e.title, missing: "not built yet"})
+	}
+	p.nav.setLen(len(p.entries))
+	return p
+}
+
+// openFlow opens the named flow (for `console ceremony run`).
+func (p *flowsPage) openFlow(name string) tea.Cmd {
+	for i, e := range p.entries {
+		if e.name == name {
+			p.nav.cursor = i
+			p.nav.clamp()
+			return p.start()
+		}
+	}
+	return nil
+}
+
+func (p *flowsPage) start() tea.Cmd {
+	e := p.entries[p.nav.cursor]
+	if e.open == nil {
+		p.msg = e.title + ": " + e.missing
+		return nil
+	}
+	p.msg = ""
+	w, cmd := e.open()
+	p.open = w
+	return cmd
+}
+
+func (p *flowsPage) Name() string  { return "flows" }
+func (p *flowsPage) Title() string { return "Flows" }
+
+func (p *flowsPage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.nav.setHeight(max(h-3, 1))
+}
+
+// Capturing is the open wizard's.
+func (p *flowsPage) Capturing() bool { return p.open != nil && p.open.Capturing() }
+
+func (p *flowsPage) Update(msg tea.Msg) tea.Cmd {
+	if p.open != nil {
+		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, p.c.Keys.Back) && !p.open.Capturing() {
+			if !p.open.Back() {
+				p.open = nil
+			}
+			return nil
+		}
+		return p.open.Update(msg)
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		if p.nav.key(p.c.Keys, k) {
+			p.msg = ""
+			return nil
+		}
+		if key.Matches(k, p.c.Keys.Open) {
+			return p.start()
+		}
+	}
+	return nil
+}
+
+func (p *flowsPage) View() string {
+	if p.open != nil {
+		return p.open.View(p.w, p.h)
+	}
+	s := p.c.Styles
+	out := []string{s.R(s.Section, truncate("Guided flows", p.w))}
+	tw := 0
+	for _, e := range p.entries {
+		tw = max(tw, width(e.title))
+	}
+	tw = min(tw, p.w/2)
+	start, end := p.nav.visible()
+	for i := start; i < end; i++ {
+		e := p.entries[i]
+		about := e.about
+		if e.open == nil {
+			about = e.missing
+		}
+		mark := "  "
+		if i == p.nav.cursor {
+			mark = "> "
+		}
+		line := fit(mark+fit(e.title, tw, false)+"  "+about, p.w, false)
+		switch {
+		case i == p.nav.cursor:
+			line = s.R(s.Selected, line)
+		case e.open == nil:
+			line = s.R(s.Muted, line)
+		}
+		out = append(out, line)
+	}
+	out = append(out, "")
+	if p.msg != "" {
+		out = append(out, s.R(s.Info, truncate(p.msg, p.w)))
+	}
+	return strings.Join(out, "\n")
+}
+
+func (p *flowsPage) Refresh() tea.Cmd {
+	if p.open != nil {
+		return p.open.Refresh()
+	}
+	return nil
+}
+
+func (p *flowsPage) Status() string {
+	if p.open != nil {
+		return p.open.Status()
+	}
+	return "flows: " + itoa(len(p.entries))
+}
+
+func (p *flowsPage) Filterable() bool { return false }
+func (p *flowsPage) Filter() string   { return "" }
+func (p *flowsPage) SetFilter(string) {}
+
+func (p *flowsPage) Back() bool {
+	if p.open == nil {
+		return false
+	}
+	if !p.open.Back() {
+		p.open = nil
+	}
+	return true
+}
+
+func (p *flowsPage) ShortHelp() []key.Binding {
+	if p.open != nil {
+		return p.open.ShortHelp()
+	}
+	k := p.c.Keys
+	return []key.Binding{k.Up, k.Down, k.Open, k.Screens, k.Command, k.Help, k.Quit}
+}
+
+func (p *flowsPage) FullHelp() [][]key.Binding {
+	if p.open != nil {
+		return p.open.FullHelp()
+	}
+	k := p.c.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, k.global()}
+}
+
+// Shutdown closes the open wizard (the ceremony aborts if under way).
+func (p *flowsPage) Shutdown() string {
+	if p.open == nil {
+		return ""
+	}
+	return p.open.Shutdown()
+}

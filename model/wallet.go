@@ -15,6 +15,7 @@ type WalletSummary struct {
 	IsDefault     bool
 	Description   string
 	MasterKeyID   string
+	Fingerprint   string // SHA-256 (hex) of the master public key, from the ceremony
 	CreatedAt     time.Time
 	// Manufacturers still served by this wallet (not migrated away or retired).
 	Manufacturers int

@@ -12,7 +12,7 @@ import (
 // themselves, so its cost does not grow with the number of paths.
 const inventorySQL = `
 SELECT w.version_id, w.version_name, w.status, w.environment, w.security_level, w.is_default,
-       coalesce(w.description, ''), w.master_key_id, w.created_at,
+       coalesce(w.description, ''), w.master_key_id, coalesce(w.public_key_fingerprint, ''), w.created_at,
        coalesce(m.n, 0),
        coalesce(s.paths, 0), coalesce(s.identifiers, 0), s.last_alloc,
        l.completion,
@@ -62,7 +62,7 @@ func (db *DB) summaries(ctx context.Context, only *int) ([]model.WalletSummary, 
 		var last *time.Time
 		var states []string
 		if err := rows.Scan(&w.Version, &w.Name, &status, &env, &level, &w.IsDefault, &w.Description,
-			&w.MasterKeyID, &w.CreatedAt, &w.Manufacturers, &w.Paths, &w.Identifiers, &last,
+			&w.MasterKeyID, &w.Fingerprint, &w.CreatedAt, &w.Manufacturers, &w.Paths, &w.Identifiers, &last,
 			&w.MigrationCompletion, &states); err != nil {
 			return nil, fmt.Errorf("inventory: %w", err)
 		}

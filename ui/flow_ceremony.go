@@ -51,7 +51,9 @@ type ceremonyWizard struct {
 
 	text, textFile string // challenge or final message for the current step
 	progress       Progress
-	override       bool // the offline step's rehearsal override is being typed
+	override       bool   // the offline step's rehearsal override is being typed
+	sent           string // the signature field's value when it was sent
+	queued         bool   // enter was pressed while a signature was being checked
 
 	asking   bool // the abort confirmation is open
 	ask      form
@@ -177,14 +179,23 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 	}
 	if msg.err != nil {
 		w.err = errText(msg.err)
+		w.queued = false
+		// A refused signature comes back into its field to be corrected,
+		// unless something else was typed meanwhile.
+		if w.sent != "" && len(w.form.fields) > 0 && w.form.fields[0].Value() == "" {
+			w.form.fields[0].in.reset("", w.sent)
+		}
 		return nil
 	}
 	w.err = ""
 	if msg.progress != nil {
 		w.progress = *msg.progress
-		w.form.fields[0].clear()
 		if w.progress.Done < w.progress.Need {
 			w.done[w.at] = inert(msg.text)
+			if w.queued {
+				w.queued = false
+				return w.run()
+			}
 			return nil
 		}
 		if w.stepName() == "close" {
@@ -229,6 +240,15 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	if w.busy {
+		// Typing ahead goes into the field, and enter waits for the step
+		// under way to answer (the next witness's file, typed quickly).
+		if len(w.form.fields) > 0 && w.stepName() == "witnesses" || w.stepName() == "close" {
+			if km, ok := msg.(tea.KeyPressMsg); ok && (km.String() == "enter" || km.String() == "ctrl+s") {
+				w.queued = true
+			} else {
+				w.form.update(msg)
+			}
+		}
 		return nil
 	}
 	km, isKey := msg.(tea.KeyPressMsg)
@@ -310,6 +330,8 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		}
 	case "witnesses", "close":
 		sig := val("signature")
+		w.sent = sig
+		f.field("signature").clear() // ready for the next witness's file
 		final := w.stepName() == "close"
 		do = func() (string, *Progress, error) {
 			var p Progress

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	flag "github.com/spf13/pflag"
 
 	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/hsm"
@@ -19,19 +18,43 @@ import (
 	"github.com/plings/walletconsole/ui"
 )
 
+// ceremonyFlags are the flags of `console ceremony …` (one set for all three
+// actions, so that flags and the action may come in any order).
+type ceremonyFlags struct {
+	g       *globals
+	h       hsmFlags
+	dir     string
+	netRoot string
+}
+
 // cmdCeremony is `console ceremony run|verify|import`.
 func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
-	verb, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		verb, rest = args[0], args[1:]
+	fs, g := newFlags("ceremony")
+	f := ceremonyFlags{g: g}
+	f.h.register(fs)
+	fs.StringVar(&f.dir, "transcript-dir", ".", "run: where the challenge, final message and transcript go (the removable media)")
+	fs.StringVar(&f.netRoot, "net-root", "", "run: read /proc/net/route and /sys/class/net under this root (tests)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	verb, rest := fs.Arg(0), fs.Args()
+	if len(rest) > 0 {
+		rest = rest[1:]
 	}
 	switch verb {
 	case "run":
-		return ceremonyRun(ctx, rest, out)
-	case "verify":
-		return ceremonyVerify(rest, out)
-	case "import":
-		return ceremonyImport(ctx, rest, out)
+		if len(rest) > 0 {
+			return fmt.Errorf("ceremony run takes no arguments (got %q); the request file is asked for in the first step", rest[0])
+		}
+		return ceremonyRun(ctx, f, out)
+	case "verify", "import":
+		if len(rest) != 1 {
+			return fmt.Errorf("ceremony %s: give one transcript file: console ceremony %s FILE", verb, verb)
+		}
+		if verb == "verify" {
+			return ceremonyVerify(rest[0], out)
+		}
+		return ceremonyImport(ctx, g, rest[0], out)
 	case "":
 		return errors.New("ceremony: say what to do: run, verify FILE or import FILE")
 	}
@@ -40,31 +63,22 @@ func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
 
 // ceremonyRun opens the console on the ceremony flow (the air-gapped machine,
 // its embedded database and its HSM).
-func ceremonyRun(ctx context.Context, args []string, out io.Writer) error {
-	fs, g := newFlags("ceremony run")
-	var h hsmFlags
-	h.register(fs)
-	dir := fs.String("transcript-dir", ".", "where the challenge, final message and transcript files go (the removable media)")
-	netRoot := fs.String("net-root", "", "read /proc/net/route and /sys/class/net under this root (tests)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("ceremony run takes no arguments (got %q); the request file is asked for in the first step", fs.Arg(0))
-	}
+func ceremonyRun(ctx context.Context, f ceremonyFlags, out io.Writer) error {
+	g, h := f.g, f.h
 	if h.token == "" {
 		return errors.New("ceremony run: give the ceremony token with --token LABEL (`console hsm info` lists them)")
 	}
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
 		return errors.New("ceremony run needs a terminal: the ceremony is run by a person, step by step, in the console")
 	}
-	abs, err := filepath.Abs(*dir)
+	abs, err := filepath.Abs(f.dir)
 	if err != nil {
 		return fmt.Errorf("ceremony run: transcript directory: %w", err)
 	}
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return fmt.Errorf("ceremony run: the transcript directory %s is not a directory; mount the removable media or pass --transcript-dir", abs)
 	}
+	netRoot := &f.netRoot
 	if err := softHSMConf(h.module, g.dataDir); err != nil {
 		return err
 	}
@@ -110,15 +124,7 @@ func ceremonyRun(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // ceremonyVerify checks a transcript anywhere, offline.
-func ceremonyVerify(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("ceremony verify", flag.ContinueOnError)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("ceremony verify: give the transcript file: console ceremony verify FILE")
-	}
-	path := fs.Arg(0)
+func ceremonyVerify(path string, out io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("ceremony verify: %w", err)
@@ -135,15 +141,7 @@ func ceremonyVerify(args []string, out io.Writer) error {
 // ceremonyImport creates the wallet version a verified transcript made, on
 // the connected side: once, and only for the request and approval the
 // database knows.
-func ceremonyImport(ctx context.Context, args []string, out io.Writer) error {
-	fs, g := newFlags("ceremony import")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("ceremony import: give the transcript file: console ceremony import FILE")
-	}
-	path := fs.Arg(0)
+func ceremonyImport(ctx context.Context, g *globals, path string, out io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("ceremony import: %w", err)

@@ -115,7 +115,11 @@ func cmdShow(ctx context.Context, args []string, out io.Writer) error {
 	if w.IsDefault {
 		fmt.Fprint(out, "  default")
 	}
-	fmt.Fprintf(out, "\n%s\nmaster key %s, created %s\n\n", ui.Inert(w.Description), ui.Inert(w.MasterKeyID), w.CreatedAt.UTC().Format(time.DateOnly))
+	fmt.Fprintf(out, "\n%s\nmaster key %s, created %s\n", ui.Inert(w.Description), ui.Inert(w.MasterKeyID), w.CreatedAt.UTC().Format(time.DateOnly))
+	if w.Fingerprint != "" {
+		fmt.Fprintf(out, "public key fingerprint (SHA-256) %s\n", ui.Inert(w.Fingerprint))
+	}
+	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INDEX\tMANUFACTURER\tSTATUS\tDELEGATION\tPATHS\tIDENTIFIERS")
 	for _, m := range d.Manufacturers {

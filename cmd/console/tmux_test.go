@@ -18,6 +18,7 @@ type tmuxSession struct {
 	t    *testing.T
 	name string
 	sock string
+	wait time.Duration // how long waitFor waits (default 15 s)
 }
 
 func startTmux(t *testing.T, cols, rows string, env []string, args ...string) *tmuxSession {
@@ -25,7 +26,6 @@ func startTmux(t *testing.T, cols, rows string, env []string, args ...string) *t
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux not installed")
 	}
-	s := &tmuxSession{t: t, name: "wlc", sock: t.TempDir() + "/tmux.sock"}
 	cmdline := "env"
 	for _, kv := range env {
 		cmdline += " " + shellQuote(kv)
@@ -34,6 +34,13 @@ func startTmux(t *testing.T, cols, rows string, env []string, args ...string) *t
 	for _, a := range args {
 		cmdline += " " + shellQuote(a)
 	}
+	return startTmuxCommand(t, cols, rows, cmdline)
+}
+
+// startTmuxCommand runs a shell command line in a new tmux session.
+func startTmuxCommand(t *testing.T, cols, rows, cmdline string) *tmuxSession {
+	t.Helper()
+	s := &tmuxSession{t: t, name: "wlc", sock: t.TempDir() + "/tmux.sock"}
 	// After the console exits, show a marker and keep the pane for inspection.
 	cmdline += "; echo CONSOLE-EXITED-$?; sleep 30"
 	out, err := exec.Command("tmux", "-S", s.sock, "new-session", "-d", "-s", s.name, "-x", cols, "-y", rows, cmdline).CombinedOutput()
@@ -65,7 +72,11 @@ func (s *tmuxSession) screen() string {
 // waitFor waits until the screen shows every one of want, and returns it.
 func (s *tmuxSession) waitFor(step string, want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	wait := s.wait
+	if wait == 0 {
+		wait = 15 * time.Second
+	}
+	deadline := time.Now().Add(wait)
 	var scr string
 	for time.Now().Before(deadline) {
 		scr = s.screen()

@@ -218,7 +218,13 @@ func (d *ceremonyDriver) Abort(step, reason string) (string, error) {
 	if err != nil {
 		return what, err
 	}
-	return "any key made was destroyed; " + what, nil
+	// Say what became of the key in the transcript's own words.
+	if b, rerr := os.ReadFile(path); rerr == nil {
+		if sum, verr := ceremony.Verify(b); verr == nil && sum.AbortNote != "" {
+			return sum.AbortNote + "; " + what, nil
+		}
+	}
+	return what, nil
 }
 
 func (d *ceremonyDriver) Finished() bool { return d.c.Outcome() != "" }

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/plings/walletconsole/model"
 )
@@ -330,5 +333,31 @@ func TestFlowSizeSweep(t *testing.T) {
 				checkFits(t, fmt.Sprintf("%s %dx%d", st.name, w, h), ta.screen(), w, h)
 			}
 		}
+	}
+}
+
+// TestCeremonyProgram runs the ceremony flow as a real Bubble Tea program:
+// the steps run as commands off the UI goroutine and their results arrive.
+func TestCeremonyProgram(t *testing.T) {
+	cer := &fakeCeremony{}
+	o := Options{Source: sampleSource(), Profile: colorprofile.NoTTY, Refresh: -1, Location: time.UTC, Flow: "ceremony",
+		StartCeremony: func(context.Context) (Ceremony, error) { return cer, nil }}
+	tm := teatest.NewTestModel(t, NewApp(o), teatest.WithInitialTermSize(80, 24))
+	waitFor(t, tm, "step 1 of 8")
+	tm.Type("/media/usb/r.json")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "rehearsal override")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "the token's user PIN")
+	tm.Type("87654321")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "wallet-ceremony challenge")
+	tm.Send(keyMsg("ctrl+c"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*App)
+	if !strings.Contains(fm.Farewell(), "ABORTED at step witnesses") {
+		t.Errorf("farewell %q", fm.Farewell())
+	}
+	if cer.aborted == "" {
+		t.Error("ctrl+c did not abort the ceremony")
 	}
 }

@@ -39,9 +39,13 @@ test: deps
 	$(GO) test -count=1 -timeout 40m ./...
 
 # Allocation and inventory at 1 M and 10 M paths against the seed's LIKE
-# trigger. The data is generated once into .bench/ and reused.
+# trigger; the console's key press to frame and start to first frame on the
+# demo data with 1 M paths; the screens' View. The data is generated once
+# into .bench/ and reused.
 bench: deps
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench . -benchtime 200x -timeout 3h ./store/
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'KeyToFrame|StartToFirstFrame' -benchtime 200x -timeout 1h ./cmd/console/
+	$(GO) test -run '^$$' -bench . ./ui/
 
 clean:
 	rm -rf bin

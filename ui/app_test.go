@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -26,6 +27,7 @@ var screens = []struct {
 	{"detail", []string{"down", "enter"}},
 	{"detail_scrolled", []string{"down", "enter", "pgdown"}},
 	{"health", []string{"2"}},
+	{"health_trend", []string{"2", "down"}}, // v1: 48 stored runs per check
 	{"audit", []string{"3"}},
 	{"audit_entry", []string{"3", "enter"}},
 	{"migrations", []string{"4"}},
@@ -132,10 +134,18 @@ func hostileSource() *fakeSource {
 	src.ops[1].Details = []byte(`{"ok":"\u001b[2J"}`)
 	src.audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 " + osc52 + " was altered"}
 	src.where = "db" + osc52
+	h := &src.health[1]
+	h.Name, h.Status, h.Environment = osc52, model.Status(clear), model.Environment(osc52)
 	return src
 }
 
 type hostileHSM struct{ fakeHSM }
+
+func newHostileHSM() *hostileHSM {
+	h := &hostileHSM{*sampleHSM()}
+	h.signErr = errors.New("sign: " + osc52 + clear)
+	return h
+}
 
 func (h *hostileHSM) Describe() (string, string, bool) { return clear, osc52, true }
 
@@ -153,7 +163,7 @@ func TestScreensInert(t *testing.T) {
 		}{"audit_entry_2", []string{"3", "down", "enter"}}) {
 			src := hostileSource()
 			src.fail.Store(false)
-			ta := newTestApp(t, src, &hostileHSM{*sampleHSM()}, func(o *Options) { o.Profile = prof })
+			ta := newTestApp(t, src, newHostileHSM(), func(o *Options) { o.Profile = prof })
 			ta.start(t, 160, 50)
 			if sc.name == "detail" || sc.name == "detail_scrolled" {
 				// The hostile wallet is v2, second by name.
@@ -172,7 +182,7 @@ func TestScreensInert(t *testing.T) {
 		}
 	}
 	// And the data does show, as text.
-	ta := newTestApp(t, hostileSource(), &hostileHSM{*sampleHSM()}).start(t, 160, 50)
+	ta := newTestApp(t, hostileSource(), newHostileHSM()).start(t, 160, 50)
 	if out := ta.screen(); !strings.Contains(out, `\x1b]52`) || !strings.Contains(out, `\x1b[2J`) {
 		t.Errorf("hostile text is not shown as text:\n%s", out)
 	}

@@ -44,6 +44,7 @@ type opRow struct {
 	op     model.Operation
 	cells  []string
 	search string // lower-case type, operators and wallet for "/"
+	isNew  bool   // logged since the last refresh
 }
 
 func newOpRow(o model.Operation, loc *time.Location) opRow {
@@ -87,10 +88,14 @@ type auditPage struct {
 	w, h  int
 	// verifiedHead is the newest row when the chain was last checked.
 	verifiedHead int64
+	// head is the newest row of the latest load; rows above the previous
+	// load's head are new since the last refresh.
+	head  int64
+	fresh int
 }
 
 func newAuditPage(c *Common) *auditPage {
-	return &auditPage{c: c, tbl: newTable(auditColumns()...), envOf: map[int]model.Environment{}}
+	return &auditPage{c: c, tbl: newMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
 }
 
 func (p *auditPage) Name() string  { return "audit" }
@@ -149,11 +154,19 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.err = ""
+		first := !p.loaded
+		prevHead := p.head
 		p.loaded, p.loadedAt = true, now
 		p.all = make([]opRow, len(msg.ops))
 		cells := make([][]string, len(msg.ops))
+		p.head, p.fresh = 0, 0
 		for i, o := range msg.ops {
 			p.all[i] = newOpRow(o, p.c.Loc)
+			p.all[i].isNew = !first && o.Seq > prevHead
+			if p.all[i].isNew {
+				p.fresh++
+			}
+			p.head = max(p.head, o.Seq)
 			cells[i] = p.all[i].cells
 		}
 		p.tbl.measure(cells)
@@ -303,8 +316,11 @@ func (p *auditPage) View() string {
 	start, end := p.nav.visible()
 	for i := start; i < end; i++ {
 		r := p.rows[i]
-		out = append(out, p.tbl.row(s, r.cells, i == p.nav.cursor, func(col int) *lipgloss.Style {
-			if col == acSeq || col == acTime {
+		out = append(out, p.tbl.markedRow(s, r.cells, i == p.nav.cursor, r.isNew, func(col int) *lipgloss.Style {
+			switch {
+			case r.isNew:
+				return &s.Changed
+			case col == acSeq || col == acTime:
 				return &s.Muted
 			}
 			return nil
@@ -328,6 +344,9 @@ func (p *auditPage) Status() string {
 		return "audit"
 	}
 	st := itoa(len(p.all)) + " operations, newest first"
+	if p.fresh > 0 {
+		st += " · " + itoa(p.fresh) + " new (" + changeMark + ")"
+	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + itoa(len(p.rows)) + " shown"
 	}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -314,42 +316,109 @@ func TestHSMStates(t *testing.T) {
 	ta.refresh(t)
 	ta.press(t, "2")
 	out := ta.screen()
-	if !strings.Contains(out, "HSM round trip took 150 ms, above 100 ms") || !strings.Contains(out, "live overall warning") {
+	if !strings.Contains(out, "HSM warning 150 ms") || !strings.Contains(out, "5 warning or unhealthy") ||
+		!strings.Contains(out, "HSM round trip took 150 ms, above 100 ms") {
 		t.Errorf("slow HSM is not a warning:\n%s", out)
+	}
+	// Signing measured live: when it fails, every wallet is unhealthy.
+	h.signErr = errors.New("sign with key \"console-health\": CKR_DEVICE_ERROR")
+	ta.refresh(t)
+	out = ta.screen()
+	if !strings.Contains(out, "signing failed error") || strings.Contains(out, "overall healthy") || !strings.Contains(out, "CKR_DEVICE_ERROR") {
+		t.Errorf("failed signing is not a failure:\n%s", out)
 	}
 
 	ta = newTestApp(t, sampleSource(), nil).start(t, 120, 40)
 	ta.press(t, "2")
-	if out := ta.screen(); !strings.Contains(out, "no HSM configured") || !strings.Contains(out, "HSM none") {
+	if out := ta.screen(); !strings.Contains(out, "HSM none (stored averages used)") || !strings.Contains(out, "HSM none") ||
+		!regexp.MustCompile(`hsm_connectivity +healthy +11.9 ms +> 100 ms +metrics 03-13`).MatchString(out) {
 		t.Errorf("no HSM:\n%s", out)
 	}
 }
 
-func TestHealthChanges(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
-	ta.press(t, "2")
-	if strings.Contains(ta.screen(), "→") {
-		t.Errorf("changes shown before any second refresh")
+// changedLines are the rows of a marked table that carry the change mark.
+func changedLines(out string) []string {
+	var ls []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, " "+changeMark+" ") || strings.HasPrefix(l, ">"+changeMark+" ") {
+			ls = append(ls, l)
+		}
 	}
+	return ls
+}
+
+// TestHealthChanges: a value that changes on a refresh is marked, and the
+// mark goes on the next refresh that brings no change.
+func TestHealthChanges(t *testing.T) {
+	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 200, 50)
+	ta.press(t, "2")
+	if ls := changedLines(ta.screen()); len(ls) > 0 {
+		t.Errorf("changes marked before any second refresh: %q", ls)
+	}
+	// v2 gets an open alert, its error count moves, v6 appears.
 	ta.src.mu.Lock()
-	ta.src.wallets[1].Health = model.HealthWarning
-	ta.src.wallets = append(ta.src.wallets, model.WalletSummary{Version: 6, Name: "v6", Status: model.StatusCreated,
-		Environment: model.EnvironmentTesting, Health: model.HealthUnknown})
+	ta.src.health[1].OpenWarnings = 1
+	ta.src.health[1].Errors = 5
+	ta.src.health = append(ta.src.health, HealthInput{Version: 6, Name: "v6", Status: model.StatusCreated, Environment: model.EnvironmentTesting})
 	ta.src.mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
-	if !strings.Contains(out, "health healthy → warning") || !strings.Contains(out, "* v6") || !strings.Contains(out, "new wallet") {
+	ls := changedLines(out)
+	joined := strings.Join(ls, "\n")
+	if !strings.Contains(joined, "overall healthy→warning, ERRORS 0.03 %→0.05 %, ALERTS ok→wa") ||
+		!strings.Contains(joined, "new wallet") {
 		t.Errorf("changes are not marked:\n%s", out)
 	}
-	ta.refresh(t)
-	if strings.Contains(ta.screen(), "→") {
-		t.Errorf("a change is still marked after a refresh without change")
+	// v2's checks below, once the cursor is on it: the two changed checks
+	// are marked and say what they were.
+	for ta.selectedHealth() != 2 {
+		ta.press(t, "down")
 	}
+	out = ta.screen()
+	if ls := changedLines(out); len(ls) != 2+2 || // v2, v6, two checks !strings.Contains(out, "was 0.03 %") || !strings.Contains(out, "was healthy") ||
+		!strings.Contains(out, "overall warning * was healthy") {
+		t.Errorf("v2's changed checks are not marked (%d lines):\n%s", len(ls), out)
+	}
+
+	ta.refresh(t)
+	if ls := changedLines(ta.screen()); len(ls) > 0 || strings.Contains(ta.screen(), "→") {
+		t.Errorf("a change is still marked after a refresh without change: %q", ls)
+	}
+
+	// A live check: the HSM turns slow; its state change is marked on the
+	// live line and on every wallet, and unmarked on the next refresh.
+	h := sampleHSM()
+	ta = newTestApp(t, sampleSource(), h).start(t, 120, 40)
+	ta.press(t, "2")
+	h.latency = 130 * time.Millisecond
+	ta.refresh(t)
+	out = ta.screen()
+	if !strings.Contains(out, changeMark+"HSM warning 130 ms") || len(changedLines(out)) < len(ta.src.health) {
+		t.Errorf("the HSM's change is not marked:\n%s", out)
+	}
+	ta.refresh(t)
+	out = ta.screen()
+	if strings.Contains(out, changeMark+"HSM") || len(changedLines(out)) > 0 {
+		t.Errorf("the HSM's change is still marked:\n%s", out)
+	}
+
 	// Enter on a wallet opens its detail on the inventory screen.
 	ta.press(t, "enter")
 	if ta.Screen() != "inventory" || !ta.inv.isOpen {
 		t.Errorf("enter on health did not open the wallet")
 	}
+}
+
+// selectedHealth is the wallet under the health screen's cursor.
+func (ta *testApp) selectedHealth() int {
+	for _, p := range ta.pages {
+		if hp, ok := p.(*healthPage); ok {
+			if v := hp.selected(); v != nil {
+				return v.in.Version
+			}
+		}
+	}
+	return 0
 }
 
 func TestAuditChain(t *testing.T) {

@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
 )
@@ -18,6 +20,16 @@ type detailPage struct {
 	version int
 	sum     *model.WalletSummary // from the inventory, until the detail arrives
 	d       *model.WalletDetail
+
+	// What changed since the previous load of this detail: inventory
+	// column bits for the facts, and the previous rows of every section by
+	// key (nil before a second load).
+	factBits uint32
+	prevRows map[string][]string
+
+	// hist is the wallet's stored health checks, from the health load.
+	hist       *[ckCount][]HealthPoint
+	histLoaded bool
 
 	loadedAt time.Time
 	err      string
@@ -62,6 +74,10 @@ func (d *detailPage) update(msg detailMsg) {
 	} else {
 		d.err = ""
 		det := msg.detail
+		if old := d.d; old != nil {
+			d.factBits = diffWallets(&old.Wallet, &det.Wallet)
+			d.prevRows = sectionIndex(detailSections(old, d.c.Loc))
+		}
 		d.d, d.loadedAt = &det, now
 		d.sum = &det.Wallet
 	}
@@ -104,15 +120,24 @@ func (d *detailPage) build() {
 	add := func(line string) { out = append(out, truncate(line, w)) }
 
 	sum := d.sum
+	// fact is a fact of the wallet, marked when it changed.
+	fact := func(col int, text string) string {
+		if d.factBits&(1<<col) != 0 {
+			return s.R(s.Changed, changeMark+text)
+		}
+		return text
+	}
 	title := model.VersionName(d.version)
 	if sum != nil {
 		if n := walletName(*sum); n != title {
 			title = n + " (" + title + ")"
 		}
-		facts := []string{s.R(s.Status(sum.Status), inert(string(sum.Status))), inert(string(sum.Environment)),
-			"security " + inert(string(sum.SecurityLevel))}
+		facts := []string{fact(icStatus, s.R(s.Status(sum.Status), inert(string(sum.Status)))), fact(icEnv, inert(string(sum.Environment))),
+			fact(icSecurity, "security "+inert(string(sum.SecurityLevel)))}
 		if sum.IsDefault {
-			facts = append(facts, s.R(s.Title, "DEFAULT"))
+			facts = append(facts, fact(icDefault, s.R(s.Title, "DEFAULT")))
+		} else if d.factBits&(1<<icDefault) != 0 {
+			facts = append(facts, fact(icDefault, "no longer default"))
 		}
 		title = s.R(s.Title, title) + " · " + strings.Join(facts, " · ")
 	} else {
@@ -140,14 +165,14 @@ func (d *detailPage) build() {
 		mig = itoa(int(*sum.MigrationCompletion+0.5)) + "%"
 	}
 	for _, l := range flow(w,
-		"health "+s.R(s.Health(sum.Health), healthText(sum.Health)),
-		"last allocation "+ago(now, sum.LastAllocation),
+		fact(icHealth, "health "+s.R(s.Health(sum.Health), healthText(sum.Health))),
+		fact(icLast, "last allocation "+ago(now, sum.LastAllocation)),
 		"created "+dateTime(sum.CreatedAt, d.c.Loc)) {
 		add(l)
 	}
 	for _, l := range flow(w,
-		"manufacturers "+itoa(sum.Manufacturers), "paths "+group(sum.Paths),
-		"identifiers "+group(sum.Identifiers), "migration out "+mig) {
+		fact(icMfrs, "manufacturers "+itoa(sum.Manufacturers)), fact(icPaths, "paths "+group(sum.Paths)),
+		fact(icIDs, "identifiers "+group(sum.Identifiers)), fact(icMigr, "migration out "+mig)) {
 		add(l)
 	}
 	add("master key " + inert(sum.MasterKeyID))
@@ -159,31 +184,135 @@ func (d *detailPage) build() {
 		d.finish(out)
 		return
 	}
-	det := d.d
-	loc := d.c.Loc
-
-	section := func(name string, n int) {
+	for _, sec := range detailSections(d.d, d.c.Loc) {
 		out = append(out, "")
-		add(s.R(s.Section, name+" ("+itoa(n)+")"))
-		if n == 0 {
+		add(s.R(s.Section, sec.name+" ("+itoa(len(sec.rows))+")"))
+		if len(sec.rows) == 0 {
 			add(s.R(s.Muted, "  none"))
+			continue
 		}
-	}
-	emit := func(t *table, rows [][]string) {
-		if len(rows) == 0 {
-			return
-		}
-		t.measure(rows)
+		t := newMarkedTable(sec.cols...)
+		t.measure(sec.rows)
 		t.layout(w)
 		out = append(out, t.header(s, nil))
-		for _, r := range rows {
-			out = append(out, t.row(s, r, false, nil))
+		for i, r := range sec.rows {
+			changed := false
+			if d.prevRows != nil {
+				old, ok := d.prevRows[sec.name+"\x00"+sec.keys[i]]
+				changed = !ok || !slices.Equal(old, r)
+			}
+			var style func(int) *lipgloss.Style
+			if changed {
+				style = func(int) *lipgloss.Style { return &s.Changed }
+			}
+			out = append(out, t.markedRow(s, r, false, changed, style))
 		}
 	}
 
-	section("Manufacturers", len(det.Manufacturers))
-	rows := make([][]string, len(det.Manufacturers))
-	for i, m := range det.Manufacturers {
+	out = append(out, "")
+	out = append(out, d.historyLines()...)
+	d.finish(out)
+}
+
+// setHealth takes the stored health history of every wallet.
+func (d *detailPage) setHealth(pts []HealthPoint) {
+	var h [ckCount][]HealthPoint
+	for _, p := range pts {
+		if p.Wallet != d.version {
+			continue
+		}
+		if i := slices.Index(model.AllChecks, p.Check); i >= 0 {
+			h[i] = append(h[i], p)
+		}
+	}
+	d.hist, d.histLoaded = &h, true
+	d.build()
+}
+
+// historyLines are the wallet's stored check runs: each check's latest state
+// and a trend line.
+func (d *detailPage) historyLines() []string {
+	s := d.c.Styles
+	w := d.w
+	title := s.R(s.Section, "Health history") + s.R(s.Muted, " · stored check runs, oldest left, full height = the limit; live values on the health screen")
+	out := []string{truncate(title, w)}
+	if !d.histLoaded {
+		return append(out, truncate(s.R(s.Muted, "  loading…"), w))
+	}
+	t := newTable(
+		column{title: "CHECK", width: 22},
+		column{title: "LATEST", width: 7},
+		column{title: "AT", width: 16, prio: 2},
+		column{title: "TREND", width: historyPoints, min: 12, flex: true, prio: 1},
+	)
+	t.layout(w)
+	tw := t.widths[3]
+	rows := 0
+	lines := []string{t.header(s, nil)}
+	for c, name := range model.AllChecks {
+		pts := d.hist[c]
+		if len(pts) == 0 {
+			continue
+		}
+		rows++
+		last := pts[len(pts)-1]
+		cells := []string{string(name), healthText(last.State), last.At.In(d.c.Loc).Format("2006-01-02 15:04"), ""}
+		if tw > 0 {
+			cells[3] = trendLine(s, pts, trendScale(d.c.Thresholds, name), tw)
+		}
+		lines = append(lines, t.row(s, cells, false, func(col int) *lipgloss.Style {
+			if col == 1 {
+				st := s.Health(last.State)
+				return &st
+			}
+			return nil
+		}))
+	}
+	if rows == 0 {
+		return append(out, truncate(s.R(s.Muted, "  no check runs recorded"), w))
+	}
+	return append(out, lines...)
+}
+
+// detailSection is one table of the detail: its rows as shown (inert,
+// formatted) and a key per row that names it across refreshes.
+type detailSection struct {
+	name string
+	cols []column
+	rows [][]string
+	keys []string
+}
+
+// sectionIndex maps section and key to a row's cells.
+func sectionIndex(secs []detailSection) map[string][]string {
+	n := 0
+	for _, sec := range secs {
+		n += len(sec.rows)
+	}
+	m := make(map[string][]string, n)
+	for _, sec := range secs {
+		for i, k := range sec.keys {
+			m[sec.name+"\x00"+k] = sec.rows[i]
+		}
+	}
+	return m
+}
+
+// detailSections formats the detail's tables: manufacturers, allocations by
+// type, lineage and recent operations.
+func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection {
+	mf := detailSection{name: "Manufacturers", cols: []column{
+		{title: "IDX", max: 8, right: true},
+		{title: "NAME", max: 40, min: 12, flex: true},
+		{title: "STATUS", max: 12},
+		{title: "DELEGATION", max: 14, prio: 1},
+		{title: "PATHS", max: 14, right: true},
+		{title: "IDENTIFIERS", max: 16, right: true, prio: 2},
+		{title: "ORGANIZATION", max: 24, prio: 4},
+		{title: "REGISTERED", max: 10, prio: 3},
+		{title: "FROM", max: 6, prio: 5},
+	}}
+	for _, m := range det.Manufacturers {
 		from := ""
 		if m.MigratedFrom != nil {
 			from = model.VersionName(*m.MigratedFrom)
@@ -192,37 +321,34 @@ func (d *detailPage) build() {
 		if !m.RegisteredAt.IsZero() {
 			reg = m.RegisteredAt.In(loc).Format(time.DateOnly)
 		}
-		rows[i] = []string{itoa(m.Index), inert(m.Name), inert(m.Status), inert(m.DelegationLevel),
-			group(m.Paths), group(m.Identifiers), inert(m.Organization), reg, from}
+		mf.rows = append(mf.rows, []string{itoa(m.Index), inert(m.Name), inert(m.Status), inert(m.DelegationLevel),
+			group(m.Paths), group(m.Identifiers), inert(m.Organization), reg, from})
+		mf.keys = append(mf.keys, itoa(m.Index))
 	}
-	emit(newTable(
-		column{title: "IDX", max: 8, right: true},
-		column{title: "NAME", max: 40, min: 12, flex: true},
-		column{title: "STATUS", max: 12},
-		column{title: "DELEGATION", max: 14, prio: 1},
-		column{title: "PATHS", max: 14, right: true},
-		column{title: "IDENTIFIERS", max: 16, right: true, prio: 2},
-		column{title: "ORGANIZATION", max: 24, prio: 4},
-		column{title: "REGISTERED", max: 10, prio: 3},
-		column{title: "FROM", max: 6, prio: 5},
-	), rows)
 
-	section("Allocations by type", len(det.Allocations))
-	rows = make([][]string, len(det.Allocations))
-	for i, a := range det.Allocations {
-		rows[i] = []string{inert(a.Type), inert(a.Status), group(a.Paths), group(a.Identifiers), dateTime(a.LastAllocatedAt, loc)}
+	al := detailSection{name: "Allocations by type", cols: []column{
+		{title: "TYPE", max: 14},
+		{title: "STATUS", max: 12},
+		{title: "PATHS", max: 14, right: true},
+		{title: "IDENTIFIERS", max: 18, right: true},
+		{title: "LAST ALLOCATED", max: 19, prio: 1},
+	}}
+	for _, a := range det.Allocations {
+		r := []string{inert(a.Type), inert(a.Status), group(a.Paths), group(a.Identifiers), dateTime(a.LastAllocatedAt, loc)}
+		al.rows = append(al.rows, r)
+		al.keys = append(al.keys, r[0]+"\x00"+r[1])
 	}
-	emit(newTable(
-		column{title: "TYPE", max: 14},
-		column{title: "STATUS", max: 12},
-		column{title: "PATHS", max: 14, right: true},
-		column{title: "IDENTIFIERS", max: 18, right: true},
-		column{title: "LAST ALLOCATED", max: 19, prio: 1},
-	), rows)
 
-	section("Lineage", len(det.Lineage))
-	rows = make([][]string, len(det.Lineage))
-	for i, l := range det.Lineage {
+	ln := detailSection{name: "Lineage", cols: []column{
+		{title: "MANUFACTURER", max: 30, min: 12, flex: true},
+		{title: "FROM", max: 12},
+		{title: "TO", max: 12},
+		{title: "REASON", max: 20, prio: 2},
+		{title: "STATUS", max: 12},
+		{title: "DONE", max: 5, right: true},
+		{title: "DATE", max: 10, prio: 1},
+	}}
+	for _, l := range det.Lineage {
 		from := "—"
 		if l.PredecessorWallet != nil {
 			from = model.VersionName(*l.PredecessorWallet)
@@ -235,34 +361,23 @@ func (d *detailPage) build() {
 		if !l.Date.IsZero() {
 			date = l.Date.In(loc).Format(time.DateOnly)
 		}
-		rows[i] = []string{inert(l.CanonicalName), from, to, inert(l.Reason), inert(l.Status), itoa(l.Completion) + "%", date}
+		r := []string{inert(l.CanonicalName), from, to, inert(l.Reason), inert(l.Status), itoa(l.Completion) + "%", date}
+		ln.rows = append(ln.rows, r)
+		ln.keys = append(ln.keys, r[0]+"\x00"+from+"\x00"+to)
 	}
-	emit(newTable(
-		column{title: "MANUFACTURER", max: 30, min: 12, flex: true},
-		column{title: "FROM", max: 12},
-		column{title: "TO", max: 12},
-		column{title: "REASON", max: 20, prio: 2},
-		column{title: "STATUS", max: 12},
-		column{title: "DONE", max: 5, right: true},
-		column{title: "DATE", max: 10, prio: 1},
-	), rows)
 
-	section("Recent operations", len(det.Recent))
-	rows = make([][]string, len(det.Recent))
-	for i, o := range det.Recent {
-		rows[i] = []string{itoa64(o.Seq), dateTime(o.Time, loc), inert(o.Type), inert(o.Status), inert(o.InitiatedBy)}
+	ops := detailSection{name: "Recent operations", cols: []column{
+		{title: "SEQ", max: 10, right: true},
+		{title: "TIME", max: 19},
+		{title: "OPERATION", max: 40, min: 12, flex: true},
+		{title: "STATUS", max: 12, prio: 1},
+		{title: "OPERATOR", max: 20, prio: 2},
+	}}
+	for _, o := range det.Recent {
+		ops.rows = append(ops.rows, []string{itoa64(o.Seq), dateTime(o.Time, loc), inert(o.Type), inert(o.Status), inert(o.InitiatedBy)})
+		ops.keys = append(ops.keys, itoa64(o.Seq))
 	}
-	emit(newTable(
-		column{title: "SEQ", max: 10, right: true},
-		column{title: "TIME", max: 19},
-		column{title: "OPERATION", max: 40, min: 12, flex: true},
-		column{title: "STATUS", max: 12, prio: 1},
-		column{title: "OPERATOR", max: 20, prio: 2},
-	), rows)
-
-	out = append(out, "")
-	add(s.R(s.Section, "Health history") + s.R(s.Muted, " · not available from this source yet; the latest stored state is "+healthText(sum.Health)))
-	d.finish(out)
+	return []detailSection{mf, al, ln, ops}
 }
 
 func (d *detailPage) finish(lines []string) {

@@ -29,6 +29,8 @@ type fakeSource struct {
 	details map[int]model.WalletDetail
 	ops     []model.Operation
 	audit   AuditStatus
+	health  []HealthInput
+	history []HealthPoint
 	latency time.Duration
 	where   string
 
@@ -103,6 +105,37 @@ func (f *fakeSource) Ping(ctx context.Context) (time.Duration, error) {
 	return f.latency, nil
 }
 
+func (f *fakeSource) HealthInputs(ctx context.Context) ([]HealthInput, error) {
+	if err := f.gate(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]HealthInput(nil), f.health...), nil
+}
+
+func (f *fakeSource) HealthHistory(ctx context.Context, n int) ([]HealthPoint, error) {
+	if err := f.gate(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []HealthPoint
+	for i, p := range f.history {
+		// The latest n of each wallet and check: count the later ones.
+		later := 0
+		for _, q := range f.history[i+1:] {
+			if q.Wallet == p.Wallet && q.Check == p.Check {
+				later++
+			}
+		}
+		if later < n {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeSource) Where() string { return f.where }
 
 type fakeHSM struct {
@@ -110,11 +143,16 @@ type fakeHSM struct {
 	loggedIn      bool
 	latency       time.Duration
 	err           error
+	sign          time.Duration
+	signErr       error
 }
 
 func (h *fakeHSM) Describe() (string, string, bool) { return h.module, h.token, h.loggedIn }
 func (h *fakeHSM) Ping(ctx context.Context) (time.Duration, error) {
 	return h.latency, h.err
+}
+func (h *fakeHSM) SignTiming(ctx context.Context) (time.Duration, error) {
+	return h.sign, h.signErr
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -179,6 +217,8 @@ func sampleSource() *fakeSource {
 		wallets: ws,
 		details: map[int]model.WalletDetail{2: det},
 		ops:     ops,
+		health:  sampleHealth(),
+		history: sampleHistory(),
 		audit:   AuditStatus{OK: true, Rows: 6},
 		latency: 1200 * time.Microsecond,
 		where:   "console@/run/postgresql:5432/wallets (embedded)",
@@ -186,7 +226,81 @@ func sampleSource() *fakeSource {
 }
 
 func sampleHSM() *fakeHSM {
-	return &fakeHSM{module: "/usr/lib/softhsm/libsofthsm2.so", token: "plings-ceremony", loggedIn: true, latency: 300 * time.Microsecond}
+	return &fakeHSM{module: "/usr/lib/softhsm/libsofthsm2.so", token: "plings-ceremony", loggedIn: true,
+		latency: 300 * time.Microsecond, sign: 412 * time.Microsecond}
+}
+
+// sampleHealth is the stored inputs of the sample wallets: v1 has too many
+// errors (warning), v3 an open warning alert, v4 a critical one and slow
+// allocation; v3 and v5 have no daily metrics yet.
+func sampleHealth() []HealthInput {
+	day := t0.AddDate(0, 0, -1).Truncate(24 * time.Hour)
+	ms := func(x float64) *time.Duration { d := time.Duration(x * float64(time.Millisecond)); return &d }
+	return []HealthInput{
+		{Version: 1, Name: "v1", Status: model.StatusDeprecated, Environment: model.EnvironmentProduction, MetricDate: &day,
+			AllocationAvg: ms(245.2), SignatureAvg: ms(8.2), HSMResponseAvg: ms(12.1), Errors: 120, Requests: 80_000},
+		{Version: 2, Name: "v2", Status: model.StatusActive, Environment: model.EnvironmentProduction, MetricDate: &day,
+			AllocationAvg: ms(231.5), SignatureAvg: ms(9.1), HSMResponseAvg: ms(21.3), Errors: 3, Requests: 10_000},
+		{Version: 3, Name: "v3", Status: model.StatusValidated, Environment: model.EnvironmentTesting, OpenWarnings: 1},
+		{Version: 4, Name: "v4", Status: model.StatusCompromised, Environment: model.EnvironmentDevelopment, MetricDate: &day,
+			AllocationAvg: ms(612), SignatureAvg: ms(8.4), HSMResponseAvg: ms(11.9), Errors: 0, Requests: 40, OpenCritical: 1},
+		{Version: 5, Name: "v5", Status: model.StatusCreated, Environment: model.EnvironmentProduction},
+	}
+}
+
+// sampleHistory is 48 runs of each check, every 6 hours, for v1 and v2 (v1
+// with a slow allocation and an error-rate warning along the way), the last
+// 12 for v4 (allocation slower and slower, a critical alert at the end) and
+// the last 5 for v3; v5 has none.
+func sampleHistory() []HealthPoint {
+	var out []HealthPoint
+	add := func(w, n int) {
+		for c, name := range model.AllChecks {
+			for i := range n {
+				at := t0.Add(-time.Duration(n-1-i) * 6 * time.Hour)
+				wave := float64((i*7+c*3)%11) / 10 // 0 … 1, a fixed ragged pattern
+				var v float64
+				state := model.HealthHealthy
+				switch name {
+				case model.CheckHSMConnectivity:
+					v = 12 + 9*wave
+				case model.CheckSignaturePerformance:
+					v = 8 + 1.5*wave
+				case model.CheckPathAllocationRate:
+					v = 220 + 60*wave
+					if w == 1 && i == n-9 {
+						v, state = 540, model.HealthWarning
+					}
+					if w == 4 { // slower and slower
+						v = 380 + float64(i)*20
+						if v > 500 {
+							state = model.HealthWarning
+						}
+					}
+				case model.CheckDatabaseResponse:
+					v = 3 + 15*wave
+				case model.CheckErrorRate:
+					v = 0.01 + 0.04*wave
+					if w == 1 && i >= n-3 {
+						v, state = 0.15, model.HealthWarning
+					}
+				case model.CheckSecurityAlerts:
+					if w == 3 {
+						v, state = 1, model.HealthWarning
+					}
+					if w == 4 && i >= n-2 {
+						v, state = 1, model.HealthFailed
+					}
+				}
+				out = append(out, HealthPoint{Wallet: w, Check: name, At: at, State: state, Value: ptr(v)})
+			}
+		}
+	}
+	add(1, 48)
+	add(2, 48)
+	add(3, 5)
+	add(4, 12)
+	return out
 }
 
 // testApp is an App on fake sources with a fixed clock, no timers and no

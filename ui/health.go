@@ -8,59 +8,75 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
 )
 
-// liveCheck is one check the console measures itself.
-type liveCheck struct {
-	res     *model.CheckResult
-	prev    model.HealthState // state before the latest measurement
-	changed bool              // the state differs from the previous measurement
-	at      time.Time
-}
-
-func (l *liveCheck) set(r model.CheckResult, at time.Time) {
-	if l.res != nil {
-		l.prev = l.res.State
-		l.changed = l.prev != r.State
-	}
-	r.Value, r.Message = inert(r.Value), inert(r.Message)
-	l.res, l.at = &r, at
-}
-
-// Health wallet columns.
+// Health wallet table columns.
 const (
 	hcName = iota
 	hcStatus
 	hcEnv
-	hcHealth
-	hcLast
-	hcChange
-	hcCount
+	hcOverall
+	hcChecks // the six checks, in model.AllChecks order
+	hcChange = hcChecks + ckCount
+	hcCount  = hcChange + 1
 )
 
-type healthRow struct {
-	w       model.WalletSummary
-	cells   []string
-	changed bool
-	search  string
+func healthColumns() []column {
+	c := make([]column, hcCount)
+	c[hcName] = column{title: "WALLET", max: 16}
+	c[hcStatus] = column{title: "STATUS", width: 11, prio: 3}
+	c[hcEnv] = column{title: "ENV", width: 11, prio: 4}
+	c[hcOverall] = column{title: "OVERALL", width: 9}
+	for i, t := range checkShort {
+		c[hcChecks+i] = column{title: t, width: max(len(t), 4)} // "FAIL"
+	}
+	c[hcChange] = column{title: "CHANGED", max: 60, min: 10, flex: true, prio: 2}
+	return c
 }
 
-// healthPage puts what is wrong first: the live checks the console measures
-// (database response, HSM connectivity) against the thresholds, then every
-// wallet's stored overall health, worst first. What changed since the last
+// Check table columns (the selected wallet's six checks).
+const (
+	ccName = iota
+	ccState
+	ccValue
+	ccLimit
+	ccSource
+	ccTrend
+	ccCount
+)
+
+func checkColumns() []column {
+	c := make([]column, ccCount)
+	c[ccName] = column{title: "CHECK", width: 22}
+	c[ccState] = column{title: "STATE", width: 7}
+	c[ccValue] = column{title: "VALUE", max: 14}
+	c[ccLimit] = column{title: "LIMIT", max: 13}
+	c[ccSource] = column{title: "SOURCE", max: 13, prio: 2}
+	c[ccTrend] = column{title: "TREND", width: historyPoints, min: 12, flex: true, prio: 1}
+	return c
+}
+
+// healthPage is the six checks of DESIGN.md for every wallet that is not
+// retired, worst first: a table with each check's state per wallet, and
+// below it the wallet under the cursor in full — every check's value against
+// its limit, a trend line from the stored history, and where the value comes
+// from. The database response, the HSM round trip and the signature timing
+// are measured live; allocation time and error rate come from the daily
+// metrics, alerts from the open security alerts. What changed since the last
 // refresh carries a "*" and the Changed style.
 type healthPage struct {
 	c     *Common
 	noHSM bool
 	db    liveCheck
 	hsm   liveCheck
+	sig   liveCheck
 
-	prev   map[int]model.WalletSummary // the previous inventory
-	all    []healthRow
-	rows   []*healthRow
+	inputs []walletInputs
+	hist   map[int]*[ckCount][]HealthPoint // wallet → check → stored runs, oldest first
+	all    []walletView
+	rows   []*walletView
 	tbl    *table
 	checks *table
 	nav    listNav
@@ -74,32 +90,28 @@ type healthPage struct {
 
 func newHealthPage(c *Common, noHSM bool) *healthPage {
 	return &healthPage{
-		c:     c,
-		noHSM: noHSM,
-		tbl: newTable(
-			column{title: "NAME", max: 16},
-			column{title: "STATUS", width: 11},
-			column{title: "ENV", width: 11, prio: 1},
-			column{title: "HEALTH", width: 9},
-			column{title: "LAST ALLOC", width: 10, prio: 2},
-			column{title: "CHANGE", max: 40, min: 10, flex: true, prio: 3},
-		),
-		checks: newTable(
-			column{title: "CHECK", width: 22},
-			column{title: "STATE", width: 9},
-			column{title: "VALUE", max: 12},
-			column{title: "LIMIT", max: 12, prio: 1},
-			column{title: "DETAIL", max: 80, min: 10, flex: true, prio: 2},
-		),
+		c:      c,
+		noHSM:  noHSM,
+		tbl:    newMarkedTable(healthColumns()...),
+		checks: newMarkedTable(checkColumns()...),
 	}
 }
 
 func (p *healthPage) Name() string  { return "health" }
 func (p *healthPage) Title() string { return "Health" }
 
-// fixed is the number of lines above the wallet rows.
-func (p *healthPage) fixed() int {
-	n := 1 + 1 + 2 + 1 + 1 + 1 // live title, check titles, 2 checks, summary, wallets title, column titles
+// below is the number of lines under the wallet rows: a blank line, the
+// selected wallet's title, the check titles and the six checks; then come
+// the notes (why a check is not healthy, what it was), for which up to
+// healthNotes lines are kept free.
+const (
+	healthBelow = 3 + ckCount
+	healthNotes = 3
+)
+
+// top is the number of lines above the wallet rows.
+func (p *healthPage) top() int {
+	n := 2 // live line, column titles
 	if p.err != "" {
 		n++
 	}
@@ -109,8 +121,15 @@ func (p *healthPage) fixed() int {
 func (p *healthPage) SetSize(w, h int) {
 	p.w, p.h = w, h
 	p.tbl.layout(w)
-	p.measureChecks()
-	p.nav.setHeight(h - p.fixed())
+	p.checks.layout(w)
+	p.resize()
+}
+
+// resize gives the wallet rows what they need of what the checks below
+// leave, keeping room for a few notes, and at least one line.
+func (p *healthPage) resize() {
+	room := p.h - p.top() - healthBelow
+	p.nav.setHeight(max(min(len(p.rows), room-healthNotes), 1))
 }
 
 func (p *healthPage) Filterable() bool { return true }
@@ -119,28 +138,39 @@ func (p *healthPage) SetFilter(f string) {
 	p.filter = f
 	p.rebuild()
 }
-func (p *healthPage) Back() bool       { return false }
-func (p *healthPage) Refresh() tea.Cmd { return nil } // the App pings and loads the inventory
+func (p *healthPage) Back() bool { return false }
+
+// Refresh loads the stored inputs and history and times the HSM's signing;
+// the App pings the database and the HSM on every refresh anyway.
+func (p *healthPage) Refresh() tea.Cmd {
+	return tea.Batch(p.c.load.health(), p.c.load.signTiming())
+}
 
 func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 	th := p.c.Thresholds
 	switch msg := msg.(type) {
 	case dbPingMsg:
 		p.db.set(th.DatabaseResponse(msg.latency, msg.err), p.c.clock())
-		p.measureChecks()
+		p.build()
 	case hsmPingMsg:
 		p.hsm.set(th.HSMConnectivity(msg.latency, msg.err), p.c.clock())
-		p.measureChecks()
-	case inventoryMsg:
+		p.build()
+	case signMsg:
+		p.sig.set(th.SignaturePerformance(msg.avg, msg.err), p.c.clock())
+		p.build()
+	case healthMsg:
 		now := p.c.clock()
 		if msg.err != nil {
 			p.err, p.errAt = errText(msg.err), now
-			p.nav.setHeight(p.h - p.fixed())
+			p.resize()
 			return nil
 		}
 		p.err = ""
-		p.setWallets(msg.wallets, now)
-		p.nav.setHeight(p.h - p.fixed())
+		p.setInputs(msg.inputs)
+		p.setHistory(msg.history)
+		p.loaded, p.loadAt = true, now
+		p.resize()
+		p.build()
 	case envChangedMsg:
 		p.rebuild()
 	case tea.KeyPressMsg:
@@ -149,69 +179,114 @@ func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if key.Matches(msg, k.Open) && p.nav.cursor < len(p.rows) {
-			v := p.rows[p.nav.cursor].w.Version
+			v := p.rows[p.nav.cursor].in.Version
 			return func() tea.Msg { return openWalletMsg{v} }
 		}
 	}
 	return nil
 }
 
-// setWallets takes a new inventory and marks what changed since the last.
-func (p *healthPage) setWallets(ws []model.WalletSummary, now time.Time) {
-	first := !p.loaded
-	p.loaded, p.loadAt = true, now
-	p.all = make([]healthRow, len(ws))
-	next := make(map[int]model.WalletSummary, len(ws))
-	cells := make([][]string, len(ws))
-	for i, w := range ws {
-		next[w.Version] = w
-		r := healthRow{w: w, cells: make([]string, hcCount)}
-		r.cells[hcName] = walletName(w)
-		r.cells[hcStatus] = inert(string(w.Status))
-		r.cells[hcEnv] = inert(string(w.Environment))
-		r.cells[hcHealth] = healthText(w.Health)
-		r.cells[hcLast] = ago(now, w.LastAllocation)
-		if old, ok := p.prev[w.Version]; ok {
-			var ch []string
-			if old.Health != w.Health {
-				ch = append(ch, "health "+healthText(old.Health)+" → "+healthText(w.Health))
-			}
-			if old.Status != w.Status {
-				ch = append(ch, "status "+inert(string(old.Status))+" → "+inert(string(w.Status)))
-			}
-			r.changed = len(ch) > 0
-			r.cells[hcChange] = strings.Join(ch, "; ")
-		} else if !first {
-			r.changed = true
-			r.cells[hcChange] = "new wallet"
+func (p *healthPage) setHistory(pts []HealthPoint) {
+	p.hist = make(map[int]*[ckCount][]HealthPoint)
+	for _, pt := range pts {
+		i := slices.Index(model.AllChecks, pt.Check)
+		if i < 0 {
+			continue
 		}
-		r.search = strings.ToLower(r.cells[hcName] + "\x00" + r.cells[hcStatus] + "\x00" + r.cells[hcEnv] + "\x00" + r.cells[hcHealth])
-		p.all[i] = r
-		cells[i] = r.cells
+		h := p.hist[pt.Wallet]
+		if h == nil {
+			h = new([ckCount][]HealthPoint)
+			p.hist[pt.Wallet] = h
+		}
+		h[i] = append(h[i], pt)
 	}
-	p.prev = next
+}
+
+// build evaluates every wallet's checks and formats the wallet table.
+func (p *healthPage) build() {
+	p.evaluate()
+	cells := make([][]string, 0, len(p.all)+1)
+	var checkCells [][]string
+	for i := range p.all {
+		v := &p.all[i]
+		v.cells = make([]string, hcCount)
+		v.cells[hcName] = walletName(model.WalletSummary{Version: v.in.Version, Name: v.in.Name})
+		v.cells[hcStatus] = string(v.in.Status)
+		v.cells[hcEnv] = string(v.in.Environment)
+		v.cells[hcOverall] = healthText(v.overall)
+		for c := range ckCount {
+			v.cells[hcChecks+c] = shortState(v.checks[c].res.State)
+		}
+		v.cells[hcChange] = v.note
+		v.search = strings.ToLower(v.cells[hcName] + "\x00" + v.cells[hcStatus] + "\x00" + v.cells[hcEnv] + "\x00" + v.cells[hcOverall])
+		cells = append(cells, v.cells)
+		for c := range ckCount {
+			checkCells = append(checkCells, p.checkCells(v, c))
+		}
+	}
 	p.tbl.measure(cells)
 	p.tbl.layout(p.w)
+	p.checks.measure(checkCells)
+	p.checks.layout(p.w)
 	p.rebuild()
 }
 
-// rebuild filters and orders the wallets: worst health first, then by
+// checkCells are the cells of check c of wallet v, without the trend (drawn
+// at the column's width when shown).
+func (p *healthPage) checkCells(v *walletView, c int) []string {
+	cv := v.checks[c]
+	src := "—"
+	switch {
+	case cv.res.State == model.HealthUnknown:
+	case cv.live:
+		src = "live"
+	case c == ckAlerts:
+		src = "open alerts"
+	case v.in.MetricDate != nil:
+		src = "metrics " + v.in.MetricDate.UTC().Format("01-02")
+	}
+	return []string{string(cv.res.Name), string(cv.res.State), cv.res.Value, limitText(p.c.Thresholds, cv.res), src, ""}
+}
+
+// note is why check c of wallet v is not healthy, and what it was before
+// it changed; "" when there is nothing to say.
+func (v *walletView) noteOf(c int) string {
+	cv := v.checks[c]
+	var n string
+	if cv.res.State == model.HealthWarning || cv.res.State == model.HealthFailed {
+		n = cv.res.Message
+	}
+	if cv.changed {
+		was := "was " + string(cv.prev.State)
+		if cv.prev.State == cv.res.State {
+			was = "was " + cv.prev.Value
+		}
+		if n == "" {
+			n = cv.res.Message
+		}
+		n += " (" + was + ")"
+	}
+	return n
+}
+
+// rebuild filters and orders the wallets: worst overall first, then by
 // version; the cursor stays on the same wallet.
 func (p *healthPage) rebuild() {
 	keep := -1
 	if p.nav.cursor < len(p.rows) {
-		keep = p.rows[p.nav.cursor].w.Version
+		keep = p.rows[p.nav.cursor].in.Version
 	}
-	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *healthRow) (model.Environment, string) { return r.w.Environment, r.search })
-	slices.SortStableFunc(p.rows, func(a, b *healthRow) int {
-		if c := cmp.Compare(healthRank(b.w.Health), healthRank(a.w.Health)); c != 0 {
+	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *walletView) (model.Environment, string) { return r.in.Environment, r.search })
+	slices.SortStableFunc(p.rows, func(a, b *walletView) int {
+		if c := cmp.Compare(healthRank(b.overall), healthRank(a.overall)); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.w.Version, b.w.Version)
+		return cmp.Compare(a.in.Version, b.in.Version)
 	})
 	p.nav.setLen(len(p.rows))
+	p.resize()
 	for i, r := range p.rows {
-		if r.w.Version == keep {
+		if r.in.Version == keep {
 			p.nav.cursor = i
 			p.nav.clamp()
 			break
@@ -219,144 +294,34 @@ func (p *healthPage) rebuild() {
 	}
 }
 
-// checkCells are the live check rows.
-func (p *healthPage) checkCells() [][]string {
-	row := func(name model.CheckName, l *liveCheck, none string) []string {
-		if l.res == nil {
-			return []string{string(name), string(model.HealthUnknown), "—", "", none}
-		}
-		return []string{string(name), string(l.res.State), l.res.Value, l.res.Threshold, l.res.Message}
+func (p *healthPage) selected() *walletView {
+	if p.nav.cursor < 0 || p.nav.cursor >= len(p.rows) {
+		return nil
 	}
-	hsmNone := "not measured yet"
-	if p.noHSM {
-		hsmNone = "no HSM configured"
-	}
-	return [][]string{
-		row(model.CheckDatabaseResponse, &p.db, "not measured yet"),
-		row(model.CheckHSMConnectivity, &p.hsm, hsmNone),
-	}
-}
-
-func (p *healthPage) measureChecks() {
-	p.checks.measure(p.checkCells())
-	p.checks.layout(p.w)
-}
-
-func (p *healthPage) View() string {
-	s := p.c.Styles
-	w := p.w
-	out := make([]string, 0, p.h)
-	add := func(line string) { out = append(out, truncate(line, w)) }
-
-	at := p.db.at
-	if p.hsm.at.After(at) {
-		at = p.hsm.at
-	}
-	title := s.R(s.Section, "Live checks")
-	if !at.IsZero() {
-		title += s.R(s.Muted, " · measured "+stamp(at, p.c.Loc))
-	}
-	add(title + s.R(s.Muted, " · * changed since the last refresh"))
-	out = append(out, p.checks.header(s, nil))
-	var results []model.CheckResult
-	for i, cells := range p.checkCells() {
-		l := &p.db
-		if i == 1 {
-			l = &p.hsm
-		}
-		var state model.HealthState = model.HealthUnknown
-		if l.res != nil {
-			state = l.res.State
-			if !(i == 1 && p.noHSM) {
-				results = append(results, *l.res)
-			}
-		}
-		line := p.checks.row(s, cells, false, func(col int) *lipgloss.Style {
-			switch {
-			case l.changed && (col == 1 || col == 2):
-				return &s.Changed
-			case col == 1:
-				st := s.Health(state)
-				return &st
-			}
-			return nil
-		})
-		if l.changed {
-			line = markChanged(line)
-		}
-		out = append(out, line)
-	}
-	overall := model.Overall(results)
-	add("  live overall " + s.R(s.Health(overall), string(overall)) +
-		s.R(s.Muted, " · not measured here yet: signature_performance, path_allocation_rate, error_rate, security_alerts"))
-
-	add(s.R(s.Section, "Wallets") + s.R(s.Muted, " · stored overall health of the latest recorded checks, worst first"))
-	if p.err != "" {
-		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadAt, w))
-	}
-	out = append(out, p.tbl.header(s, nil))
-	switch {
-	case !p.loaded && p.err == "":
-		add(s.R(s.Muted, "  loading wallets…"))
-	case !p.loaded:
-		add(s.R(s.Muted, "  no data yet"))
-	case len(p.all) == 0:
-		add(s.R(s.Muted, "  no wallets yet"))
-	case len(p.rows) == 0:
-		add(s.R(s.Muted, "  no wallet matches"))
-	}
-	start, end := p.nav.visible()
-	for i := start; i < end; i++ {
-		r := p.rows[i]
-		sel := i == p.nav.cursor
-		line := p.tbl.row(s, r.cells, sel, func(col int) *lipgloss.Style {
-			switch {
-			case r.changed && (col == hcHealth || col == hcStatus || col == hcChange):
-				return &s.Changed
-			case col == hcHealth:
-				st := s.Health(r.w.Health)
-				return &st
-			case col == hcStatus:
-				st := s.Status(r.w.Status)
-				return &st
-			}
-			return nil
-		})
-		if r.changed && !sel {
-			line = markChanged(line)
-		}
-		out = append(out, line)
-	}
-	if len(out) > p.h {
-		out = out[:max(p.h, 0)]
-	}
-	return strings.Join(out, "\n")
-}
-
-// markChanged puts "*" in the marker cell of a row that is not selected
-// (the selected one keeps its ">"; its CHANGE column tells).
-func markChanged(line string) string {
-	if strings.HasPrefix(line, "  ") {
-		return "* " + line[2:]
-	}
-	return line
+	return p.rows[p.nav.cursor]
 }
 
 func (p *healthPage) Status() string {
 	if !p.loaded {
 		return "health"
 	}
-	bad := 0
+	bad, changed := 0, 0
 	for _, r := range p.all {
-		if r.w.Health == model.HealthUnhealthy || r.w.Health == model.HealthWarning {
+		if r.overall == model.HealthUnhealthy || r.overall == model.HealthWarning {
 			bad++
+		}
+		if r.changed {
+			changed++
 		}
 	}
 	st := itoa(len(p.all)) + " wallets · " + itoa(bad) + " warning or unhealthy"
+	if changed > 0 {
+		st += " · " + itoa(changed) + " changed"
+	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + itoa(len(p.rows)) + " shown"
 	}
-	return st + " · refreshes on its own"
+	return st + " · from " + stamp(p.loadAt, p.c.Loc) + " · refreshes on its own"
 }
 
 func (p *healthPage) ShortHelp() []key.Binding {

@@ -53,12 +53,41 @@ type invRow struct {
 	w      model.WalletSummary
 	cells  []string
 	search string // lower-case name, status and environment for "/"
+	// What changed since the last refresh: a bit per column, or the whole
+	// row for a wallet that was not there.
+	changed uint32
+	isNew   bool
+}
+
+// marked says whether the row carries the change mark.
+func (r *invRow) marked() bool { return r.isNew || r.changed != 0 }
+
+// diffWallets returns a bit per inventory column whose value differs
+// between two refreshes of the same wallet. Last allocation compares the
+// time, not the "5m ago" text, which moves on its own.
+func diffWallets(old, cur *model.WalletSummary) uint32 {
+	var bits uint32
+	for col := range icCount {
+		var d bool
+		switch col {
+		case icName:
+			d = old.Name != cur.Name
+		case icDesc:
+			d = old.Description != cur.Description
+		default:
+			d = compareWallets(col, old, cur) != 0
+		}
+		if d {
+			bits |= 1 << col
+		}
+	}
+	return bits
 }
 
 func newInvRow(w model.WalletSummary, now time.Time) invRow {
 	cells := make([]string, icCount)
 	if w.IsDefault {
-		cells[icDefault] = "*"
+		cells[icDefault] = "yes" // not "*": that is the change mark
 	}
 	cells[icName] = walletName(w)
 	cells[icStatus] = inert(string(w.Status))
@@ -200,7 +229,7 @@ type inventoryPage struct {
 }
 
 func newInventoryPage(c *Common) *inventoryPage {
-	return &inventoryPage{c: c, tbl: newTable(inventoryColumns()...), sort: icName}
+	return &inventoryPage{c: c, tbl: newMarkedTable(inventoryColumns()...), sort: icName}
 }
 
 func (p *inventoryPage) Name() string  { return "inventory" }
@@ -243,7 +272,7 @@ func (p *inventoryPage) Back() bool {
 
 func (p *inventoryPage) Refresh() tea.Cmd {
 	if p.isOpen && p.detail != nil {
-		return p.c.load.detail(p.detail.version)
+		return tea.Batch(p.c.load.detail(p.detail.version), p.c.load.health())
 	}
 	return nil
 }
@@ -260,7 +289,7 @@ func (p *inventoryPage) open(v int) tea.Cmd {
 	p.detail = newDetailPage(p.c, v, sum)
 	p.detail.SetSize(p.w, p.h)
 	p.isOpen = true
-	return p.c.load.detail(v)
+	return tea.Batch(p.c.load.detail(v), p.c.load.health())
 }
 
 func (p *inventoryPage) selected() *invRow {
@@ -280,11 +309,26 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.err = ""
-		p.loaded, p.loadedAt = true, now
-		p.all = make([]invRow, len(msg.wallets))
-		for i, w := range msg.wallets {
-			p.all[i] = newInvRow(w, now)
+		var old map[int]*model.WalletSummary
+		if p.loaded {
+			old = make(map[int]*model.WalletSummary, len(p.all))
+			for i := range p.all {
+				old[p.all[i].w.Version] = &p.all[i].w
+			}
 		}
+		p.loaded, p.loadedAt = true, now
+		all := make([]invRow, len(msg.wallets))
+		for i, w := range msg.wallets {
+			all[i] = newInvRow(w, now)
+			if old != nil {
+				if o, ok := old[w.Version]; ok {
+					all[i].changed = diffWallets(o, &all[i].w)
+				} else {
+					all[i].isNew = true
+				}
+			}
+		}
+		p.all = all
 		p.tbl.measure(p.allCells())
 		p.tbl.layout(p.w)
 		p.resize()
@@ -299,6 +343,10 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 	case detailMsg:
 		if p.detail != nil {
 			p.detail.update(msg)
+		}
+	case healthMsg:
+		if p.detail != nil && msg.err == nil {
+			p.detail.setHealth(msg.history)
 		}
 	case envChangedMsg:
 		p.rebuild()
@@ -433,7 +481,10 @@ func (p *inventoryPage) View() string {
 	start, end := p.nav.visible()
 	for i := start; i < end; i++ {
 		r := p.rows[i]
-		out = append(out, p.tbl.row(s, r.cells, i == p.nav.cursor, func(col int) *lipgloss.Style {
+		out = append(out, p.tbl.markedRow(s, r.cells, i == p.nav.cursor, r.marked(), func(col int) *lipgloss.Style {
+			if r.isNew || r.changed&(1<<col) != 0 {
+				return &s.Changed
+			}
 			switch col {
 			case icStatus:
 				st := s.Status(r.w.Status)
@@ -473,6 +524,9 @@ func (p *inventoryPage) Status() string {
 		return "inventory"
 	}
 	st := itoa(len(p.all)) + " wallets"
+	if n := p.changedCount(); n > 0 {
+		st += " · " + itoa(n) + " changed (" + changeMark + ")"
+	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + itoa(len(p.rows)) + " shown"
 	}
@@ -481,6 +535,17 @@ func (p *inventoryPage) Status() string {
 	}
 	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].title) + " " + p.sortMark(p.sort)
 	return st
+}
+
+// changedCount is the number of wallets marked changed.
+func (p *inventoryPage) changedCount() int {
+	n := 0
+	for i := range p.all {
+		if p.all[i].marked() {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *inventoryPage) ShortHelp() []key.Binding {

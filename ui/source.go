@@ -25,6 +25,12 @@ type Source interface {
 	VerifyAudit(ctx context.Context) (AuditStatus, error)
 	// Ping measures one round trip to the database.
 	Ping(ctx context.Context) (time.Duration, error)
+	// HealthInputs returns the stored inputs of the health checks (latest
+	// daily metrics, open alerts) of every wallet that is not retired.
+	HealthInputs(ctx context.Context) ([]HealthInput, error)
+	// HealthHistory returns the latest n stored results of each check of
+	// every wallet that is not retired, oldest first per wallet and check.
+	HealthHistory(ctx context.Context, n int) ([]HealthPoint, error)
 	// Where names the database for the header; it never holds a password.
 	Where() string
 }
@@ -57,4 +63,39 @@ type HSMStatus interface {
 	Describe() (module, token string, loggedIn bool)
 	// Ping makes a cheap round trip to the token and times it.
 	Ping(ctx context.Context) (time.Duration, error)
+	// SignTiming signs a few test messages in the token with a throw-away
+	// key (never a wallet's key) and returns the average time of one
+	// signature; an error when signing is impossible.
+	SignTiming(ctx context.Context) (time.Duration, error)
+}
+
+// HealthInput is what the database knows for one wallet's health checks. It
+// mirrors store.HealthInput.
+type HealthInput struct {
+	Version     int
+	Name        string
+	Status      model.Status
+	Environment model.Environment
+	// MetricDate is the day of the latest wallet_health_metrics row; nil
+	// when none is recorded, and then the averages are nil too.
+	MetricDate     *time.Time
+	AllocationAvg  *time.Duration
+	SignatureAvg   *time.Duration
+	HSMResponseAvg *time.Duration
+	Errors         int64
+	Requests       int64
+	OpenWarnings   int // open or acknowledged security alerts
+	OpenCritical   int
+}
+
+// HealthPoint is one stored result of one check (wallet_health_checks). It
+// mirrors store.HealthPoint: Value is in milliseconds for the timing checks,
+// percent for error_rate, open alerts for security_alerts; nil when the run
+// recorded none.
+type HealthPoint struct {
+	Wallet int
+	Check  model.CheckName
+	At     time.Time
+	State  model.HealthState
+	Value  *float64
 }

@@ -25,6 +25,7 @@ import (
 // changed values a "*", the active screen brackets, states are words.
 type Styles struct {
 	plain bool // NoTTY: Render returns text unchanged
+	ascii bool // NoTTY or ASCII: draw sparklines with ASCII, not block elements
 
 	Title     lipgloss.Style // screen titles
 	Section   lipgloss.Style // section headings inside a screen
@@ -53,9 +54,10 @@ func NewStyles(p colorprofile.Profile) *Styles {
 	s := &Styles{}
 	switch {
 	case p == colorprofile.NoTTY:
-		s.plain = true
+		s.plain, s.ascii = true, true
 		return s
 	case p == colorprofile.ASCII:
+		s.ascii = true
 		bold := lipgloss.NewStyle().Bold(true)
 		s.Title = bold
 		s.Section = bold
@@ -116,6 +118,10 @@ func (s *Styles) R(st lipgloss.Style, text string) string {
 	}
 	return st.Render(text)
 }
+
+// ASCIIGlyphs reports whether drawings (sparklines) keep to ASCII: with no
+// terminal or one without colours, which may be a dumb one.
+func (s *Styles) ASCIIGlyphs() bool { return s.ascii }
 
 // Plain reports whether the styles emit no escape sequences at all.
 func (s *Styles) Plain() bool { return s.plain }

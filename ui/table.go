@@ -29,12 +29,35 @@ type table struct {
 	cols   []column
 	widths []int // per column; 0 = hidden
 	gap    int
+	// marks adds a change column to the marker: ">* " for the selected row
+	// that changed since the last refresh, " * " for another changed row.
+	marks bool
 }
 
 const marker = 2 // "> " before every row
 
+// changeMark marks a row or value that changed since the last refresh. It
+// is plain text, so it shows with NO_COLOR and on any terminal; the Changed
+// style only adds emphasis.
+const changeMark = "*"
+
 func newTable(cols ...column) *table {
 	return &table{cols: cols, widths: make([]int, len(cols)), gap: 2}
+}
+
+// newMarkedTable is a table whose rows can carry the change mark.
+func newMarkedTable(cols ...column) *table {
+	t := newTable(cols...)
+	t.marks = true
+	return t
+}
+
+// lead is the width of the marker before every row.
+func (t *table) lead() int {
+	if t.marks {
+		return marker + 1
+	}
+	return marker
 }
 
 // measure sets the natural width of measured columns (max > 0) from the
@@ -64,7 +87,7 @@ func (t *table) measure(rows [][]string) {
 // layout chooses the columns and their widths for total cells (the marker
 // included).
 func (t *table) layout(total int) {
-	avail := total - marker
+	avail := total - t.lead()
 	for i := range t.widths {
 		t.widths[i] = 0
 	}
@@ -116,7 +139,7 @@ func (t *table) layout(total int) {
 // header draws the column titles; mark may decorate a title (sort arrows).
 func (t *table) header(s *Styles, mark func(i int) string) string {
 	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", marker))
+	b.WriteString(strings.Repeat(" ", t.lead()))
 	first := true
 	for i, w := range t.widths {
 		if w == 0 {
@@ -142,12 +165,29 @@ func (t *table) header(s *Styles, mark func(i int) string) string {
 // row draws one row. style may pick a style per column (nil for none); the
 // selected row gets the ">" marker and the selection style instead.
 func (t *table) row(s *Styles, cells []string, selected bool, style func(col int) *lipgloss.Style) string {
+	return t.markedRow(s, cells, selected, false, style)
+}
+
+// markedRow is row with the change mark when changed (and the table has
+// marks).
+func (t *table) markedRow(s *Styles, cells []string, selected, changed bool, style func(col int) *lipgloss.Style) string {
 	var b strings.Builder
 	if selected {
-		b.WriteString("> ")
+		b.WriteString(">")
 	} else {
-		b.WriteString("  ")
+		b.WriteString(" ")
 	}
+	if t.marks {
+		switch {
+		case changed && selected: // the selection style covers the line
+			b.WriteString(changeMark)
+		case changed:
+			b.WriteString(s.R(s.Changed, changeMark))
+		default:
+			b.WriteString(" ")
+		}
+	}
+	b.WriteString(" ")
 	first := true
 	for i, w := range t.widths {
 		if w == 0 {

@@ -33,7 +33,7 @@ func TestProgramKeys(t *testing.T) {
 	waitFor(t, tm, "compromised")
 
 	tm.Send(keyMsg("2"))
-	waitFor(t, tm, "Live checks")
+	waitFor(t, tm, "signing healthy")
 
 	tm.Send(keyMsg(":"))
 	tm.Type("au")

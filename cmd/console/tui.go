@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -29,10 +32,32 @@ func (s dbSource) VerifyAudit(ctx context.Context) (ui.AuditStatus, error) {
 	return ui.AuditStatus{OK: r.OK, Rows: r.Rows, BrokenAt: r.BrokenAt, Problem: r.Problem}, err
 }
 
+func (s dbSource) HealthInputs(ctx context.Context) ([]ui.HealthInput, error) {
+	in, err := s.DB.HealthInputs(ctx)
+	out := make([]ui.HealthInput, len(in))
+	for i, h := range in {
+		out[i] = ui.HealthInput{Version: h.Version, Name: h.Name, Status: model.Status(h.Status),
+			Environment: model.Environment(h.Environment), MetricDate: h.MetricDate, AllocationAvg: h.AllocationAvg,
+			SignatureAvg: h.SignatureAvg, HSMResponseAvg: h.HSMResponseAvg, Errors: h.Errors, Requests: h.Requests,
+			OpenWarnings: h.OpenWarnings, OpenCritical: h.OpenCritical}
+	}
+	return out, err
+}
+
+func (s dbSource) HealthHistory(ctx context.Context, n int) ([]ui.HealthPoint, error) {
+	pts, err := s.DB.HealthHistory(ctx, n)
+	out := make([]ui.HealthPoint, len(pts))
+	for i, p := range pts {
+		out[i] = ui.HealthPoint{Wallet: p.Wallet, Check: p.Check, At: p.At, State: p.State, Value: p.Value}
+	}
+	return out, err
+}
+
 // hsmSource shows the token in the header and measures it for the health screen.
 type hsmSource struct {
 	module string
 	t      *hsm.Token
+	probe  *signProbe // nil: a key of its own for every measurement
 }
 
 func (h hsmSource) Describe() (string, string, bool) { return h.module, h.t.Label(), h.t.LoggedIn() }
@@ -40,6 +65,69 @@ func (h hsmSource) Describe() (string, string, bool) { return h.module, h.t.Labe
 func (h hsmSource) Ping(ctx context.Context) (time.Duration, error) {
 	r, err := h.t.Ping()
 	return r.Latency, err
+}
+
+// SignTiming signs a few test messages with a session key (CKA_TOKEN false,
+// so it is gone when the token is closed, never a wallet's key) and returns
+// the average time of one signature.
+func (h hsmSource) SignTiming(ctx context.Context) (time.Duration, error) {
+	p := h.probe
+	if p == nil {
+		p = &signProbe{}
+		defer p.close()
+	}
+	return p.time(ctx, h.t)
+}
+
+// signProbe is the health screen's test key: made on first use and kept,
+// so that a real HSM's own log does not get a key generation on every
+// refresh; made again if it stops working (a token that logged out and in).
+type signProbe struct {
+	mu  sync.Mutex
+	key *hsm.Key
+}
+
+const signProbeCount = 10
+
+func (p *signProbe) time(ctx context.Context, t *hsm.Token) (time.Duration, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.key == nil {
+		suffix := make([]byte, 4)
+		_, _ = rand.Read(suffix)
+		k, err := t.GenerateKey("console-sign-probe-"+hex.EncodeToString(suffix), hsm.KeyOptions{Session: true})
+		if err != nil {
+			return 0, err
+		}
+		p.key = k
+	}
+	msg := []byte("wallet console signature timing")
+	start := time.Now()
+	for range signProbeCount {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if _, err := p.key.Sign(msg); err != nil {
+			p.dropLocked()
+			return 0, err
+		}
+	}
+	return time.Since(start) / signProbeCount, nil
+}
+
+// dropLocked destroys the key (best effort: a session key goes with its
+// session anyway) so that the next measurement makes a new one.
+func (p *signProbe) dropLocked() {
+	if p.key != nil {
+		_ = p.key.Token().DestroyKey(p.key.Label())
+		p.key = nil
+	}
+}
+
+func (p *signProbe) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropLocked()
 }
 
 func isTerminal(f *os.File) bool {
@@ -69,16 +157,23 @@ func cmdConsole(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer closeHSM()
-		hs = hsmSource{module: h.module, t: t}
+		probe := &signProbe{}
+		defer probe.close()
+		hs = hsmSource{module: h.module, t: t, probe: probe}
 	}
 	db, closeDB, err := g.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	login, err := db.Login(ctx)
+	if err != nil {
+		return err
+	}
 	prof := ui.DefaultProfile()
 	app := ui.NewApp(ui.Options{Source: dbSource{db}, HSM: hs, ReadOnly: *readOnly, Refresh: *refresh,
-		Profile: prof, Screen: *screen, Context: ctx})
+		Profile: prof, Screen: *screen, Context: ctx,
+		Requests: requestSource{db: db, actor: g.operator, login: login}})
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithColorProfile(prof))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("console: %w", err)

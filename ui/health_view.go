@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/plings/walletconsole/model"
+)
+
+func (p *healthPage) View() string {
+	s := p.c.Styles
+	w := p.w
+	out := make([]string, 0, p.h)
+	add := func(line string) { out = append(out, truncate(line, w)) }
+
+	add(p.liveLine())
+	if p.err != "" {
+		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadAt, w))
+	}
+	out = append(out, p.tbl.header(s, nil))
+	switch {
+	case !p.loaded && p.err == "":
+		add(s.R(s.Muted, "  loading health checks…"))
+	case !p.loaded:
+		add(s.R(s.Muted, "  no data yet"))
+	case len(p.all) == 0:
+		add(s.R(s.Muted, "  no wallet to check (every wallet is retired, or none exists)"))
+	case len(p.rows) == 0:
+		add(s.R(s.Muted, "  no wallet matches"))
+	}
+	start, end := p.nav.visible()
+	for i := start; i < end; i++ {
+		out = append(out, p.walletRow(p.rows[i], i == p.nav.cursor))
+	}
+	if len(out) < p.h {
+		out = append(out, "")
+		out = append(out, p.checkLines()...)
+	}
+	if len(out) > p.h {
+		out = out[:max(p.h, 0)]
+	}
+	return strings.Join(out, "\n")
+}
+
+// liveLine is what the console measured itself, shared by every wallet.
+func (p *healthPage) liveLine() string {
+	s := p.c.Styles
+	part := func(label string, l *liveCheck, none string) string {
+		if l.res == nil {
+			return label + " " + s.R(s.Unknown, none)
+		}
+		text := label + " " + s.R(s.Health(l.res.State), string(l.res.State)) + " " + l.res.Value
+		if differs(l.prev, *l.res, true) {
+			return s.R(s.Changed, changeMark+label) + text[len(label):]
+		}
+		return text
+	}
+	hsmNone, sigNone := "not measured yet", "not measured yet"
+	if p.noHSM {
+		hsmNone, sigNone = "none (stored averages used)", "—"
+	}
+	at := p.db.at
+	for _, t := range []*liveCheck{&p.hsm, &p.sig} {
+		if t.at.After(at) {
+			at = t.at
+		}
+	}
+	line := s.R(s.Section, "Live") + " " + part("DB", &p.db, "not measured yet") + " · " +
+		part("HSM", &p.hsm, hsmNone) + " · " + part("signing", &p.sig, sigNone)
+	if !at.IsZero() {
+		line += s.R(s.Muted, " · measured "+stamp(at, p.c.Loc))
+	}
+	return line + s.R(s.Muted, " · "+changeMark+" changed since the last refresh")
+}
+
+func (p *healthPage) walletRow(v *walletView, sel bool) string {
+	s := p.c.Styles
+	return p.tbl.markedRow(s, v.cells, sel, v.changed, func(col int) *lipgloss.Style {
+		var st lipgloss.Style
+		switch {
+		case col == hcName && v.isNew,
+			col == hcChange,
+			col == hcOverall && v.prevOverall != v.overall,
+			col == hcStatus && v.statusChanged:
+			return &s.Changed
+		case col == hcOverall:
+			st = s.Health(v.overall)
+		case col == hcStatus:
+			st = s.Status(v.in.Status)
+		case col >= hcChecks && col < hcChecks+ckCount:
+			c := v.checks[col-hcChecks]
+			if c.changed {
+				return &s.Changed
+			}
+			st = s.Health(c.res.State)
+		default:
+			return nil
+		}
+		return &st
+	})
+}
+
+// checkLines are the selected wallet's six checks in full.
+func (p *healthPage) checkLines() []string {
+	s := p.c.Styles
+	w := p.w
+	v := p.selected()
+	if v == nil {
+		return []string{truncate(s.R(s.Muted, "the checks of the wallet under the cursor show here"), w)}
+	}
+	title := s.R(s.Title, v.cells[hcName]) + " · " + s.R(s.Status(v.in.Status), string(v.in.Status)) +
+		" · " + string(v.in.Environment) + " · overall " + s.R(s.Health(v.overall), healthText(v.overall))
+	if v.prevOverall != v.overall {
+		title += s.R(s.Changed, " "+changeMark+" was "+healthText(v.prevOverall))
+	}
+	title += s.R(s.Muted, " · trend: stored runs, oldest left, full height = the limit")
+	out := []string{truncate(title, w), p.checks.header(s, nil)}
+	hist := p.hist[v.in.Version]
+	tw := p.checks.widths[ccTrend]
+	var notes []string
+	for c := range ckCount {
+		cv := v.checks[c]
+		cells := p.checkCells(v, c)
+		if tw > 0 {
+			var pts []HealthPoint
+			if hist != nil {
+				pts = hist[c]
+			}
+			if len(pts) == 0 {
+				cells[ccTrend] = s.R(s.Muted, "no history")
+			} else {
+				cells[ccTrend] = trendLine(s, pts, trendScale(p.c.Thresholds, model.AllChecks[c]), tw)
+			}
+		}
+		out = append(out, p.checks.markedRow(s, cells, false, cv.changed, func(col int) *lipgloss.Style {
+			switch {
+			case cv.changed && (col == ccState || col == ccValue):
+				return &s.Changed
+			case col == ccState:
+				st := s.Health(cv.res.State)
+				return &st
+			case col == ccLimit || col == ccSource:
+				return &s.Muted
+			}
+			return nil
+		}))
+		if n := v.noteOf(c); n != "" {
+			notes = append(notes, truncate("   "+s.R(s.Health(cv.res.State), string(cv.res.Name))+": "+n, w))
+		}
+	}
+	return append(out, notes...)
+}

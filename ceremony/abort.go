@@ -78,6 +78,13 @@ func (c *Ceremony) destroyKeys(d *abortedData) error {
 		d.Note = "no key had been made"
 		return nil
 	}
+	if !c.keyMade {
+		// The key maker failed (and cleans up after itself). A key with the
+		// label may still be there: another ceremony's, which is not ours
+		// to destroy.
+		d.Note = "key generation had failed: this ceremony made no key"
+		return nil
+	}
 	label := c.keyLabel
 	var failed []string
 	destroyed, err := destroyChecked(c.token, label)

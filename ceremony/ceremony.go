@@ -61,6 +61,7 @@ type Ceremony struct {
 	// hsm and key
 	token        *hsm.Token
 	keyAttempted bool
+	keyMade      bool // the key maker returned a key: the label is ours to destroy
 	key          *hsm.Key
 	pub          ed25519.PublicKey
 	pubPEM       string

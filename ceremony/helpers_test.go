@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	witnessDir = dir
+	// The offline fixtures stand for the machine's own /proc and /sys,
+	// except in TestFixtureRootIsARehearsal.
+	netRootIsMachine = true
 	for _, n := range append(rosterNames, "mallory") {
 		out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", n+"@witness", "-f", filepath.Join(dir, n)).CombinedOutput()
 		if err != nil {

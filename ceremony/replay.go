@@ -127,6 +127,8 @@ func replay(entries []Entry) (*replayState, error) {
 				st.overrideEntry = &entries[i]
 			} else if !d.Report.Offline {
 				return nil, bad(e, "the recorded check did not find the machine offline")
+			} else if d.Report.Root != "" && d.Report.Root != "/" && !netRootIsMachine {
+				return nil, bad(e, "the recorded check read %s, not the machine's own /proc and /sys, and was not marked a rehearsal", d.Report.Root)
 			}
 			stage = StepHSM
 		case EventHSMOpened:

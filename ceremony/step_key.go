@@ -55,6 +55,7 @@ func (c *Ceremony) GenerateKey() (KeyInfo, error) {
 	if err != nil {
 		return fail(err)
 	}
+	c.keyMade = true // the label on the token is now this ceremony's key
 	if k.Label() != c.keyLabel {
 		return fail(fmt.Errorf("the key maker returned a key labelled %q", k.Label()))
 	}

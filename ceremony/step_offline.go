@@ -21,6 +21,14 @@ func (c *Ceremony) CheckOffline(override string) (OfflineReport, error) {
 	}
 	override = strings.TrimSpace(override)
 	rep, err := CheckOffline(c.cfg.NetRoot)
+	if root := c.cfg.NetRoot; err == nil && root != "" && root != "/" && !netRootIsMachine {
+		// A check of files elsewhere proves nothing about this machine: it
+		// is a rehearsal, whatever the files say.
+		if override == "" {
+			override = "the offline check read " + root + ", not this machine's /proc and /sys"
+		}
+		err = fmt.Errorf("%w: the check read %s", ErrOfflineUnknown, root)
+	}
 	if err == nil {
 		d := offlineData{Report: rep}
 		if override != "" {
@@ -47,3 +55,8 @@ func (c *Ceremony) CheckOffline(override string) (OfflineReport, error) {
 	c.step = StepHSM
 	return rep, nil
 }
+
+// netRootIsMachine lets this package's tests treat their /proc and /sys
+// fixtures as the machine's own. Nothing outside the tests can set it: a
+// NetRoot other than / is otherwise always a rehearsal.
+var netRootIsMachine = false

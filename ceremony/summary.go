@@ -80,7 +80,8 @@ func (s *Summary) Import(file []byte) (model.CeremonyImport, error) {
 		CeremonyID: s.CeremonyID, RequestID: s.RequestID, ApprovalID: s.ApprovalID, Version: s.Version,
 		KeyLabel: s.KeyLabel, PublicKey: s.PublicKeyPEM, Fingerprint: s.Fingerprint,
 		TranscriptSHA256: sha256Hex(file), WitnessCount: len(s.Attested), BackupProven: s.BackupProven,
-		CompletedAt: s.CompletedAt,
+		CompletedAt: s.CompletedAt, Signers: append([]string(nil), s.Attested...),
+		Roster: append([]model.Witness(nil), s.Roster...), AuditHead: s.AuditHead,
 	}, nil
 }
 

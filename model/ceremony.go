@@ -16,6 +16,13 @@ type CeremonyImport struct {
 	WitnessCount     int
 	BackupProven     bool
 	CompletedAt      time.Time
+	// Signers are the witnesses who attested (and signed the final message).
+	Signers []string
+	// Roster is the witness roster the request file carried.
+	Roster []Witness
+	// AuditHead is the connected database's audit row of the export the
+	// ceremony used (hex row hash), from the request file.
+	AuditHead string
 }
 
 // CeremonyRun is the ceremony machine's own record of a ceremony it ran (or

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +63,9 @@ func (db *DB) ImportCeremony(ctx context.Context, in model.CeremonyImport, actor
 		case expired:
 			return fmt.Errorf("the approval %s of request %s expired at %s (approvals are valid 7 days); file a new request and have it approved again",
 				approval, in.RequestID, validUntil.UTC().Format("2006-01-02 15:04 MST"))
+		}
+		if err := exportedFor(ctx, tx, in); err != nil {
+			return err
 		}
 		var taken string
 		err = tx.QueryRow(ctx, "SELECT status FROM wallet_versions WHERE version_id = $1", in.Version).Scan(&taken)
@@ -197,11 +202,89 @@ func checkImport(in *model.CeremonyImport) error {
 	if !hex64.MatchString(in.TranscriptSHA256) {
 		problems = append(problems, "the transcript's SHA-256 is not 64 hex digits")
 	}
-	if in.WitnessCount < 0 {
-		problems = append(problems, "a negative witness count")
+	in.WitnessCount = len(in.Signers)
+	if in.WitnessCount < CeremonyWitnesses {
+		problems = append(problems, fmt.Sprintf("%d witnesses attested; a ceremony needs %d", in.WitnessCount, CeremonyWitnesses))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the transcript's import is incomplete: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// exportedFor ties the ceremony to an export of its request from this
+// database: the request file is plain JSON on removable media, so what it
+// said (the version, the witnesses) is taken from the export's audit row,
+// not from the file. Every witness who attested must have been on the roster
+// exported for this version; with the file's audit head, that very export.
+func exportedFor(ctx context.Context, tx pgx.Tx, in model.CeremonyImport) error {
+	rows, err := tx.Query(ctx, `SELECT encode(row_hash, 'hex'), operation_details
+		FROM wallet_operations_log
+		WHERE operation_type = 'creation_request_export' AND operation_details->>'request_id' = $1
+		  AND operation_details->>'next_version' = $2::int::text
+		ORDER BY seq`, in.RequestID, in.Version)
+	if err != nil {
+		return err
+	}
+	type export struct {
+		head    string
+		details struct {
+			Witnesses []string `json:"witnesses"`
+		}
+	}
+	var exports []export
+	for rows.Next() {
+		var e export
+		var raw []byte
+		if err := rows.Scan(&e.head, &raw); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &e.details); err != nil {
+			return fmt.Errorf("the export row of request %s does not parse: %w", in.RequestID, err)
+		}
+		exports = append(exports, e)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(exports) == 0 {
+		return fmt.Errorf("request %s was never exported from this database for %s: the transcript's request file is not one this database wrote (export it again and run a new ceremony)",
+			in.RequestID, model.VersionName(in.Version))
+	}
+	if in.AuditHead != "" {
+		var match []export
+		for _, e := range exports {
+			if e.head == strings.ToLower(in.AuditHead) {
+				match = append(match, e)
+			}
+		}
+		if len(match) == 0 {
+			return fmt.Errorf("the transcript's request file names export %s…, which is not an export of request %s for %s in this log: the file was altered or comes from another database",
+				clipHead(in.AuditHead), in.RequestID, model.VersionName(in.Version))
+		}
+		exports = match
+	}
+	for _, e := range exports {
+		if subset(in.Signers, e.details.Witnesses) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the witnesses who attested (%s) were not all on the roster exported with request %s: the request file's roster was altered",
+		strings.Join(in.Signers, ", "), in.RequestID)
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func clipHead(h string) string {
+	if len(h) > 16 {
+		return h[:16]
+	}
+	return h
 }

@@ -518,7 +518,7 @@ func (w *ceremonyWizard) Shutdown() string {
 		}
 		return ""
 	}
-	text, err := w.cer.Abort(w.stepName(), "the console was closed (ctrl+c) during the ceremony")
+	text, err := w.cer.Abort(w.stepName(), "the console was closed during the ceremony (ctrl+c, a signal, or the terminal went away)")
 	w.finished, w.aborted = true, true
 	msg := "ceremony " + w.id + " ABORTED at step " + w.stepName() + ": " + inert(text)
 	if err != nil {

@@ -34,6 +34,7 @@ func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
 	f.h.register(fs)
 	fs.StringVar(&f.dir, "transcript-dir", ".", "run: where the challenge, final message and transcript go (the removable media)")
 	fs.StringVar(&f.netRoot, "net-root", "", "run: read /proc/net/route and /sys/class/net under this root (tests)")
+	backupToken := fs.String("backup-token", "", "prove-backup: the backup token's label")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +43,8 @@ func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
 		rest = rest[1:]
 	}
 	switch verb {
+	case "prove-backup":
+		return ceremonyProveBackup(ctx, f, *backupToken, rest, out)
 	case "run":
 		if len(rest) > 0 {
 			return fmt.Errorf("ceremony run takes no arguments (got %q); the request file is asked for in the first step", rest[0])
@@ -56,9 +59,9 @@ func cmdCeremony(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return ceremonyImport(ctx, g, rest[0], out)
 	case "":
-		return errors.New("ceremony: say what to do: run, verify FILE or import FILE")
+		return errors.New("ceremony: say what to do: run, verify FILE, import FILE or prove-backup VERSION")
 	}
-	return fmt.Errorf("ceremony: unknown action %q: use run, verify FILE or import FILE", verb)
+	return fmt.Errorf("ceremony: unknown action %q: use run, verify FILE, import FILE or prove-backup VERSION", verb)
 }
 
 // ceremonyRun opens the console on the ceremony flow (the air-gapped machine,
@@ -133,7 +136,9 @@ func ceremonyVerify(path string, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: 1, err: inert(fmt.Errorf("ceremony verify %s: REFUSED: %w", path, err))}
 	}
-	fmt.Fprint(out, ui.Inert(sum.String()))
+	for _, l := range strings.Split(strings.TrimRight(sum.String(), "\n"), "\n") {
+		fmt.Fprintln(out, ui.Inert(l)) // line by line: Inert shows a newline as \x0a
+	}
 	fmt.Fprintf(out, "verified: %s (hash chain, master-key signature, witness signatures against the roster in the file)\n", path)
 	return nil
 }

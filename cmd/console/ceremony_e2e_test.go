@@ -191,6 +191,9 @@ func TestCeremonyEndToEnd(t *testing.T) {
 
 	// Anywhere: our verifier, then tools we did not write.
 	r = must(console(t, nil, "ceremony", "verify", tr), "ceremony verify")
+	if strings.Contains(r.stdout, `\x0a`) || strings.Count(r.stdout, "\n") < 10 {
+		t.Errorf("verify summary is not readable lines:\n%s", r.stdout)
+	}
 	for _, want := range []string{id, "completed", "w1", "w2", "w3", "verified: " + tr} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("verify summary lacks %q:\n%s", want, r.stdout)

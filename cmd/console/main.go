@@ -45,6 +45,7 @@ Commands:
   ceremony run --token LABEL [--transcript-dir DIR]   the witnessed key ceremony, on the air-gapped machine
   ceremony verify FILE   check a ceremony transcript anywhere, offline (hash chain, master and witness signatures)
   ceremony import FILE   create the wallet version a verified transcript made (connected side; once only)
+  ceremony prove-backup VERSION --backup-token LABEL [--pin-file F]   prove the backup token holds the master key (needed to activate)
 
 Global flags:
 `
@@ -87,7 +88,9 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a dropped SSH session or a closed terminal must end the
+	// console through its clean-up (an unfinished ceremony is aborted).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stop()
 
 	cmd, rest := splitCommand(args)

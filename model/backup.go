@@ -1,0 +1,14 @@
+package model
+
+// BackupProof is the evidence that a backup token holds a wallet's master key
+// (DESIGN.md, the witnessed key ceremony, point 5): a fresh random challenge,
+// signed in the backup token, verified under the master public key the
+// ceremony recorded. Until it exists for a ceremony whose transcript did not
+// prove the backup, the wallet cannot be activated.
+type BackupProof struct {
+	Token       string // the backup token's label
+	Label       string // the key's label on the backup token
+	Fingerprint string // SHA-256 (hex) of the master public key it proves
+	Challenge   []byte // the fresh challenge the backup token signed
+	Signature   []byte // the backup token's Ed25519 signature over Challenge
+}

@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/plings/walletconsole/model"
+)
+
+// ErrAlreadyProven is returned (wrapped) by RecordBackupProof when the
+// ceremony's backup was proven before: nothing was changed, and nothing
+// needs to be.
+var ErrAlreadyProven = errors.New("the backup is already proven")
+
+// CeremonyKey returns the master key the wallet's imported key ceremony
+// made: its label, the public key (PEM) and fingerprint the transcript
+// recorded, and whether its backup is proven. A wallet that does not exist,
+// or that has no imported ceremony (made before ceremonies were imported, as
+// the demo's wallets are), gives an error wrapping ErrNotFound.
+func (db *DB) CeremonyKey(ctx context.Context, version int) (label, publicKeyPEM, fingerprint string, proven bool, err error) {
+	var hasCeremony bool
+	err = db.pool.QueryRow(ctx, `SELECT k.ceremony_id IS NOT NULL, coalesce(k.key_label, w.master_key_id),
+		coalesce(k.master_public_key, ''), coalesce(k.public_key_fingerprint, ''), coalesce(k.backup_proven, false)
+		FROM wallet_versions w LEFT JOIN key_ceremonies k ON k.wallet_version = w.version_id
+		WHERE w.version_id = $1`, version).Scan(&hasCeremony, &label, &publicKeyPEM, &fingerprint, &proven)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", "", false, fmt.Errorf("wallet %s is not in this database: %w (see `console status` for the wallets that exist)",
+			model.VersionName(version), ErrNotFound)
+	}
+	if err != nil {
+		return "", "", "", false, fmt.Errorf("ceremony key of %s: %w", model.VersionName(version), explain(err))
+	}
+	if !hasCeremony {
+		return "", "", "", false, fmt.Errorf("wallet %s has no imported key ceremony (%w): it was made before ceremonies were imported, so there is no ceremony backup to prove",
+			model.VersionName(version), ErrNotFound)
+	}
+	return label, publicKeyPEM, fingerprint, proven, nil
+}
+
+// RecordBackupProof records that a backup token holds the master key of
+// wallet version's key ceremony, and marks the ceremony's backup proven: the
+// proof row, key_ceremonies.backup_proven = true and the audit row
+// (backup_proof) in one transaction. The signature is verified again here
+// under the ceremony's master public key. A proof for another key (its
+// fingerprint is not the ceremony's) or one that does not verify is refused;
+// a backup proven before gives an error wrapping ErrAlreadyProven and
+// changes nothing.
+func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.BackupProof, actor string) error {
+	vn := model.VersionName(version)
+	p.Fingerprint = strings.ToLower(strings.TrimSpace(p.Fingerprint))
+	if err := checkProof(p); err != nil {
+		return fmt.Errorf("record the backup proof of %s: %w", vn, err)
+	}
+	v := version
+	op := &Op{Type: "backup_proof", Wallet: &v, Actor: actor, Details: map[string]any{
+		"backup_token": p.Token, "key_label": p.Label, "public_key_fingerprint": p.Fingerprint,
+		"challenge": hex.EncodeToString(p.Challenge), "signature": hex.EncodeToString(p.Signature),
+	}}
+	err := db.inTx(ctx, op, func(tx pgx.Tx) error {
+		var ceremonyID, pubPEM, fp string
+		var proven bool
+		// The ceremony's row lock orders two proofs of one backup: the second
+		// sees the first's backup_proven.
+		err := tx.QueryRow(ctx, `SELECT ceremony_id, master_public_key, public_key_fingerprint, backup_proven
+			FROM key_ceremonies WHERE wallet_version = $1 FOR UPDATE`, version).Scan(&ceremonyID, &pubPEM, &fp, &proven)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM wallet_versions WHERE version_id = $1)", version).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("wallet %s is not in this database: %w", vn, ErrNotFound)
+			}
+			return fmt.Errorf("wallet %s has no imported key ceremony (%w): it was made before ceremonies were imported, so there is no ceremony backup to prove", vn, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if proven {
+			return alreadyProven(ctx, tx, vn, ceremonyID)
+		}
+		if p.Fingerprint != fp {
+			return fmt.Errorf("the proof is for key %s, but key ceremony %s made %s's master key %s: the backup token %q does not hold this wallet's key",
+				p.Fingerprint, ceremonyID, vn, fp, p.Token)
+		}
+		pub, err := parseMasterKey(pubPEM)
+		if err != nil {
+			return fmt.Errorf("key ceremony %s: %w", ceremonyID, err)
+		}
+		if got := fingerprintOf(pub); got != fp {
+			return fmt.Errorf("key ceremony %s: its master public key's fingerprint is %s, not the recorded %s: the record is inconsistent", ceremonyID, got, fp)
+		}
+		if !ed25519.Verify(pub, p.Challenge, p.Signature) {
+			return fmt.Errorf("the backup token %q's signature over the challenge does not verify under %s's master public key (%s): it is not a proof of this key",
+				p.Token, vn, fp)
+		}
+		op.Details["ceremony_id"] = ceremonyID
+		if _, err := tx.Exec(ctx, `INSERT INTO key_ceremony_backup_proofs
+			(ceremony_id, wallet_version, backup_token, key_label, public_key_fingerprint, challenge, signature)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ceremonyID, version, p.Token, p.Label, p.Fingerprint, p.Challenge, p.Signature); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE key_ceremonies SET backup_proven = true WHERE ceremony_id = $1", ceremonyID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record the backup proof of %s: %w", vn, err)
+	}
+	return nil
+}
+
+// alreadyProven says how the backup was proven before.
+func alreadyProven(ctx context.Context, tx pgx.Tx, vn, ceremonyID string) error {
+	var token, by string
+	var at time.Time
+	err := tx.QueryRow(ctx, `SELECT backup_token, proven_by, proven_at FROM key_ceremony_backup_proofs
+		WHERE ceremony_id = $1`, ceremonyID).Scan(&token, &by, &at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("%w: key ceremony %s proved %s's backup in its transcript; nothing changed", ErrAlreadyProven, ceremonyID, vn)
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("%w: backup token %q proved %s's master key (key ceremony %s), recorded by %s at %s; nothing changed",
+		ErrAlreadyProven, token, vn, ceremonyID, by, at.UTC().Format("2006-01-02 15:04 MST"))
+}
+
+// checkProof refuses a proof that lacks what a proof must have.
+func checkProof(p model.BackupProof) error {
+	var problems []string
+	if strings.TrimSpace(p.Token) == "" {
+		problems = append(problems, "no backup token")
+	}
+	if strings.TrimSpace(p.Label) == "" {
+		problems = append(problems, "no key label")
+	}
+	if !hex64.MatchString(p.Fingerprint) {
+		problems = append(problems, "the fingerprint is not 64 hex digits (SHA-256)")
+	}
+	if len(p.Challenge) < 32 {
+		problems = append(problems, fmt.Sprintf("a challenge of %d bytes (a fresh one has at least 32)", len(p.Challenge)))
+	}
+	if len(p.Signature) != ed25519.SignatureSize {
+		problems = append(problems, fmt.Sprintf("a signature of %d bytes (Ed25519 has %d)", len(p.Signature), ed25519.SignatureSize))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the backup proof is incomplete: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// parseMasterKey reads the Ed25519 public key of a PKIX "PUBLIC KEY" PEM
+// block, as the ceremony's transcript records it.
+func parseMasterKey(s string) (ed25519.PublicKey, error) {
+	b, _ := pem.Decode([]byte(s))
+	if b == nil || b.Type != "PUBLIC KEY" {
+		return nil, errors.New("the recorded master public key is not a PEM PUBLIC KEY block")
+	}
+	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the recorded master public key does not parse: %v", err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("the recorded master public key is a %T, not Ed25519", k)
+	}
+	return pub, nil
+}
+
+func fingerprintOf(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:])
+}

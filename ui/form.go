@@ -204,7 +204,9 @@ func (f *form) view(s *Styles, w int) []string {
 		}
 	}
 	if f.err != "" {
-		out = append(out, s.R(s.Error, truncate("  "+f.err, w)))
+		for _, l := range wrap(f.err, max(w-2, 10)) {
+			out = append(out, s.R(s.Error, "  "+l))
+		}
 	}
 	return out
 }

@@ -62,6 +62,29 @@ func (c *Ceremony) Abort(step, reason string) (string, error) {
 	return path, errors.Join(c.abortErr, verr, lerr)
 }
 
+// AbortNote says what the abort did with the key (destroyed, not destroyed
+// and how to do it by hand, or that none was made); "" unless aborted.
+func (c *Ceremony) AbortNote() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastAbort().note()
+}
+
+// note words what an abort did with the keys.
+func (a abortedData) note() string {
+	var notes []string
+	if len(a.Destroyed) > 0 {
+		notes = append(notes, "destroyed "+strings.Join(a.Destroyed, ", "))
+	}
+	if a.DestructionFailed != "" {
+		notes = append(notes, "NOT DESTROYED: "+a.DestructionFailed+"; by hand: "+a.ManualCommand)
+	}
+	if a.Note != "" {
+		notes = append(notes, a.Note)
+	}
+	return strings.Join(notes, "; ")
+}
+
 // lastAbort decodes the aborted entry's data (for a retried write).
 func (c *Ceremony) lastAbort() abortedData {
 	var d abortedData

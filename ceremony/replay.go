@@ -1,15 +1,13 @@
 package ceremony
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"strings"
 
 	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
 )
 
 // replayState is what the entries say, read in order by replay.
@@ -246,17 +244,9 @@ func replay(entries []Entry) (*replayState, error) {
 // Ed25519 key with the recorded fingerprint, the label is the request's, the
 // test message is this ceremony's and its signature verifies.
 func checkKeyEvidence(st *replayState, d keyData) (ed25519.PublicKey, error) {
-	blk, rest := pem.Decode([]byte(d.PublicKeyPEM))
-	if blk == nil || blk.Type != "PUBLIC KEY" || len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("the public key is not one PEM PUBLIC KEY block")
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	pub, err := model.ParsePublicKeyPEM(d.PublicKeyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("the public key does not parse: %v", err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("the public key is %T, not Ed25519", k)
+		return nil, err
 	}
 	if hsm.Fingerprint(pub) != d.Fingerprint {
 		return nil, fmt.Errorf("the fingerprint %s is not that of the public key (%s)", d.Fingerprint, hsm.Fingerprint(pub))

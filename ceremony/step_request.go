@@ -13,10 +13,6 @@ import (
 	"github.com/plings/walletconsole/model"
 )
 
-// DefaultWitnesses is how many witnesses attest when the request file does
-// not say.
-const DefaultWitnesses = 3
-
 // KeyLabelFor is the master key's label for wallet version n.
 func KeyLabelFor(n int) string { return fmt.Sprintf("plings_master_key_v%d", n) }
 
@@ -168,13 +164,8 @@ func (c *Ceremony) checkRequest(rf *RequestFile) (*Roster, int, error) {
 	if rf.NextVersion < 1 {
 		return fail(fmt.Sprintf("next_version is %d; the export must give the new wallet's version (1 or more)", rf.NextVersion))
 	}
-	need := rf.Required
-	if need == 0 {
-		need = DefaultWitnesses
-	}
-	if need < 1 {
-		return fail(fmt.Sprintf("witnesses_required is %d; it must be at least 1", rf.Required), ErrInvalidRoster)
-	}
+	// The file may ask for more witnesses than the rule, never fewer.
+	need := max(rf.Required, model.CeremonyWitnesses)
 	roster, err := NewRoster(req.ID, rf.Witnesses)
 	if err != nil {
 		return fail(err.Error(), ErrInvalidRoster)

@@ -182,18 +182,7 @@ func (st *replayState) summary(t *Transcript, file []byte) *Summary {
 		s.BackupMethod, s.BackupProven, s.BackupToken, s.BackupNote = b.Method, b.Proven, b.BackupToken, b.Note
 	}
 	if a := st.aborted; a != nil {
-		s.AbortedStep, s.AbortReason = a.Step, a.Reason
-		var notes []string
-		if len(a.Destroyed) > 0 {
-			notes = append(notes, "destroyed "+strings.Join(a.Destroyed, ", "))
-		}
-		if a.DestructionFailed != "" {
-			notes = append(notes, "NOT DESTROYED: "+a.DestructionFailed+"; by hand: "+a.ManualCommand)
-		}
-		if a.Note != "" {
-			notes = append(notes, a.Note)
-		}
-		s.AbortNote = strings.Join(notes, "; ")
+		s.AbortedStep, s.AbortReason, s.AbortNote = a.Step, a.Reason, a.note()
 	}
 	for _, e := range t.Entries {
 		tm, _ := time.Parse(time.RFC3339Nano, e.Time)

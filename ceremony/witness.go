@@ -199,6 +199,9 @@ func (r *Roster) Verify(message, armored []byte) (Attestation, error) {
 func parseArmored(armored []byte) ([]byte, *sshsig.Signature, error) {
 	blk, _ := pem.Decode(bytes.TrimSpace(armored))
 	if blk == nil {
+		blk = flattenedArmor(armored)
+	}
+	if blk == nil {
 		return nil, nil, fmt.Errorf("not an SSH signature: paste the whole block from -----BEGIN SSH SIGNATURE----- to -----END SSH SIGNATURE-----")
 	}
 	if blk.Type != sshsig.PEMType {
@@ -209,6 +212,27 @@ func parseArmored(armored []byte) ([]byte, *sshsig.Signature, error) {
 		return nil, nil, fmt.Errorf("the SSH signature block does not parse (%v): copy it again, whole", err)
 	}
 	return blk.Bytes, sig, nil
+}
+
+// flattenedArmor reads an armored signature whose line breaks were lost on
+// the way (pasted into a one-line field): BEGIN line, base64, END line run
+// together. nil when it is not one.
+func flattenedArmor(b []byte) *pem.Block {
+	const begin, end = "-----BEGIN " + sshsig.PEMType + "-----", "-----END " + sshsig.PEMType + "-----"
+	s := string(b)
+	i := strings.Index(s, begin)
+	if i < 0 {
+		return nil
+	}
+	body, _, ok := strings.Cut(s[i+len(begin):], end)
+	if !ok {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(body), ""))
+	if err != nil {
+		return nil
+	}
+	return &pem.Block{Type: sshsig.PEMType, Bytes: raw}
 }
 
 // armorSignature armors a signature blob exactly as ssh-keygen does: base64

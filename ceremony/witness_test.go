@@ -42,6 +42,11 @@ func TestAllowedSignersAndVerify(t *testing.T) {
 	if att2 := must(r.Verify(msg, pasted))(t); att2.Armored != string(sig) {
 		t.Error("a pasted signature with CRLF and a prompt was not normalised")
 	}
+	// Pasted into a one-line field, the line breaks are gone.
+	flat := bytes.ReplaceAll(sig, []byte("\n"), nil)
+	if att3 := must(r.Verify(msg, flat))(t); att3.Armored != string(sig) {
+		t.Error("a signature pasted without its line breaks was not read")
+	}
 
 	_, err := r.Verify(msg, sshSign(t, "mallory", msg))
 	wantErr(t, err, []error{ErrNotOnRoster}, "not on the roster of request "+testRequest)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/plings/walletconsole/model"
 )
 
 // PKCS#11 3.0 values that miekg/pkcs11 v1.1.2 has no names for.
@@ -107,10 +108,7 @@ func (k *Key) Fingerprint() string { return Fingerprint(k.public) }
 func (k *Key) PEM() ([]byte, error) { return PublicKeyPEM(k.public) }
 
 // Fingerprint is the hex SHA-256 of a 32-byte Ed25519 public key.
-func Fingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return hex.EncodeToString(sum[:])
-}
+func Fingerprint(pub ed25519.PublicKey) string { return model.Fingerprint(pub) }
 
 // PublicKeyPEM encodes pub as a PKIX "PUBLIC KEY" PEM block (what
 // `openssl pkeyutl -pubin -inkey` reads).

@@ -2,6 +2,10 @@ package model
 
 import "time"
 
+// CeremonyWitnesses is how many witnesses must attest a key ceremony
+// (DESIGN.md: default 3). A request file may ask for more, never fewer.
+const CeremonyWitnesses = 3
+
 // CeremonyImport is what the connected side takes from a verified ceremony
 // transcript to create the wallet version (status created).
 type CeremonyImport struct {

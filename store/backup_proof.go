@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,11 +90,11 @@ func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.Backup
 			return fmt.Errorf("the proof is for key %s, but key ceremony %s made %s's master key %s: the backup token %q does not hold this wallet's key",
 				p.Fingerprint, ceremonyID, vn, fp, p.Token)
 		}
-		pub, err := parseMasterKey(pubPEM)
+		pub, err := model.ParsePublicKeyPEM(pubPEM)
 		if err != nil {
 			return fmt.Errorf("key ceremony %s: %w", ceremonyID, err)
 		}
-		if got := fingerprintOf(pub); got != fp {
+		if got := model.Fingerprint(pub); got != fp {
 			return fmt.Errorf("key ceremony %s: its master public key's fingerprint is %s, not the recorded %s: the record is inconsistent", ceremonyID, got, fp)
 		}
 		if !ed25519.Verify(pub, p.Challenge, p.Signature) {
@@ -157,27 +154,4 @@ func checkProof(p model.BackupProof) error {
 		return fmt.Errorf("the backup proof is incomplete: %s", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// parseMasterKey reads the Ed25519 public key of a PKIX "PUBLIC KEY" PEM
-// block, as the ceremony's transcript records it.
-func parseMasterKey(s string) (ed25519.PublicKey, error) {
-	b, _ := pem.Decode([]byte(s))
-	if b == nil || b.Type != "PUBLIC KEY" {
-		return nil, errors.New("the recorded master public key is not a PEM PUBLIC KEY block")
-	}
-	k, err := x509.ParsePKIXPublicKey(b.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("the recorded master public key does not parse: %v", err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("the recorded master public key is a %T, not Ed25519", k)
-	}
-	return pub, nil
-}
-
-func fingerprintOf(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return hex.EncodeToString(sum[:])
 }

@@ -41,6 +41,9 @@ func TestImportIsBoundToTheExport(t *testing.T) {
 	refuse("another export", "which is not an export of request", func(in *importCase) {
 		in.AuditHead = strings.Repeat("ab", 32)
 	})
+	refuse("another key", "signed with key SHA256:", func(in *importCase) {
+		in.Roster = append([]model.Witness{{Name: "wanda", PublicKey: witnessKey("impostor")}}, in.Roster[1:]...)
+	})
 	if after := counts(t, l.admin); after != before {
 		t.Errorf("refused imports changed rows: %v → %v", before, after)
 	}

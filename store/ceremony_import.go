@@ -203,8 +203,8 @@ func checkImport(in *model.CeremonyImport) error {
 		problems = append(problems, "the transcript's SHA-256 is not 64 hex digits")
 	}
 	in.WitnessCount = len(in.Signers)
-	if in.WitnessCount < CeremonyWitnesses {
-		problems = append(problems, fmt.Sprintf("%d witnesses attested; a ceremony needs %d", in.WitnessCount, CeremonyWitnesses))
+	if in.WitnessCount < model.CeremonyWitnesses {
+		problems = append(problems, fmt.Sprintf("%d witnesses attested; a ceremony needs %d", in.WitnessCount, model.CeremonyWitnesses))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the transcript's import is incomplete: %s", strings.Join(problems, "; "))
@@ -264,13 +264,52 @@ func exportedFor(ctx context.Context, tx pgx.Tx, in model.CeremonyImport) error 
 		}
 		exports = match
 	}
+	exported := false
 	for _, e := range exports {
-		if subset(in.Signers, e.details.Witnesses) {
-			return nil
+		exported = exported || subset(in.Signers, e.details.Witnesses)
+	}
+	if !exported {
+		return fmt.Errorf("the witnesses who attested (%s) were not all on the roster exported with request %s: the request file's roster was altered",
+			strings.Join(in.Signers, ", "), in.RequestID)
+	}
+	return signedWithRosterKeys(ctx, tx, in)
+}
+
+// signedWithRosterKeys: the transcript proves only that the roster written in
+// it signed; each witness who attested must have done so with the key this
+// database's roster holds for them (keys never change once added).
+func signedWithRosterKeys(ctx context.Context, tx pgx.Tx, in model.CeremonyImport) error {
+	rows, err := tx.Query(ctx, "SELECT name, public_key FROM ceremony_witnesses WHERE name = ANY($1)", in.Signers)
+	if err != nil {
+		return err
+	}
+	known, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.Witness, error) {
+		var w model.Witness
+		return w, r.Scan(&w.Name, &w.PublicKey)
+	})
+	if err != nil {
+		return err
+	}
+	fingerprint := func(ws []model.Witness, name string) string {
+		for _, w := range ws {
+			if w.Name == name {
+				if _, fp, err := ParseWitnessKey(w.PublicKey); err == nil {
+					return fp
+				}
+			}
+		}
+		return ""
+	}
+	for _, n := range in.Signers {
+		ours, theirs := fingerprint(known, n), fingerprint(in.Roster, n)
+		switch {
+		case ours == "":
+			return fmt.Errorf("witness %s signed the ceremony but is not on this database's roster (console witness list)", n)
+		case ours != theirs:
+			return fmt.Errorf("witness %s signed with key %s, but this database's roster holds %s for them: the request file's roster was altered", n, theirs, ours)
 		}
 	}
-	return fmt.Errorf("the witnesses who attested (%s) were not all on the roster exported with request %s: the request file's roster was altered",
-		strings.Join(in.Signers, ", "), in.RequestID)
+	return nil
 }
 
 func subset(a, b []string) bool {

@@ -11,16 +11,13 @@ import (
 	"github.com/plings/walletconsole/model"
 )
 
-// CeremonyWitnesses is how many witnesses a ceremony needs (DESIGN.md: default 3).
-const CeremonyWitnesses = 3
-
 // ExportRequest gathers what the air-gapped ceremony machine needs for
 // request id: the request with its approvals, the active witness roster, the
 // version the new wallet will take (one past the highest there is) and the
 // operations log's head (hex of the last row's hash, which is the export's
 // own audit row, creation_request_export, written in the same transaction).
 // It refuses a request that is not approved, whose approval expired, or that
-// was used, and a roster with fewer than CeremonyWitnesses witnesses.
+// was used, and a roster with fewer than model.CeremonyWitnesses witnesses.
 func (db *DB) ExportRequest(ctx context.Context, id, actor string) (req model.CreationRequest, witnesses []model.Witness, nextVersion int, auditHead string, err error) {
 	if err = checkRequestID(id); err != nil {
 		return req, nil, 0, "", err
@@ -40,13 +37,13 @@ func (db *DB) ExportRequest(ctx context.Context, id, actor string) (req model.Cr
 		if witnesses, err = queryWitnesses(ctx, tx); err != nil {
 			return err
 		}
-		if len(witnesses) < CeremonyWitnesses {
+		if len(witnesses) < model.CeremonyWitnesses {
 			noun := "witnesses"
 			if len(witnesses) == 1 {
 				noun = "witness"
 			}
 			return fmt.Errorf("the roster has %d %s; a ceremony needs %d: console witness add NAME KEYFILE",
-				len(witnesses), noun, CeremonyWitnesses)
+				len(witnesses), noun, model.CeremonyWitnesses)
 		}
 		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version_id), 0) + 1 FROM wallet_versions").Scan(&nextVersion); err != nil {
 			return err

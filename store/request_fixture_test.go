@@ -110,10 +110,23 @@ func sshKey(t *testing.T, comment string) string {
 	return line
 }
 
+// witnessKey is a witness's key line, the same for the same name (so a
+// ceremony fixture can name the keys addWitnesses put on the roster).
+func witnessKey(name string) string {
+	seed := sha256.Sum256([]byte("witness " + name))
+	pub := ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
+	var blob []byte
+	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
+		blob = binary.BigEndian.AppendUint32(blob, uint32(len(part)))
+		blob = append(blob, part...)
+	}
+	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " " + name
+}
+
 func addWitnesses(t *testing.T, db *store.DB, names ...string) {
 	t.Helper()
 	for _, n := range names {
-		if err := db.AddWitness(context.Background(), model.Witness{Name: n, PublicKey: sshKey(t, n)}, "alice@plings.io"); err != nil {
+		if err := db.AddWitness(context.Background(), model.Witness{Name: n, PublicKey: witnessKey(n)}, "alice@plings.io"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,6 +146,8 @@ func ceremonyFor(r model.CreationRequest, v int, transcript string) model.Ceremo
 		WitnessCount:     3, BackupProven: true,
 		// The witnesses the import tests put on the roster before exporting.
 		Signers: []string{"wanda", "walter", "wilma"},
+		Roster: []model.Witness{{Name: "wanda", PublicKey: witnessKey("wanda")},
+			{Name: "walter", PublicKey: witnessKey("walter")}, {Name: "wilma", PublicKey: witnessKey("wilma")}},
 	}
 }
 

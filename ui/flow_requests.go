@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -219,12 +218,7 @@ func (r *requestsWizard) newForm() {
 }
 
 func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string) {
-	var roles []string
-	for _, role := range req.RequiredApprovals {
-		if !slices.ContainsFunc(req.Approvals, func(a model.Approval) bool { return a.Role == role }) {
-			roles = append(roles, role)
-		}
-	}
+	roles := req.WaitingFor()
 	if req.Status != "pending" || len(roles) == 0 {
 		r.note = "request " + inert(req.ID) + " is " + inert(req.Status) + ": its decisions are closed"
 		return

@@ -14,7 +14,6 @@ import (
 	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/hsm"
 	"github.com/plings/walletconsole/model"
-	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
 
@@ -81,7 +80,6 @@ func ceremonyRun(ctx context.Context, f ceremonyFlags, out io.Writer) error {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return fmt.Errorf("ceremony run: the transcript directory %s is not a directory; mount the removable media or pass --transcript-dir", abs)
 	}
-	netRoot := &f.netRoot
 	if err := softHSMConf(h.module, g.dataDir); err != nil {
 		return err
 	}
@@ -99,7 +97,7 @@ func ceremonyRun(ctx context.Context, f ceremonyFlags, out io.Writer) error {
 	var drv *ceremonyDriver
 	start := func(context.Context) (ui.Ceremony, error) {
 		c, err := ceremony.New(ctx, ceremony.Config{Module: m, TokenLabel: h.token, Operator: g.operator,
-			TranscriptDir: abs, NetRoot: *netRoot, Ledger: db})
+			TranscriptDir: abs, NetRoot: f.netRoot, Ledger: db})
 		if err != nil {
 			return nil, err
 		}
@@ -164,9 +162,6 @@ func ceremonyImport(ctx context.Context, g *globals, path string, out io.Writer)
 		return err
 	}
 	defer closeDB()
-	if err := checkRoster(ctx, db, sum); err != nil {
-		return inert(fmt.Errorf("ceremony import %s: REFUSED: %w", path, err))
-	}
 	created, err := db.ImportCeremony(ctx, in, g.operator)
 	if err != nil {
 		return inert(fmt.Errorf("ceremony import %s: %w", path, err))
@@ -183,43 +178,4 @@ func ceremonyImport(ctx context.Context, g *globals, path string, out io.Writer)
 	fmt.Fprintf(out, "imported ceremony %s: created %s (status created), master key %s, fingerprint %s, %d witnesses, %s\n",
 		ui.Inert(in.CeremonyID), model.VersionName(in.Version), ui.Inert(in.KeyLabel), in.Fingerprint, in.WitnessCount, proof)
 	return nil
-}
-
-// checkRoster: every witness who signed must be on this database's roster
-// with the same key (the transcript proves only that its own roster signed).
-func checkRoster(ctx context.Context, db *store.DB, sum *ceremony.Summary) error {
-	known, err := db.Witnesses(ctx)
-	if err != nil {
-		return err
-	}
-	keys := map[string]string{}
-	for _, w := range known {
-		keys[w.Name] = keyBlob(w.PublicKey)
-	}
-	signed := map[string]bool{}
-	for _, n := range append(append([]string{}, sum.Attested...), sum.ClosingSigners...) {
-		signed[n] = true
-	}
-	for _, w := range sum.Roster {
-		if !signed[w.Name] {
-			continue
-		}
-		k, ok := keys[w.Name]
-		if !ok {
-			return fmt.Errorf("witness %s signed the ceremony but is not on this database's roster (console witness list)", w.Name)
-		}
-		if k != keyBlob(w.PublicKey) {
-			return fmt.Errorf("witness %s signed with a key that is not the one on this database's roster", w.Name)
-		}
-	}
-	return nil
-}
-
-// keyBlob is the type and key of an authorized_keys line, without its comment.
-func keyBlob(line string) string {
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return line
-	}
-	return f[0] + " " + f[1]
 }

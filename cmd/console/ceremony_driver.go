@@ -122,28 +122,14 @@ func (d *ceremonyDriver) AddClosingSignature(sig string) (ui.Progress, error) {
 	return ui.Progress{Name: p.Name, Done: p.Done, Need: p.Need}, err
 }
 
-// signatureInput is a pasted armored signature (its newlines lost on the way
-// through a one-line field: the base64 is re-wrapped) or the path of a file.
+// signatureInput is a pasted armored signature (package ceremony reads it
+// even with its line breaks lost in a one-line field) or the path of a file.
 func signatureInput(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
-	const begin, end = "-----BEGIN SSH SIGNATURE-----", "-----END SSH SIGNATURE-----"
-	if i := strings.Index(s, begin); i >= 0 {
-		body := s[i+len(begin):]
-		j := strings.Index(body, end)
-		if j < 0 {
-			return nil, errors.New("the pasted signature has no -----END SSH SIGNATURE----- line: paste the whole block")
-		}
-		b64 := strings.Join(strings.Fields(body[:j]), "")
-		var b strings.Builder
-		b.WriteString(begin + "\n")
-		for len(b64) > 70 {
-			b.WriteString(b64[:70] + "\n")
-			b64 = b64[70:]
-		}
-		b.WriteString(b64 + "\n" + end + "\n")
-		return []byte(b.String()), nil
-	}
-	if s == "" {
+	switch {
+	case strings.Contains(s, "-----BEGIN SSH SIGNATURE-----"):
+		return []byte(s), nil
+	case s == "":
 		return nil, errors.New("give the witness's signature file (or paste the signature)")
 	}
 	f, err := os.Open(s)
@@ -215,16 +201,10 @@ func (d *ceremonyDriver) Abort(step, reason string) (string, error) {
 	if path != "" {
 		what = "transcript written to " + path
 	}
-	if err != nil {
-		return what, err
+	if note := d.c.AbortNote(); note != "" {
+		what = strings.TrimSuffix(note+"; "+what, "; ")
 	}
-	// Say what became of the key in the transcript's own words.
-	if b, rerr := os.ReadFile(path); rerr == nil {
-		if sum, verr := ceremony.Verify(b); verr == nil && sum.AbortNote != "" {
-			return sum.AbortNote + "; " + what, nil
-		}
-	}
-	return what, nil
+	return what, err
 }
 
 func (d *ceremonyDriver) Finished() bool { return d.c.Outcome() != "" }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -97,19 +95,11 @@ func ceremonyProveBackup(ctx context.Context, f ceremonyFlags, backupToken strin
 // masterKey reads the ceremony's master public key and checks it against the
 // recorded fingerprint.
 func masterKey(pubPEM, fingerprint string) (ed25519.PublicKey, error) {
-	b, _ := pem.Decode([]byte(pubPEM))
-	if b == nil || b.Type != "PUBLIC KEY" {
-		return nil, errors.New("the ceremony's master public key is not a PEM PUBLIC KEY block")
-	}
-	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	pub, err := model.ParsePublicKeyPEM(pubPEM)
 	if err != nil {
-		return nil, fmt.Errorf("the ceremony's master public key does not parse: %w", err)
+		return nil, fmt.Errorf("the ceremony's record: %w", err)
 	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("the ceremony's master public key is a %T, not Ed25519", k)
-	}
-	if fp := hsm.Fingerprint(pub); fp != fingerprint {
+	if fp := model.Fingerprint(pub); fp != fingerprint {
 		return nil, fmt.Errorf("the ceremony's master public key has fingerprint %s, but %s is recorded: the record is inconsistent", fp, fingerprint)
 	}
 	return pub, nil

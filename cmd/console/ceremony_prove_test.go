@@ -86,12 +86,14 @@ func TestCeremonyProveBackup(t *testing.T) {
 	// Witnesses, an approved and exported request, and the ceremony's
 	// import, backup not proven.
 	witnesses := []string{"wanda", "walter", "wilma"}
+	var roster []model.Witness
 	for _, w := range witnesses {
 		line, err := os.ReadFile(witnessKeyFile(t, dir, w))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := alice.AddWitness(ctx, model.Witness{Name: w, PublicKey: strings.TrimSpace(string(line))}, "alice"); err != nil {
+		roster = append(roster, model.Witness{Name: w, PublicKey: strings.TrimSpace(string(line))})
+		if err := alice.AddWitness(ctx, roster[len(roster)-1], "alice"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,7 +116,7 @@ func TestCeremonyProveBackup(t *testing.T) {
 	transcript := sha256.Sum256([]byte("transcript"))
 	in := model.CeremonyImport{CeremonyID: "WKC-prove-backup-test", RequestID: id, ApprovalID: r.ApprovalID, Version: version,
 		KeyLabel: label, PublicKey: string(pubPEM), Fingerprint: fingerprint, TranscriptSHA256: fmt.Sprintf("%x", transcript),
-		WitnessCount: 3, BackupProven: false, Signers: witnesses, AuditHead: head}
+		WitnessCount: 3, BackupProven: false, Signers: witnesses, Roster: roster, AuditHead: head}
 	if created, err := admin.ImportCeremony(ctx, in, "admin"); err != nil || !created {
 		t.Fatalf("import: %v %v", created, err)
 	}

@@ -35,7 +35,7 @@ func exportRequest(ctx context.Context, db *store.DB, id, path, actor string) (s
 	}
 	rf := &ceremony.RequestFile{
 		ExportedAt: time.Now().UTC(), ExportedBy: actor, Request: req, Witnesses: witnesses,
-		Required: store.CeremonyWitnesses, NextVersion: next, AuditHead: head,
+		Required: model.CeremonyWitnesses, NextVersion: next, AuditHead: head,
 	}
 	if err := ceremony.WriteRequestFile(path, rf); err != nil {
 		return "", fmt.Errorf("the export of %s is in the operations log, but the file was not written: %w", req.ID, err)
@@ -51,5 +51,5 @@ func exportRequest(ctx context.Context, db *store.DB, id, path, actor string) (s
 	return fmt.Sprintf("wrote %s: request %s, approval %s (valid until %s), %d witnesses on the roster (%s; %d needed), "+
 		"the new wallet will be %s, audit head %s\ncarry it to the ceremony machine on removable media",
 		path, req.ID, req.ApprovalID, req.ValidUntil.UTC().Format(stamp), len(witnesses), strings.Join(names, ", "),
-		store.CeremonyWitnesses, model.VersionName(next), head16), nil
+		model.CeremonyWitnesses, model.VersionName(next), head16), nil
 }

@@ -74,7 +74,7 @@ func cmdWitness(ctx context.Context, args []string, out io.Writer) error {
 			return enc.Encode(ws)
 		}
 		if len(ws) == 0 {
-			fmt.Fprintf(out, "the roster is empty; a ceremony needs %d witnesses: console witness add NAME KEYFILE\n", store.CeremonyWitnesses)
+			fmt.Fprintf(out, "the roster is empty; a ceremony needs %d witnesses: console witness add NAME KEYFILE\n", model.CeremonyWitnesses)
 			return nil
 		}
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -91,8 +91,8 @@ func cmdWitness(ctx context.Context, args []string, out io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		if len(ws) < store.CeremonyWitnesses {
-			fmt.Fprintf(out, "%d active witnesses; a ceremony needs %d\n", len(ws), store.CeremonyWitnesses)
+		if len(ws) < model.CeremonyWitnesses {
+			fmt.Fprintf(out, "%d active witnesses; a ceremony needs %d\n", len(ws), model.CeremonyWitnesses)
 		}
 		return nil
 	}

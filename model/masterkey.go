@@ -1,0 +1,37 @@
+package model
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// Fingerprint names a master public key: the hex SHA-256 of its 32 raw
+// bytes (wallet_versions.public_key_fingerprint).
+func Fingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:])
+}
+
+// ParsePublicKeyPEM reads a master public key as ceremonies record it: one
+// PKIX "PUBLIC KEY" PEM block holding an Ed25519 key, and nothing else.
+func ParsePublicKeyPEM(s string) (ed25519.PublicKey, error) {
+	b, rest := pem.Decode([]byte(s))
+	if b == nil || b.Type != "PUBLIC KEY" || len(bytes.TrimSpace(rest)) > 0 {
+		return nil, errors.New("the master public key is not one PEM PUBLIC KEY block")
+	}
+	k, err := x509.ParsePKIXPublicKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the master public key does not parse: %v", err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("the master public key is a %T, not Ed25519", k)
+	}
+	return pub, nil
+}

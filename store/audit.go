@@ -15,16 +15,8 @@ import (
 	"github.com/plings/walletconsole/model"
 )
 
-// OpFilter selects rows of the operations log; zero fields match everything.
-type OpFilter struct {
-	Wallet    *int
-	Type      string // exact operation type
-	Operator  string // initiated_by or db_user, exact
-	Since     time.Time
-	Until     time.Time
-	BeforeSeq int64 // for paging back: only rows with seq < BeforeSeq
-	Limit     int   // default 200
-}
+// OpFilter selects rows of the operations log (model.OpFilter).
+type OpFilter = model.OpFilter
 
 const opColumns = `seq, operation_type, wallet_version, operation_status, initiated_by,
 	coalesce(approval_id, ''), db_user, operation_details::text, "timestamp", prev_hash, row_hash`
@@ -126,13 +118,8 @@ func canonical(o model.Operation, approval *string) []byte {
 	return b.Bytes()
 }
 
-// AuditReport is the result of checking the operations log's hash chain.
-type AuditReport struct {
-	Rows     int64
-	OK       bool
-	BrokenAt int64  // seq of the first row that fails (0 when OK)
-	Problem  string // what is wrong with it
-}
+// AuditReport is the result of checking the chain (model.AuditReport).
+type AuditReport = model.AuditReport
 
 // VerifyAudit walks the whole operations log in order and checks that seq has
 // no gaps, that each row names the previous row's hash, and that each row's

@@ -10,22 +10,8 @@ import (
 	"github.com/plings/walletconsole/model"
 )
 
-// HealthInput is what the database knows for one wallet's health checks: the
-// latest daily metrics (seed 001's wallet_health_metrics) and open alerts.
-type HealthInput struct {
-	Version        int
-	Name           string
-	Status         string
-	Environment    string
-	MetricDate     *time.Time // nil: no metrics recorded yet
-	AllocationAvg  *time.Duration
-	SignatureAvg   *time.Duration
-	HSMResponseAvg *time.Duration
-	Errors         int64
-	Requests       int64
-	OpenWarnings   int
-	OpenCritical   int
-}
+// HealthInput is one wallet's stored health inputs (model.HealthInput).
+type HealthInput = model.HealthInput
 
 // HealthInputs returns the inputs of every wallet that is not retired.
 func (db *DB) HealthInputs(ctx context.Context) ([]HealthInput, error) {
@@ -66,17 +52,8 @@ func (db *DB) HealthInputs(ctx context.Context) ([]HealthInput, error) {
 	return out, nil
 }
 
-// HealthPoint is one stored result of one check (wallet_health_checks).
-// Value is in the check's own unit: milliseconds for the timing checks,
-// percent for error_rate, open alerts for security_alerts; nil when the run
-// recorded none.
-type HealthPoint struct {
-	Wallet int
-	Check  model.CheckName
-	At     time.Time
-	State  model.HealthState
-	Value  *float64
-}
+// HealthPoint is one stored check result (model.HealthPoint).
+type HealthPoint = model.HealthPoint
 
 // HealthHistory returns, for every wallet that is not retired, the latest n
 // stored results of each of the six checks, oldest first within a wallet and

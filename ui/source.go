@@ -35,25 +35,11 @@ type Source interface {
 	Where() string
 }
 
-// OpFilter selects operations log rows; zero fields match everything. It
-// mirrors store.OpFilter.
-type OpFilter struct {
-	Wallet   *int
-	Type     string // exact operation type
-	Operator string // initiated_by or db_user, exact
-	Since    time.Time
-	Until    time.Time
-	Limit    int // 0: the source's default
-}
+// OpFilter selects operations log rows (model.OpFilter).
+type OpFilter = model.OpFilter
 
-// AuditStatus is the outcome of checking the operations log's hash chain.
-// It mirrors store.AuditReport.
-type AuditStatus struct {
-	OK       bool
-	Rows     int64
-	BrokenAt int64  // seq of the first broken row when !OK
-	Problem  string // what is wrong with it, from the database side: shown inert
-}
+// AuditStatus is the outcome of checking the chain (model.AuditReport).
+type AuditStatus = model.AuditReport
 
 // HSMStatus is what the header and the health screen need from the HSM. A nil
 // HSMStatus means no HSM is configured.
@@ -69,33 +55,8 @@ type HSMStatus interface {
 	SignTiming(ctx context.Context) (time.Duration, error)
 }
 
-// HealthInput is what the database knows for one wallet's health checks. It
-// mirrors store.HealthInput.
-type HealthInput struct {
-	Version     int
-	Name        string
-	Status      model.Status
-	Environment model.Environment
-	// MetricDate is the day of the latest wallet_health_metrics row; nil
-	// when none is recorded, and then the averages are nil too.
-	MetricDate     *time.Time
-	AllocationAvg  *time.Duration
-	SignatureAvg   *time.Duration
-	HSMResponseAvg *time.Duration
-	Errors         int64
-	Requests       int64
-	OpenWarnings   int // open or acknowledged security alerts
-	OpenCritical   int
-}
+// HealthInput is one wallet's stored health inputs (model.HealthInput).
+type HealthInput = model.HealthInput
 
-// HealthPoint is one stored result of one check (wallet_health_checks). It
-// mirrors store.HealthPoint: Value is in milliseconds for the timing checks,
-// percent for error_rate, open alerts for security_alerts; nil when the run
-// recorded none.
-type HealthPoint struct {
-	Wallet int
-	Check  model.CheckName
-	At     time.Time
-	State  model.HealthState
-	Value  *float64
-}
+// HealthPoint is one stored check result (model.HealthPoint).
+type HealthPoint = model.HealthPoint

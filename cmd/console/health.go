@@ -104,7 +104,7 @@ func cmdHealth(ctx context.Context, args []string, out io.Writer) error {
 		for i := range checks {
 			checks[i].Message = ui.Inert(checks[i].Message)
 		}
-		w := walletHealth{Version: in.Version, Name: ui.Inert(in.Name), Status: in.Status, Overall: model.Overall(checks), Checks: checks}
+		w := walletHealth{Version: in.Version, Name: ui.Inert(in.Name), Status: string(in.Status), Overall: model.Overall(checks), Checks: checks}
 		rep.Wallets = append(rep.Wallets, w)
 		all = append(all, checks...)
 	}

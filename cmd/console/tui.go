@@ -14,44 +14,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/plings/walletconsole/hsm"
-	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
 
 // dbSource adapts the store to what the screens need (ui does not import store).
 type dbSource struct{ *store.DB }
-
-func (s dbSource) Operations(ctx context.Context, f ui.OpFilter) ([]model.Operation, error) {
-	return s.DB.Operations(ctx, store.OpFilter{Wallet: f.Wallet, Type: f.Type, Operator: f.Operator,
-		Since: f.Since, Until: f.Until, Limit: f.Limit})
-}
-
-func (s dbSource) VerifyAudit(ctx context.Context) (ui.AuditStatus, error) {
-	r, err := s.DB.VerifyAudit(ctx)
-	return ui.AuditStatus{OK: r.OK, Rows: r.Rows, BrokenAt: r.BrokenAt, Problem: r.Problem}, err
-}
-
-func (s dbSource) HealthInputs(ctx context.Context) ([]ui.HealthInput, error) {
-	in, err := s.DB.HealthInputs(ctx)
-	out := make([]ui.HealthInput, len(in))
-	for i, h := range in {
-		out[i] = ui.HealthInput{Version: h.Version, Name: h.Name, Status: model.Status(h.Status),
-			Environment: model.Environment(h.Environment), MetricDate: h.MetricDate, AllocationAvg: h.AllocationAvg,
-			SignatureAvg: h.SignatureAvg, HSMResponseAvg: h.HSMResponseAvg, Errors: h.Errors, Requests: h.Requests,
-			OpenWarnings: h.OpenWarnings, OpenCritical: h.OpenCritical}
-	}
-	return out, err
-}
-
-func (s dbSource) HealthHistory(ctx context.Context, n int) ([]ui.HealthPoint, error) {
-	pts, err := s.DB.HealthHistory(ctx, n)
-	out := make([]ui.HealthPoint, len(pts))
-	for i, p := range pts {
-		out[i] = ui.HealthPoint{Wallet: p.Wallet, Check: p.Check, At: p.At, State: p.State, Value: p.Value}
-	}
-	return out, err
-}
 
 // hsmSource shows the token in the header and measures it for the health screen.
 type hsmSource struct {

@@ -26,6 +26,9 @@ type Options struct {
 	Source Source
 	// HSM is the token the console uses; nil when none is configured.
 	HSM HSMStatus
+	// NoHSMReason says why a configured HSM is not in use (a PIN refused
+	// three times); the header shows it in place of "no HSM configured".
+	NoHSMReason string
 	// ReadOnly hides (disables) every action that changes anything.
 	ReadOnly bool
 	// Refresh is the interval of the automatic refresh: 0 means 5 s, a
@@ -110,11 +113,12 @@ type App struct {
 	// farewell is what to print on the terminal after the console closes.
 	farewell string
 
-	db      connState
-	hsm     hsmState
-	noHSM   bool
-	where   string
-	updated time.Time // last successful inventory
+	db       connState
+	hsm      hsmState
+	noHSM    bool
+	noHSMWhy string
+	where    string
+	updated  time.Time // last successful inventory
 
 	spin     spinner.Model
 	spinning bool
@@ -178,6 +182,7 @@ func NewApp(o Options) *App {
 		cancel:   cancel,
 		fixed:    o.Profile != colorprofile.Unknown,
 		noHSM:    o.HSM == nil,
+		noHSMWhy: inert(o.NoHSMReason),
 		spin:     spinner.New(spinner.WithSpinner(spinner.Line)),
 		help:     help.New(),
 		after: func(d time.Duration, msg tea.Msg) tea.Cmd {

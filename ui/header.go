@@ -56,6 +56,8 @@ func (a *App) header() []string {
 	// Line 2: the HSM, and on the right the mode and the environment filter.
 	var hsm string
 	switch {
+	case a.noHSM && a.noHSMWhy != "":
+		hsm = s.R(s.Warn, "none: "+a.noHSMWhy)
 	case a.noHSM:
 		hsm = s.R(s.Muted, "none (no HSM configured)")
 	default:

@@ -1,3 +1,7 @@
+// Package ui is the console's terminal UI: the App shell (header, the
+// active page, footer, the ":" line) and the API cmd/console builds it with.
+// The screens are in ui/pages, the flows in ui/flows, the widgets in
+// ui/components, and what they all share in ui/common.
 package ui
 
 import (
@@ -12,6 +16,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Minimum terminal size; below it the console asks for a larger window.
@@ -89,6 +94,14 @@ type page interface {
 	Back() bool
 	help.KeyMap
 }
+
+// Messages of the App's own timers.
+type (
+	// refreshMsg is the refresh timer.
+	refreshMsg struct{}
+	// spinMsg advances the header spinner.
+	spinMsg struct{}
+)
 
 type inputMode int
 
@@ -171,10 +184,7 @@ func NewApp(o Options) *App {
 		Thresholds: th,
 		Now:        o.Now,
 		Loc:        o.Location,
-		load: &loader{
-			ctx: ctx, src: o.Source, hsm: o.HSM, timeout: o.Timeout,
-			recent: o.RecentOps, opsLimit: o.AuditLimit, inflight: map[string]bool{},
-		},
+		Load:       common.NewLoader(ctx, o.Source, o.HSM, o.Timeout, o.RecentOps, o.AuditLimit),
 	}
 	a := &App{
 		c:        c,
@@ -182,7 +192,7 @@ func NewApp(o Options) *App {
 		cancel:   cancel,
 		fixed:    o.Profile != colorprofile.Unknown,
 		noHSM:    o.HSM == nil,
-		noHSMWhy: inert(o.NoHSMReason),
+		noHSMWhy: common.Inert(o.NoHSMReason),
 		spin:     spinner.New(spinner.WithSpinner(spinner.Line)),
 		help:     help.New(),
 		after: func(d time.Duration, msg tea.Msg) tea.Cmd {
@@ -190,7 +200,7 @@ func NewApp(o Options) *App {
 		},
 	}
 	if o.Source != nil {
-		a.where = inert(o.Source.Where())
+		a.where = common.Inert(o.Source.Where())
 	}
 	a.help.Styles = c.Styles.Help
 	a.inv = newInventoryPage(c)
@@ -250,8 +260,8 @@ func (a *App) captured() bool {
 
 // Update handles a message.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if r, ok := msg.(loadResult); ok {
-		a.c.load.done(r.loadKey())
+	if r, ok := msg.(common.LoadResult); ok {
+		a.c.Load.Done(r.LoadKey())
 	}
 	var cmds []tea.Cmd
 	switch msg := msg.(type) {
@@ -264,7 +274,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.c.Styles = NewStyles(msg.Profile)
 			a.help.Styles = a.c.Styles.Help
 			for _, p := range a.pages {
-				p.Update(restyleMsg{})
+				p.Update(common.RestyleMsg{})
 			}
 		}
 		return a, nil
@@ -285,27 +295,27 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshMsg:
 		return a, tea.Batch(a.refresh(), a.schedule(), a.ensureSpin())
 	case spinMsg:
-		if !a.c.load.busy() {
+		if !a.c.Load.Busy() {
 			a.spinning = false
 			return a, nil
 		}
 		a.spin, _ = a.spin.Update(a.spin.Tick())
 		return a, a.after(a.spin.Spinner.FPS, spinMsg{})
-	case openWalletMsg:
+	case common.OpenWalletMsg:
 		a.switchTo(0)
-		return a, tea.Batch(a.inv.open(msg.version), a.ensureSpin())
-	case gotoMsg:
-		cmd := a.switchName(msg.screen)
-		a.msg, a.msgBad = msg.note, false
+		return a, tea.Batch(a.inv.open(msg.Version), a.ensureSpin())
+	case common.GotoMsg:
+		cmd := a.switchName(msg.Screen)
+		a.msg, a.msgBad = msg.Note, false
 		return a, tea.Batch(cmd, a.ensureSpin())
-	case dbPingMsg:
-		a.db.update(msg.err, msg.latency, a.c.clock())
-	case hsmPingMsg:
-		a.hsm.module, a.hsm.token, a.hsm.loggedIn = inert(msg.module), inert(msg.token), msg.loggedIn
-		a.hsm.update(msg.err, msg.latency, a.c.clock())
-	case inventoryMsg:
-		if msg.err == nil {
-			a.updated = a.c.clock()
+	case common.DBPingMsg:
+		a.db.update(msg.Err, msg.Latency, a.c.Clock())
+	case common.HSMPingMsg:
+		a.hsm.module, a.hsm.token, a.hsm.loggedIn = common.Inert(msg.Module), common.Inert(msg.Token), msg.LoggedIn
+		a.hsm.update(msg.Err, msg.Latency, a.c.Clock())
+	case common.InventoryMsg:
+		if msg.Err == nil {
+			a.updated = a.c.Clock()
 		}
 	}
 	// Data messages go to every page: a screen not on view keeps its data
@@ -351,10 +361,10 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.line.reset("/", p.Filter())
 		return nil
 	case key.Matches(msg, k.Env):
-		a.c.Env = nextEnv(a.c.Env)
+		a.c.Env = common.NextEnv(a.c.Env)
 		var cmds []tea.Cmd
 		for _, p := range a.pages {
-			cmds = append(cmds, p.Update(envChangedMsg{}))
+			cmds = append(cmds, p.Update(common.EnvChangedMsg{}))
 		}
 		return tea.Batch(cmds...)
 	case key.Matches(msg, k.Refresh):
@@ -439,9 +449,9 @@ func (a *App) command(line string) tea.Cmd {
 	}
 	a.msgBad = true
 	if len(matches) > 1 {
-		a.msg = "ambiguous screen " + quote(name) + ": " + strings.Join(matches, ", ")
+		a.msg = "ambiguous screen " + common.Quote(name) + ": " + strings.Join(matches, ", ")
 	} else {
-		a.msg = "unknown screen " + quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
+		a.msg = "unknown screen " + common.Quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
 	}
 	return nil
 }
@@ -451,7 +461,7 @@ func (a *App) complete() {
 	done, matches := completion(a.line.String(), a.screenNames())
 	switch len(matches) {
 	case 0:
-		a.msg, a.msgBad = "no screen starts with "+quote(a.line.String()), true
+		a.msg, a.msgBad = "no screen starts with "+common.Quote(a.line.String()), true
 	case 1:
 		a.line.reset(":", done)
 		a.msg = ""
@@ -460,8 +470,6 @@ func (a *App) complete() {
 		a.msg, a.msgBad = "screens: "+strings.Join(matches, ", "), false
 	}
 }
-
-func quote(s string) string { return "\"" + inert(s) + "\"" }
 
 func (a *App) switchName(name string) tea.Cmd {
 	for i, p := range a.pages {
@@ -484,8 +492,8 @@ func (a *App) switchTo(i int) tea.Cmd {
 
 // refresh starts every load: pings, inventory, and the active screen's own.
 func (a *App) refresh() tea.Cmd {
-	l := a.c.load
-	return tea.Batch(l.pingDB(), l.pingHSM(), l.inventory(), a.page().Refresh())
+	l := a.c.Load
+	return tea.Batch(l.PingDB(), l.PingHSM(), l.Inventory(), a.page().Refresh())
 }
 
 // schedule arms the refresh timer.
@@ -498,7 +506,7 @@ func (a *App) schedule() tea.Cmd {
 
 // ensureSpin starts the header spinner when a load is in flight.
 func (a *App) ensureSpin() tea.Cmd {
-	if a.spinning || !a.c.load.busy() {
+	if a.spinning || !a.c.Load.Busy() {
 		return nil
 	}
 	a.spinning = true
@@ -530,7 +538,7 @@ func (a *App) layout() {
 // View draws the console.
 func (a *App) View() tea.View {
 	content, cursor := a.render()
-	v := tea.NewView(strings.Join(clampLines(content, a.c.Width, a.c.Height), "\n"))
+	v := tea.NewView(strings.Join(common.ClampLines(content, a.c.Width, a.c.Height), "\n"))
 	v.AltScreen = true
 	v.WindowTitle = "wallet console"
 	v.Cursor = cursor
@@ -554,7 +562,7 @@ func (a *App) render() (string, *tea.Cursor) {
 	if body != "" {
 		ls = strings.Split(body, "\n")
 	}
-	out = append(out, padLines(ls, a.pageH)...)
+	out = append(out, common.PadLines(ls, a.pageH)...)
 	status, cx := a.statusLine()
 	out = append(out, status)
 	out = append(out, a.helpLines()...)
@@ -567,9 +575,9 @@ func (a *App) render() (string, *tea.Cursor) {
 
 // tooSmall is the whole screen below the minimum size.
 func tooSmall(w, h int) string {
-	msg := "enlarge the window to at least " + itoa(MinWidth) + "x" + itoa(MinHeight) +
-		" (now " + itoa(w) + "x" + itoa(h) + ")"
-	ls := wrap(msg, w)
+	msg := "enlarge the window to at least " + common.Itoa(MinWidth) + "x" + common.Itoa(MinHeight) +
+		" (now " + common.Itoa(w) + "x" + common.Itoa(h) + ")"
+	ls := common.Wrap(msg, w)
 	if len(ls) > h {
 		ls = ls[:h]
 	}
@@ -580,7 +588,7 @@ func tooSmall(w, h int) string {
 	}
 	for _, l := range ls {
 		l = strings.TrimSpace(l)
-		out = append(out, strings.Repeat(" ", max((w-width(l))/2, 0))+l)
+		out = append(out, strings.Repeat(" ", max((w-common.Width(l))/2, 0))+l)
 	}
 	return strings.Join(out, "\n")
 }

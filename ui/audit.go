@@ -12,6 +12,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Audit columns, in display order.
@@ -49,16 +50,16 @@ type opRow struct {
 
 func newOpRow(o model.Operation, loc *time.Location) opRow {
 	cells := make([]string, acCount)
-	cells[acSeq] = itoa64(o.Seq)
-	cells[acTime] = dateTime(o.Time, loc)
+	cells[acSeq] = common.Itoa64(o.Seq)
+	cells[acTime] = common.DateTime(o.Time, loc)
 	if o.Wallet != nil {
 		cells[acWallet] = model.VersionName(*o.Wallet)
 	}
-	cells[acType] = inert(o.Type)
-	cells[acStatus] = inert(o.Status)
-	cells[acOperator] = inert(o.InitiatedBy)
-	cells[acDBUser] = inert(o.DBUser)
-	cells[acApproval] = inert(o.ApprovalID)
+	cells[acType] = common.Inert(o.Type)
+	cells[acStatus] = common.Inert(o.Status)
+	cells[acOperator] = common.Inert(o.InitiatedBy)
+	cells[acDBUser] = common.Inert(o.DBUser)
+	cells[acApproval] = common.Inert(o.ApprovalID)
 	return opRow{op: o, cells: cells, search: strings.ToLower(strings.Join([]string{
 		cells[acType], cells[acOperator], cells[acDBUser], cells[acWallet]}, "\x00"))}
 }
@@ -66,7 +67,7 @@ func newOpRow(o model.Operation, loc *time.Location) opRow {
 // auditPage is the operations log, newest first, with the hash chain's
 // verdict on top; Enter opens one row in full.
 type auditPage struct {
-	c      *Common
+	c      *common.Common
 	all    []opRow
 	rows   []*opRow
 	tbl    *table
@@ -79,7 +80,7 @@ type auditPage struct {
 	err      string
 	errAt    time.Time
 
-	chain    *AuditStatus
+	chain    *common.AuditStatus
 	chainAt  time.Time
 	chainErr string
 	checking bool
@@ -94,7 +95,7 @@ type auditPage struct {
 	fresh int
 }
 
-func newAuditPage(c *Common) *auditPage {
+func newAuditPage(c *common.Common) *auditPage {
 	return &auditPage{c: c, tbl: newMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
 }
 
@@ -136,20 +137,20 @@ func (p *auditPage) Back() bool {
 // Refresh reloads the log. The chain check walks the whole log, so it runs
 // again only when the log has grown (or on the verify key), not every refresh.
 func (p *auditPage) Refresh() tea.Cmd {
-	return p.c.load.operations()
+	return p.c.Load.Operations()
 }
 
 func (p *auditPage) verify() tea.Cmd {
 	p.checking = true
-	return p.c.load.verify()
+	return p.c.Load.Verify()
 }
 
 func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case opsMsg:
-		now := p.c.clock()
-		if msg.err != nil {
-			p.err, p.errAt = errText(msg.err), now
+	case common.OpsMsg:
+		now := p.c.Clock()
+		if msg.Err != nil {
+			p.err, p.errAt = common.ErrText(msg.Err), now
 			p.resize()
 			return nil
 		}
@@ -157,10 +158,10 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 		first := !p.loaded
 		prevHead := p.head
 		p.loaded, p.loadedAt = true, now
-		p.all = make([]opRow, len(msg.ops))
-		cells := make([][]string, len(msg.ops))
+		p.all = make([]opRow, len(msg.Ops))
+		cells := make([][]string, len(msg.Ops))
 		p.head, p.fresh = 0, 0
-		for i, o := range msg.ops {
+		for i, o := range msg.Ops {
 			p.all[i] = newOpRow(o, p.c.Loc)
 			p.all[i].isNew = !first && o.Seq > prevHead
 			if p.all[i].isNew {
@@ -174,35 +175,35 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 		p.resize()
 		p.rebuild()
 		var head int64
-		if len(msg.ops) > 0 {
-			head = msg.ops[0].Seq
+		if len(msg.Ops) > 0 {
+			head = msg.Ops[0].Seq
 		}
 		if p.chain == nil || head != p.verifiedHead {
 			p.verifiedHead = head
 			return p.verify()
 		}
-	case verifyMsg:
+	case common.VerifyMsg:
 		p.checking = false
-		p.chainAt = p.c.clock()
-		if msg.err != nil {
-			p.chainErr = errText(msg.err)
+		p.chainAt = p.c.Clock()
+		if msg.Err != nil {
+			p.chainErr = common.ErrText(msg.Err)
 			return nil
 		}
-		st := msg.status
+		st := msg.Status
 		p.chain, p.chainErr = &st, ""
-	case inventoryMsg:
-		if msg.err == nil {
-			p.envOf = make(map[int]model.Environment, len(msg.wallets))
-			for _, w := range msg.wallets {
+	case common.InventoryMsg:
+		if msg.Err == nil {
+			p.envOf = make(map[int]model.Environment, len(msg.Wallets))
+			for _, w := range msg.Wallets {
 				p.envOf[w.Version] = w.Environment
 			}
 			if p.c.Env != "" {
 				p.rebuild()
 			}
 		}
-	case envChangedMsg:
+	case common.EnvChangedMsg:
 		p.rebuild()
-	case restyleMsg:
+	case common.RestyleMsg:
 		if p.entry != nil {
 			p.entry.build()
 		}
@@ -272,17 +273,17 @@ func (p *auditPage) badge() string {
 	case p.chain == nil:
 		b = s.R(s.Unknown, "chain: checking…")
 	case p.chain.OK:
-		b = s.R(s.OK, "chain OK ("+group(p.chain.Rows)+" rows)")
+		b = s.R(s.OK, "chain OK ("+common.Group(p.chain.Rows)+" rows)")
 	default:
-		b = s.R(s.Bad, "chain BROKEN at row "+itoa64(p.chain.BrokenAt)+": "+inert(p.chain.Problem))
+		b = s.R(s.Bad, "chain BROKEN at row "+common.Itoa64(p.chain.BrokenAt)+": "+common.Inert(p.chain.Problem))
 	}
 	if !p.chainAt.IsZero() {
-		b += s.R(s.Muted, " · checked "+stamp(p.chainAt, p.c.Loc))
+		b += s.R(s.Muted, " · checked "+common.Stamp(p.chainAt, p.c.Loc))
 	}
 	if p.checking && p.chain != nil {
 		b += s.R(s.Muted, " · checking again…")
 	}
-	return truncate(b, p.w)
+	return common.Truncate(b, p.w)
 }
 
 func (p *auditPage) View() string {
@@ -306,12 +307,12 @@ func (p *auditPage) View() string {
 	case len(p.rows) == 0:
 		f := ""
 		if p.filter != "" {
-			f = " " + quote(p.filter)
+			f = " " + common.Quote(p.filter)
 		}
 		if p.c.Env != "" {
 			f += " in " + string(p.c.Env)
 		}
-		out = append(out, s.R(s.Muted, truncate("  no operation matches"+f, p.w)))
+		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+f, p.w)))
 	}
 	start, end := p.nav.visible()
 	for i := start; i < end; i++ {
@@ -334,7 +335,7 @@ func (p *auditPage) View() string {
 
 func (p *auditPage) Status() string {
 	if p.entry != nil {
-		st := "operation #" + itoa64(p.entry.op.Seq)
+		st := "operation #" + common.Itoa64(p.entry.op.Seq)
 		if pos := p.entry.sc.position(); pos != "" {
 			st += " · " + pos
 		}
@@ -343,17 +344,17 @@ func (p *auditPage) Status() string {
 	if !p.loaded {
 		return "audit"
 	}
-	st := itoa(len(p.all)) + " operations, newest first"
+	st := common.Itoa(len(p.all)) + " operations, newest first"
 	if p.fresh > 0 {
-		st += " · " + itoa(p.fresh) + " new (" + changeMark + ")"
+		st += " · " + common.Itoa(p.fresh) + " new (" + changeMark + ")"
 	}
 	if len(p.rows) != len(p.all) {
-		st += " · " + itoa(len(p.rows)) + " shown"
+		st += " · " + common.Itoa(len(p.rows)) + " shown"
 	}
 	if p.c.Env != "" {
 		st += " · env " + string(p.c.Env)
 	}
-	return st + " · from " + stamp(p.loadedAt, p.c.Loc)
+	return st + " · from " + common.Stamp(p.loadedAt, p.c.Loc)
 }
 
 func (p *auditPage) ShortHelp() []key.Binding {
@@ -367,21 +368,21 @@ func (p *auditPage) ShortHelp() []key.Binding {
 func (p *auditPage) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	if p.entry != nil {
-		return [][]key.Binding{k.nav(), {k.Back, k.Verify}, k.global()}
+		return [][]key.Binding{k.Nav(), {k.Back, k.Verify}, k.Global()}
 	}
-	return [][]key.Binding{k.nav(), {k.Open, k.Verify, k.Back}, k.global()}
+	return [][]key.Binding{k.Nav(), {k.Open, k.Verify, k.Back}, k.Global()}
 }
 
 // entryView is one operation in full, its details pretty-printed.
 type entryView struct {
-	c     *Common
+	c     *common.Common
 	op    model.Operation
 	lines []string
 	sc    scroller
 	w     int
 }
 
-func newEntryView(c *Common, op model.Operation) *entryView {
+func newEntryView(c *common.Common, op model.Operation) *entryView {
 	return &entryView{c: c, op: op}
 }
 
@@ -407,30 +408,30 @@ func (e *entryView) build() {
 	o := e.op
 	w := e.w
 	var out []string
-	add := func(line string) { out = append(out, truncate(line, w)) }
+	add := func(line string) { out = append(out, common.Truncate(line, w)) }
 	field := func(name, value string) {
 		if value == "" {
 			value = s.R(s.Muted, "—")
 		}
-		add("  " + s.R(s.Label, fit(name, 14, false)) + value)
+		add("  " + s.R(s.Label, common.Fit(name, 14, false)) + value)
 	}
-	add(s.R(s.Title, "Operation #"+itoa64(o.Seq)) + " · " + inert(o.Type))
-	field("time", dateTime(o.Time, e.c.Loc))
+	add(s.R(s.Title, "Operation #"+common.Itoa64(o.Seq)) + " · " + common.Inert(o.Type))
+	field("time", common.DateTime(o.Time, e.c.Loc))
 	wallet := ""
 	if o.Wallet != nil {
 		wallet = model.VersionName(*o.Wallet)
 	}
 	field("wallet", wallet)
-	field("status", inert(o.Status))
-	field("initiated by", inert(o.InitiatedBy))
-	field("approval", inert(o.ApprovalID))
-	field("db user", inert(o.DBUser))
+	field("status", common.Inert(o.Status))
+	field("initiated by", common.Inert(o.InitiatedBy))
+	field("approval", common.Inert(o.ApprovalID))
+	field("db user", common.Inert(o.DBUser))
 	field("previous hash", hex.EncodeToString(o.PrevHash))
 	field("row hash", hex.EncodeToString(o.RowHash))
 	out = append(out, "")
 	add(s.R(s.Section, "Details"))
 	for _, l := range prettyJSON(o.Details) {
-		for _, wl := range wrap("  "+l, w) {
+		for _, wl := range common.Wrap("  "+l, w) {
 			add(wl)
 		}
 	}
@@ -447,15 +448,15 @@ func prettyJSON(raw []byte) []string {
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		out := []string{"(not valid JSON: " + inert(err.Error()) + ")"}
+		out := []string{"(not valid JSON: " + common.Inert(err.Error()) + ")"}
 		for _, l := range strings.Split(string(raw), "\n") {
-			out = append(out, inert(l))
+			out = append(out, common.Inert(l))
 		}
 		return out
 	}
 	ls := strings.Split(buf.String(), "\n")
 	for i, l := range ls {
-		ls[i] = inert(l)
+		ls[i] = common.Inert(l)
 	}
 	return ls
 }

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 func TestScreenSwitching(t *testing.T) {
@@ -78,7 +79,7 @@ func TestCommandLine(t *testing.T) {
 // quitting reports whether the app asked to quit (its context is cancelled).
 func (ta *testApp) quitting(t *testing.T) bool {
 	select {
-	case <-ta.c.load.ctx.Done():
+	case <-ta.c.Load.Context().Done():
 		return true
 	default:
 		return false
@@ -127,7 +128,7 @@ func TestFilter(t *testing.T) {
 		ta.press(t, "ctrl+u")
 		ta.line.reset("/", "")
 		ta.typeText(t, c.f)
-		if n := len(ta.Common().load.inflight) + len(ta.pages[2].(*auditPage).rows); n != c.want {
+		if n := ta.Common().Load.InFlight() + len(ta.pages[2].(*auditPage).rows); n != c.want {
 			t.Errorf("audit filter %q shows %d rows, want %d", c.f, n, c.want)
 		}
 	}
@@ -231,7 +232,7 @@ func TestReadOnly(t *testing.T) {
 			ta.press(t, "?")
 		}
 		// Every action binding is off in read-only mode, verify stays.
-		for _, b := range ta.c.Keys.actions() {
+		for _, b := range ta.c.Keys.Actions() {
 			if b.Enabled() == ro {
 				t.Errorf("read-only=%v: action %q enabled=%v", ro, b.Help().Key, b.Enabled())
 			}
@@ -497,39 +498,14 @@ func TestLineInput(t *testing.T) {
 	}
 	in.insert(strings.Repeat("x", 200))
 	line, cx := in.view(40)
-	if width(line) > 40 || cx >= 40 {
-		t.Errorf("view %q (width %d) cursor %d", line, width(line), cx)
+	if common.Width(line) > 40 || cx >= 40 {
+		t.Errorf("view %q (width %d) cursor %d", line, common.Width(line), cx)
 	}
 	if got, m := completion("m", []string{"inventory", "migrations"}); got != "migrations" || len(m) != 1 {
 		t.Errorf("completion: %q %v", got, m)
 	}
 	if got, m := completion("x", []string{"inventory"}); got != "x" || m != nil {
 		t.Errorf("completion of nothing: %q %v", got, m)
-	}
-}
-
-func TestFormat(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567", 1_002_443_100: "1,002,443,100"} {
-		if got := group(n); got != want {
-			t.Errorf("group(%d) = %q, want %q", n, got, want)
-		}
-	}
-	for _, c := range []struct {
-		d    time.Duration
-		want string
-	}{{0, "0s ago"}, {59 * time.Second, "59s ago"}, {5 * time.Minute, "5m ago"}, {47 * time.Hour, "47h ago"}, {72 * time.Hour, "3d ago"}, {-time.Hour, "in future"}} {
-		if got := ago(t0, t0.Add(-c.d)); got != c.want {
-			t.Errorf("ago(%v) = %q, want %q", c.d, got, c.want)
-		}
-	}
-	if got := ago(t0, time.Time{}); got != "never" {
-		t.Errorf("ago(zero) = %q", got)
-	}
-	if got := fit("Nestlé", 8, true); got != "  Nestlé" {
-		t.Errorf("fit right: %q", got)
-	}
-	if got := fit("日本語のテキスト", 7, false); width(got) != 7 {
-		t.Errorf("fit wide: %q is %d wide", got, width(got))
 	}
 }
 

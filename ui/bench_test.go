@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 func manyWallets(n int) []model.WalletSummary {
@@ -94,7 +95,7 @@ func BenchmarkDetailLoad(b *testing.B) {
 	src.details[2] = bigDetail()
 	ta := benchApp(b, src)
 	ta.press(b, "down", "enter")
-	msg := detailMsg{result{"detail/v2"}, 2, bigDetail(), nil}
+	msg := common.DetailMsg{Result: common.Result{Key: "detail/v2"}, Version: 2, Detail: bigDetail()}
 	b.ResetTimer()
 	for b.Loop() {
 		ta.Update(msg)
@@ -105,7 +106,7 @@ func BenchmarkDetailLoad(b *testing.B) {
 func BenchmarkInventoryLoad(b *testing.B) {
 	src := sampleSource()
 	ta := benchApp(b, src)
-	msg := inventoryMsg{result{"inventory"}, manyWallets(10_000), nil}
+	msg := common.InventoryMsg{Result: common.Result{Key: "inventory"}, Wallets: manyWallets(10_000)}
 	b.ResetTimer()
 	for b.Loop() {
 		ta.Update(msg)

@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // lineInput is the one-line editor behind ":" and "/". (bubbles/textinput
@@ -33,7 +35,7 @@ func (in *lineInput) insert(s string) bool {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		if (r == utf8.RuneError && n == 1) || isControl(r) {
+		if (r == utf8.RuneError && n == 1) || common.IsControl(r) {
 			continue
 		}
 		add = append(add, r)
@@ -115,20 +117,20 @@ func (in *lineInput) update(msg tea.Msg) bool {
 // view draws the prompt and as much of the value as fits in w cells,
 // scrolled so that the cursor shows, and returns the cursor's column.
 func (in *lineInput) view(w int) (string, int) {
-	pw := width(in.prompt)
+	pw := common.Width(in.prompt)
 	avail := w - pw - 1 // one cell for the cursor after the text
 	if avail <= 0 {
-		return truncate(in.prompt, w), min(pw, max(w-1, 0))
+		return common.Truncate(in.prompt, w), min(pw, max(w-1, 0))
 	}
 	start := 0
-	for start < in.pos && width(string(in.value[start:in.pos])) > avail {
+	for start < in.pos && common.Width(string(in.value[start:in.pos])) > avail {
 		start++
 	}
 	end := in.pos
-	for end < len(in.value) && width(string(in.value[start:end+1])) <= avail {
+	for end < len(in.value) && common.Width(string(in.value[start:end+1])) <= avail {
 		end++
 	}
-	return in.prompt + string(in.value[start:end]), pw + width(string(in.value[start:in.pos]))
+	return in.prompt + string(in.value[start:end]), pw + common.Width(string(in.value[start:in.pos]))
 }
 
 // completion returns what tab makes of prefix given the candidates: the

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // detailPage is one wallet: its facts, manufacturers, allocations by type,
@@ -16,7 +17,7 @@ import (
 // change; View only slices the visible ones, so a wallet with thousands of
 // manufacturers scrolls as cheaply as a small one.
 type detailPage struct {
-	c       *Common
+	c       *common.Common
 	version int
 	sum     *model.WalletSummary // from the inventory, until the detail arrives
 	d       *model.WalletDetail
@@ -28,7 +29,7 @@ type detailPage struct {
 	prevRows map[string][]string
 
 	// hist is the wallet's stored health checks, from the health load.
-	hist       *[ckCount][]HealthPoint
+	hist       *[ckCount][]common.HealthPoint
 	histLoaded bool
 
 	loadedAt time.Time
@@ -40,7 +41,7 @@ type detailPage struct {
 	w, h  int
 }
 
-func newDetailPage(c *Common, v int, sum *model.WalletSummary) *detailPage {
+func newDetailPage(c *common.Common, v int, sum *model.WalletSummary) *detailPage {
 	d := &detailPage{c: c, version: v}
 	if sum != nil {
 		cp := *sum
@@ -64,16 +65,16 @@ func (d *detailPage) setSummary(w model.WalletSummary) {
 	d.build()
 }
 
-func (d *detailPage) update(msg detailMsg) {
-	if msg.version != d.version {
+func (d *detailPage) update(msg common.DetailMsg) {
+	if msg.Version != d.version {
 		return
 	}
-	now := d.c.clock()
-	if msg.err != nil {
-		d.err, d.errAt = errText(msg.err), now
+	now := d.c.Clock()
+	if msg.Err != nil {
+		d.err, d.errAt = common.ErrText(msg.Err), now
 	} else {
 		d.err = ""
-		det := msg.detail
+		det := msg.Detail
 		if old := d.d; old != nil {
 			d.factBits = diffWallets(&old.Wallet, &det.Wallet)
 			d.prevRows = sectionIndex(detailSections(old, d.c.Loc))
@@ -102,7 +103,7 @@ func (d *detailPage) Status() string {
 		st += " · " + pos
 	}
 	if !d.loadedAt.IsZero() {
-		st += " · detail from " + stamp(d.loadedAt, d.c.Loc)
+		st += " · detail from " + common.Stamp(d.loadedAt, d.c.Loc)
 	}
 	return st + " · esc back"
 }
@@ -117,7 +118,7 @@ func (d *detailPage) build() {
 	}
 	s := d.c.Styles
 	var out []string
-	add := func(line string) { out = append(out, truncate(line, w)) }
+	add := func(line string) { out = append(out, common.Truncate(line, w)) }
 
 	sum := d.sum
 	// fact is a fact of the wallet, marked when it changed.
@@ -132,8 +133,8 @@ func (d *detailPage) build() {
 		if n := walletName(*sum); n != title {
 			title = n + " (" + title + ")"
 		}
-		facts := []string{fact(icStatus, s.R(s.Status(sum.Status), inert(string(sum.Status)))), fact(icEnv, inert(string(sum.Environment))),
-			fact(icSecurity, "security "+inert(string(sum.SecurityLevel)))}
+		facts := []string{fact(icStatus, s.R(s.Status(sum.Status), common.Inert(string(sum.Status)))), fact(icEnv, common.Inert(string(sum.Environment))),
+			fact(icSecurity, "security "+common.Inert(string(sum.SecurityLevel)))}
 		if sum.IsDefault {
 			facts = append(facts, fact(icDefault, s.R(s.Title, "DEFAULT")))
 		} else if d.factBits&(1<<icDefault) != 0 {
@@ -155,27 +156,27 @@ func (d *detailPage) build() {
 		return
 	}
 	if sum.Description != "" {
-		for _, l := range wrap(inert(sum.Description), w) {
+		for _, l := range common.Wrap(common.Inert(sum.Description), w) {
 			add(l)
 		}
 	}
-	now := d.c.clock()
+	now := d.c.Clock()
 	mig := "none"
 	if sum.MigrationCompletion != nil {
-		mig = itoa(int(*sum.MigrationCompletion+0.5)) + "%"
+		mig = common.Itoa(int(*sum.MigrationCompletion+0.5)) + "%"
 	}
-	for _, l := range flow(w,
+	for _, l := range common.Pack(w,
 		fact(icHealth, "health "+s.R(s.Health(sum.Health), healthText(sum.Health))),
-		fact(icLast, "last allocation "+ago(now, sum.LastAllocation)),
-		"created "+dateTime(sum.CreatedAt, d.c.Loc)) {
+		fact(icLast, "last allocation "+common.Ago(now, sum.LastAllocation)),
+		"created "+common.DateTime(sum.CreatedAt, d.c.Loc)) {
 		add(l)
 	}
-	for _, l := range flow(w,
-		fact(icMfrs, "manufacturers "+itoa(sum.Manufacturers)), fact(icPaths, "paths "+group(sum.Paths)),
-		fact(icIDs, "identifiers "+group(sum.Identifiers)), fact(icMigr, "migration out "+mig)) {
+	for _, l := range common.Pack(w,
+		fact(icMfrs, "manufacturers "+common.Itoa(sum.Manufacturers)), fact(icPaths, "paths "+common.Group(sum.Paths)),
+		fact(icIDs, "identifiers "+common.Group(sum.Identifiers)), fact(icMigr, "migration out "+mig)) {
 		add(l)
 	}
-	add("master key " + inert(sum.MasterKeyID))
+	add("master key " + common.Inert(sum.MasterKeyID))
 
 	if d.d == nil {
 		if d.err == "" {
@@ -186,7 +187,7 @@ func (d *detailPage) build() {
 	}
 	for _, sec := range detailSections(d.d, d.c.Loc) {
 		out = append(out, "")
-		add(s.R(s.Section, sec.name+" ("+itoa(len(sec.rows))+")"))
+		add(s.R(s.Section, sec.name+" ("+common.Itoa(len(sec.rows))+")"))
 		if len(sec.rows) == 0 {
 			add(s.R(s.Muted, "  none"))
 			continue
@@ -215,8 +216,8 @@ func (d *detailPage) build() {
 }
 
 // setHealth takes the stored health history of every wallet.
-func (d *detailPage) setHealth(pts []HealthPoint) {
-	var h [ckCount][]HealthPoint
+func (d *detailPage) setHealth(pts []common.HealthPoint) {
+	var h [ckCount][]common.HealthPoint
 	for _, p := range pts {
 		if p.Wallet != d.version {
 			continue
@@ -235,15 +236,15 @@ func (d *detailPage) historyLines() []string {
 	s := d.c.Styles
 	w := d.w
 	title := s.R(s.Section, "Health history") + s.R(s.Muted, " · stored check runs, oldest left, full height = the limit; live values on the health screen")
-	out := []string{truncate(title, w)}
+	out := []string{common.Truncate(title, w)}
 	if !d.histLoaded {
-		return append(out, truncate(s.R(s.Muted, "  loading…"), w))
+		return append(out, common.Truncate(s.R(s.Muted, "  loading…"), w))
 	}
 	t := newTable(
 		column{title: "CHECK", width: 22},
 		column{title: "LATEST", width: 7},
 		column{title: "AT", width: 16, prio: 2},
-		column{title: "TREND", width: historyPoints, min: 12, flex: true, prio: 1},
+		column{title: "TREND", width: common.HistoryPoints, min: 12, flex: true, prio: 1},
 	)
 	t.layout(w)
 	tw := t.widths[3]
@@ -269,7 +270,7 @@ func (d *detailPage) historyLines() []string {
 		}))
 	}
 	if rows == 0 {
-		return append(out, truncate(s.R(s.Muted, "  no check runs recorded"), w))
+		return append(out, common.Truncate(s.R(s.Muted, "  no check runs recorded"), w))
 	}
 	return append(out, lines...)
 }
@@ -321,9 +322,9 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		if !m.RegisteredAt.IsZero() {
 			reg = m.RegisteredAt.In(loc).Format(time.DateOnly)
 		}
-		mf.rows = append(mf.rows, []string{itoa(m.Index), inert(m.Name), inert(m.Status), inert(m.DelegationLevel),
-			group(m.Paths), group(m.Identifiers), inert(m.Organization), reg, from})
-		mf.keys = append(mf.keys, itoa(m.Index))
+		mf.rows = append(mf.rows, []string{common.Itoa(m.Index), common.Inert(m.Name), common.Inert(m.Status), common.Inert(m.DelegationLevel),
+			common.Group(m.Paths), common.Group(m.Identifiers), common.Inert(m.Organization), reg, from})
+		mf.keys = append(mf.keys, common.Itoa(m.Index))
 	}
 
 	al := detailSection{name: "Allocations by type", cols: []column{
@@ -334,7 +335,7 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		{title: "LAST ALLOCATED", max: 19, prio: 1},
 	}}
 	for _, a := range det.Allocations {
-		r := []string{inert(a.Type), inert(a.Status), group(a.Paths), group(a.Identifiers), dateTime(a.LastAllocatedAt, loc)}
+		r := []string{common.Inert(a.Type), common.Inert(a.Status), common.Group(a.Paths), common.Group(a.Identifiers), common.DateTime(a.LastAllocatedAt, loc)}
 		al.rows = append(al.rows, r)
 		al.keys = append(al.keys, r[0]+"\x00"+r[1])
 	}
@@ -353,15 +354,15 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		if l.PredecessorWallet != nil {
 			from = model.VersionName(*l.PredecessorWallet)
 			if l.PredecessorIndex != nil {
-				from += " #" + itoa(*l.PredecessorIndex)
+				from += " #" + common.Itoa(*l.PredecessorIndex)
 			}
 		}
-		to := model.VersionName(l.CurrentWallet) + " #" + itoa(l.CurrentIndex)
+		to := model.VersionName(l.CurrentWallet) + " #" + common.Itoa(l.CurrentIndex)
 		date := ""
 		if !l.Date.IsZero() {
 			date = l.Date.In(loc).Format(time.DateOnly)
 		}
-		r := []string{inert(l.CanonicalName), from, to, inert(l.Reason), inert(l.Status), itoa(l.Completion) + "%", date}
+		r := []string{common.Inert(l.CanonicalName), from, to, common.Inert(l.Reason), common.Inert(l.Status), common.Itoa(l.Completion) + "%", date}
 		ln.rows = append(ln.rows, r)
 		ln.keys = append(ln.keys, r[0]+"\x00"+from+"\x00"+to)
 	}
@@ -374,8 +375,8 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		{title: "OPERATOR", max: 20, prio: 2},
 	}}
 	for _, o := range det.Recent {
-		ops.rows = append(ops.rows, []string{itoa64(o.Seq), dateTime(o.Time, loc), inert(o.Type), inert(o.Status), inert(o.InitiatedBy)})
-		ops.keys = append(ops.keys, itoa64(o.Seq))
+		ops.rows = append(ops.rows, []string{common.Itoa64(o.Seq), common.DateTime(o.Time, loc), common.Inert(o.Type), common.Inert(o.Status), common.Inert(o.InitiatedBy)})
+		ops.keys = append(ops.keys, common.Itoa64(o.Seq))
 	}
 	return []detailSection{mf, al, ln, ops}
 }

@@ -5,19 +5,21 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Messages of the ceremony flow.
 type (
 	ceremonyStartedMsg struct {
-		cer Ceremony
+		cer common.Ceremony
 		err error
 	}
 	// ceremonyStepMsg is the outcome of one step (or one witness signature).
 	ceremonyStepMsg struct {
 		step     int
 		text     string
-		progress *Progress
+		progress *common.Progress
 		err      error
 	}
 	// ceremonyTextMsg carries the challenge or the final message.
@@ -38,11 +40,11 @@ type (
 // asks to abort, ctrl+c aborts at once. Either way any key made is
 // destroyed and the transcript says where and why it stopped.
 type ceremonyWizard struct {
-	c     *Common
-	start CeremonyStarter
-	cer   Ceremony
+	c     *common.Common
+	start common.CeremonyStarter
+	cer   common.Ceremony
 	id    string
-	steps []CeremonyStep
+	steps []common.CeremonyStep
 	at    int
 	done  []string // what each finished step did
 	form  form
@@ -50,7 +52,7 @@ type ceremonyWizard struct {
 	err   string
 
 	text, textFile string // challenge or final message for the current step
-	progress       Progress
+	progress       common.Progress
 	override       bool   // the offline step's rehearsal override is being typed
 	sent           string // the signature field's value when it was sent
 	queued         bool   // enter was pressed while a signature was being checked
@@ -63,7 +65,7 @@ type ceremonyWizard struct {
 	sc       scroller
 }
 
-func newCeremonyWizard(c *Common, start CeremonyStarter) *ceremonyWizard {
+func newCeremonyWizard(c *common.Common, start common.CeremonyStarter) *ceremonyWizard {
 	return &ceremonyWizard{c: c, start: start, busy: true}
 }
 
@@ -73,7 +75,7 @@ func (w *ceremonyWizard) Refresh() tea.Cmd {
 	if w.cer != nil || w.start == nil {
 		return nil
 	}
-	start, ctx := w.start, w.c.load.ctx
+	start, ctx := w.start, w.c.Load.Context()
 	w.start = nil
 	return func() tea.Msg {
 		cer, err := start(ctx)
@@ -102,7 +104,7 @@ func (w *ceremonyWizard) Back() bool {
 // enter prepares the form of the current step.
 func (w *ceremonyWizard) enter() tea.Cmd {
 	w.err, w.text, w.textFile, w.override = "", "", "", false
-	w.progress = Progress{}
+	w.progress = common.Progress{}
 	var fields []*formField
 	switch w.stepName() {
 	case "request":
@@ -140,12 +142,12 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 	case ceremonyStartedMsg:
 		w.busy = false
 		if msg.err != nil {
-			w.err = errText(msg.err)
+			w.err = common.ErrText(msg.err)
 			w.finished = true
 			w.outcome = "the ceremony could not start: " + w.err
 			return nil
 		}
-		w.cer, w.id, w.steps = msg.cer, inert(msg.cer.ID()), msg.cer.Steps()
+		w.cer, w.id, w.steps = msg.cer, common.Inert(msg.cer.ID()), msg.cer.Steps()
 		w.done = make([]string, len(w.steps))
 		return w.enter()
 	case ceremonyTextMsg:
@@ -153,7 +155,7 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 			w.busy = false
 			w.text, w.textFile = msg.text, msg.file
 			if msg.err != nil {
-				w.err = errText(msg.err)
+				w.err = common.ErrText(msg.err)
 			}
 		}
 		return nil
@@ -161,9 +163,9 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 		return w.stepDone(msg)
 	case ceremonyAbortedMsg:
 		w.busy, w.finished, w.aborted, w.asking = false, true, true, false
-		w.outcome = inert(msg.text)
+		w.outcome = common.Inert(msg.text)
 		if msg.err != nil {
-			w.outcome += "\n" + errText(msg.err)
+			w.outcome += "\n" + common.ErrText(msg.err)
 		}
 		return nil
 	case tea.KeyPressMsg, tea.PasteMsg:
@@ -178,7 +180,7 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 		return nil
 	}
 	if msg.err != nil {
-		w.err = errText(msg.err)
+		w.err = common.ErrText(msg.err)
 		w.queued = false
 		// A refused signature comes back into its field to be corrected,
 		// unless something else was typed meanwhile.
@@ -191,7 +193,7 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 	if msg.progress != nil {
 		w.progress = *msg.progress
 		if w.progress.Done < w.progress.Need {
-			w.done[w.at] = inert(msg.text)
+			w.done[w.at] = common.Inert(msg.text)
 			if w.queued {
 				w.queued = false
 				return w.run()
@@ -207,10 +209,10 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 			}
 		}
 	}
-	w.done[w.at] = inert(msg.text)
+	w.done[w.at] = common.Inert(msg.text)
 	if w.stepName() == "close" {
 		w.finished = true
-		w.outcome = "ceremony complete: " + inert(msg.text)
+		w.outcome = "ceremony complete: " + common.Inert(msg.text)
 		return nil
 	}
 	w.at++
@@ -313,17 +315,17 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		x.clear()
 		return b
 	}
-	var do func() (string, *Progress, error)
+	var do func() (string, *common.Progress, error)
 	switch w.stepName() {
 	case "request":
 		path := val("request file")
-		do = func() (string, *Progress, error) { s, err := cer.LoadRequest(path); return s, nil, err }
+		do = func() (string, *common.Progress, error) { s, err := cer.LoadRequest(path); return s, nil, err }
 	case "offline":
 		override := val("override")
-		do = func() (string, *Progress, error) { s, err := cer.CheckOffline(override); return s, nil, err }
+		do = func() (string, *common.Progress, error) { s, err := cer.CheckOffline(override); return s, nil, err }
 	case "hsm":
 		pin := secret("PIN")
-		do = func() (string, *Progress, error) {
+		do = func() (string, *common.Progress, error) {
 			s, err := cer.OpenHSM(pin)
 			wipe(pin)
 			return s, nil, err
@@ -333,8 +335,8 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		w.sent = sig
 		f.field("signature").clear() // ready for the next witness's file
 		final := w.stepName() == "close"
-		do = func() (string, *Progress, error) {
-			var p Progress
+		do = func() (string, *common.Progress, error) {
+			var p common.Progress
 			var err error
 			if final {
 				p, err = cer.AddClosingSignature(sig)
@@ -344,20 +346,20 @@ func (w *ceremonyWizard) run() tea.Cmd {
 			if err != nil {
 				return "", nil, err
 			}
-			return "accepted " + p.Name + " (" + itoa(p.Done) + " of " + itoa(p.Need) + ")", &p, nil
+			return "accepted " + p.Name + " (" + common.Itoa(p.Done) + " of " + common.Itoa(p.Need) + ")", &p, nil
 		}
 	case "entropy":
 		e := secret("entropy")
-		do = func() (string, *Progress, error) {
+		do = func() (string, *common.Progress, error) {
 			s, err := cer.MixEntropy(e)
 			wipe(e)
 			return s, nil, err
 		}
 	case "key":
-		do = func() (string, *Progress, error) { s, err := cer.GenerateKey(); return s, nil, err }
+		do = func() (string, *common.Progress, error) { s, err := cer.GenerateKey(); return s, nil, err }
 	case "backup":
 		token, pin := val("backup token"), secret("backup PIN")
-		do = func() (string, *Progress, error) {
+		do = func() (string, *common.Progress, error) {
 			s, err := cer.Backup(token, pin)
 			wipe(pin)
 			return s, nil, err
@@ -380,12 +382,12 @@ func (w *ceremonyWizard) View(width, h int) string {
 		title += " " + w.id
 	}
 	if w.cer != nil && !w.finished && w.at < len(w.steps) {
-		title += " — step " + itoa(w.at+1) + " of " + itoa(len(w.steps))
+		title += " — step " + common.Itoa(w.at+1) + " of " + common.Itoa(len(w.steps))
 	}
-	out = append(out, s.R(s.Section, truncate(title, width)))
+	out = append(out, s.R(s.Section, common.Truncate(title, width)))
 	if w.cer == nil {
 		if w.finished {
-			return strings.Join(append(out, s.R(s.Error, truncate(w.outcome, width))), "\n")
+			return strings.Join(append(out, s.R(s.Error, common.Truncate(w.outcome, width))), "\n")
 		}
 		return strings.Join(append(out, s.R(s.Muted, "starting…")), "\n")
 	}
@@ -402,7 +404,7 @@ func (w *ceremonyWizard) View(width, h int) string {
 		}
 		marks = append(marks, m+st.Name)
 	}
-	for _, l := range flow(width, marks...) {
+	for _, l := range common.Pack(width, marks...) {
 		out = append(out, s.R(s.Muted, l))
 	}
 	if w.finished {
@@ -412,7 +414,7 @@ func (w *ceremonyWizard) View(width, h int) string {
 			out = append(out, "", s.R(st, "ABORTED"))
 		}
 		for _, l := range strings.Split(w.outcome, "\n") {
-			for _, x := range wrap(l, width) {
+			for _, x := range common.Wrap(l, width) {
 				out = append(out, s.R(st, x))
 			}
 		}
@@ -420,32 +422,32 @@ func (w *ceremonyWizard) View(width, h int) string {
 		return strings.Join(w.scroll(out, h), "\n")
 	}
 	if w.asking {
-		out = append(out, "", s.R(s.Bad, truncate("Abort the ceremony at step "+w.stepName()+"?", width)))
+		out = append(out, "", s.R(s.Bad, common.Truncate("Abort the ceremony at step "+w.stepName()+"?", width)))
 		out = append(out, w.ask.view(s, width)...)
-		out = append(out, s.R(s.Muted, truncate("enter: abort · esc: go on with the ceremony", width)))
+		out = append(out, s.R(s.Muted, common.Truncate("enter: abort · esc: go on with the ceremony", width)))
 		return strings.Join(w.scroll(out, h), "\n")
 	}
 	st := w.steps[w.at]
-	out = append(out, "", s.R(s.Title, truncate(inert(st.Title), width)))
-	for _, l := range wrap(inert(st.Describe), width) {
+	out = append(out, "", s.R(s.Title, common.Truncate(common.Inert(st.Title), width)))
+	for _, l := range common.Wrap(common.Inert(st.Describe), width) {
 		out = append(out, l)
 	}
 	if w.at > 0 && w.done[w.at-1] != "" && w.progress.Done == 0 {
-		out = append(out, s.R(s.OK, truncate("✓ "+w.steps[w.at-1].Name+": "+w.done[w.at-1], width)))
+		out = append(out, s.R(s.OK, common.Truncate("✓ "+w.steps[w.at-1].Name+": "+w.done[w.at-1], width)))
 	}
 	if w.text != "" {
 		out = append(out, "")
 		for _, l := range strings.Split(strings.TrimRight(w.text, "\n"), "\n") {
-			out = append(out, s.R(s.Label, truncate("  "+inert(l), width)))
+			out = append(out, s.R(s.Label, common.Truncate("  "+common.Inert(l), width)))
 		}
 		if w.textFile != "" {
-			for _, l := range wrap("also in "+inert(w.textFile)+"; sign it with: ssh-keygen -Y sign -f KEY -n wallet-ceremony@plings.io FILE", width) {
+			for _, l := range common.Wrap("also in "+common.Inert(w.textFile)+"; sign it with: ssh-keygen -Y sign -f KEY -n wallet-ceremony@plings.io FILE", width) {
 				out = append(out, s.R(s.Muted, l))
 			}
 		}
 	}
 	if w.progress.Need > 0 {
-		out = append(out, s.R(s.Info, truncate("signatures: "+itoa(w.progress.Done)+" of "+itoa(w.progress.Need)+" — last: "+w.done[w.at], width)))
+		out = append(out, s.R(s.Info, common.Truncate("signatures: "+common.Itoa(w.progress.Done)+" of "+common.Itoa(w.progress.Need)+" — last: "+w.done[w.at], width)))
 	}
 	out = append(out, "")
 	if len(w.form.fields) > 0 {
@@ -461,7 +463,7 @@ func (w *ceremonyWizard) View(width, h int) string {
 		out = append(out, s.R(s.Info, "working…"))
 	}
 	if w.err != "" {
-		for _, l := range wrap(w.err, width) {
+		for _, l := range common.Wrap(w.err, width) {
 			out = append(out, s.R(s.Error, l))
 		}
 	}
@@ -520,9 +522,9 @@ func (w *ceremonyWizard) Shutdown() string {
 	}
 	text, err := w.cer.Abort(w.stepName(), "the console was closed during the ceremony (ctrl+c, a signal, or the terminal went away)")
 	w.finished, w.aborted = true, true
-	msg := "ceremony " + w.id + " ABORTED at step " + w.stepName() + ": " + inert(text)
+	msg := "ceremony " + w.id + " ABORTED at step " + w.stepName() + ": " + common.Inert(text)
 	if err != nil {
-		msg += "\n" + errText(err)
+		msg += "\n" + common.ErrText(err)
 	}
 	return msg
 }

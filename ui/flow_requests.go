@@ -8,28 +8,29 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Messages of the creation-request flow.
 type (
 	requestsMsg struct {
-		result
+		common.Result
 		reqs []model.CreationRequest
 		err  error
 	}
 	requestFiledMsg struct {
-		result
+		common.Result
 		id  string
 		err error
 	}
 	requestDecidedMsg struct {
-		result
+		common.Result
 		req      model.CreationRequest
 		decision string
 		err      error
 	}
 	requestExportedMsg struct {
-		result
+		common.Result
 		text string
 		err  error
 	}
@@ -49,8 +50,8 @@ const (
 // 000, 1.1–1.2). The database enforces the two-person rule on the login;
 // this screen shows who you are and what each request still needs.
 type requestsWizard struct {
-	c     *Common
-	src   RequestSource
+	c     *common.Common
+	src   common.RequestSource
 	login string
 	reqs  []model.CreationRequest
 	nav   listNav
@@ -66,15 +67,15 @@ type requestsWizard struct {
 	loaded   bool
 }
 
-func newRequestsWizard(c *Common, src RequestSource) *requestsWizard {
-	return &requestsWizard{c: c, src: src, login: inert(src.Login())}
+func newRequestsWizard(c *common.Common, src common.RequestSource) *requestsWizard {
+	return &requestsWizard{c: c, src: src, login: common.Inert(src.Login())}
 }
 
 func (r *requestsWizard) Refresh() tea.Cmd {
 	src := r.src
-	return r.c.load.run("requests", func(ctx context.Context) tea.Msg {
+	return r.c.Load.Run("requests", func(ctx context.Context) tea.Msg {
 		reqs, err := src.Requests(ctx)
-		return requestsMsg{result{"requests"}, reqs, err}
+		return requestsMsg{common.Result{Key: "requests"}, reqs, err}
 	})
 }
 
@@ -108,7 +109,7 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case requestsMsg:
 		if msg.err != nil {
-			r.err = errText(msg.err)
+			r.err = common.ErrText(msg.err)
 			return nil
 		}
 		r.loaded = true
@@ -118,32 +119,32 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	case requestFiledMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = errText(msg.err)
+			r.form.err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode, r.open = reqDetail, msg.id
-		r.note = "filed " + inert(msg.id) + ": it now needs its approvals, each from another person"
+		r.note = "filed " + common.Inert(msg.id) + ": it now needs its approvals, each from another person"
 		return r.Refresh()
 	case requestDecidedMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = errText(msg.err)
+			r.form.err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode = reqDetail
-		r.note = "recorded: " + msg.decision + " — the request is now " + inert(msg.req.Status)
+		r.note = "recorded: " + msg.decision + " — the request is now " + common.Inert(msg.req.Status)
 		if msg.req.ApprovalID != "" {
-			r.note += " (" + inert(msg.req.ApprovalID) + ")"
+			r.note += " (" + common.Inert(msg.req.ApprovalID) + ")"
 		}
 		return r.Refresh()
 	case requestExportedMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = errText(msg.err)
+			r.form.err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode = reqDetail
-		r.note = inert(msg.text)
+		r.note = common.Inert(msg.text)
 		return nil
 	case tea.KeyPressMsg, tea.PasteMsg:
 		return r.input(msg)
@@ -220,7 +221,7 @@ func (r *requestsWizard) newForm() {
 func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string) {
 	roles := req.WaitingFor()
 	if req.Status != "pending" || len(roles) == 0 {
-		r.note = "request " + inert(req.ID) + " is " + inert(req.Status) + ": its decisions are closed"
+		r.note = "request " + common.Inert(req.ID) + " is " + common.Inert(req.Status) + ": its decisions are closed"
 		return
 	}
 	hint := "the approval is valid 7 days"
@@ -236,7 +237,7 @@ func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string)
 
 func (r *requestsWizard) exportForm(req *model.CreationRequest) {
 	if req.Status != "approved" {
-		r.note = "only an approved request can be exported; " + inert(req.ID) + " is " + inert(req.Status)
+		r.note = "only an approved request can be exported; " + common.Inert(req.ID) + " is " + common.Inert(req.Status)
 		return
 	}
 	r.form = form{fields: []*formField{
@@ -264,23 +265,23 @@ func (r *requestsWizard) submit() tea.Cmd {
 			RequesterEmail:          f.field("email").Value(),
 		}
 		r.busy = true
-		return r.c.load.run("request/file", func(ctx context.Context) tea.Msg {
+		return r.c.Load.Run("request/file", func(ctx context.Context) tea.Msg {
 			id, err := src.FileRequest(ctx, nr)
-			return requestFiledMsg{result{"request/file"}, id, err}
+			return requestFiledMsg{common.Result{Key: "request/file"}, id, err}
 		})
 	case reqDecide:
 		id, role, reason, decision := r.open, f.field("role").Value(), f.field("reason").Value(), r.decision
 		r.busy = true
-		return r.c.load.run("request/decide", func(ctx context.Context) tea.Msg {
+		return r.c.Load.Run("request/decide", func(ctx context.Context) tea.Msg {
 			req, err := src.DecideRequest(ctx, id, role, decision, reason)
-			return requestDecidedMsg{result{"request/decide"}, req, decision, err}
+			return requestDecidedMsg{common.Result{Key: "request/decide"}, req, decision, err}
 		})
 	case reqExport:
 		id, path := r.open, f.field("file").Value()
 		r.busy = true
-		return r.c.load.run("request/export", func(ctx context.Context) tea.Msg {
+		return r.c.Load.Run("request/export", func(ctx context.Context) tea.Msg {
 			text, err := src.ExportRequest(ctx, id, path)
-			return requestExportedMsg{result{"request/export"}, text, err}
+			return requestExportedMsg{common.Result{Key: "request/export"}, text, err}
 		})
 	}
 	return nil
@@ -295,23 +296,23 @@ func (r *requestsWizard) View(w, h int) string {
 	case reqDetail:
 		out = r.detailView(w, h)
 	case reqNew:
-		out = append(out, s.R(s.Section, truncate("New wallet creation request — filed as "+r.login, w)))
+		out = append(out, s.R(s.Section, common.Truncate("New wallet creation request — filed as "+r.login, w)))
 		env := model.Environment(r.form.field("environment").Value())
 		need := model.RequiredApprovals(env, r.form.field("risk").Value())
-		out = append(out, s.R(s.Muted, truncate("will need approvals from: "+strings.Join(need, ", "), w)), "")
+		out = append(out, s.R(s.Muted, common.Truncate("will need approvals from: "+strings.Join(need, ", "), w)), "")
 		out = append(out, r.form.view(s, w)...)
-		out = append(out, "", s.R(s.Muted, truncate("enter: next field · ctrl+s: file the request · esc: cancel", w)))
+		out = append(out, "", s.R(s.Muted, common.Truncate("enter: next field · ctrl+s: file the request · esc: cancel", w)))
 	case reqDecide:
-		title := "Approve " + inert(r.open)
+		title := "Approve " + common.Inert(r.open)
 		if r.decision == "rejected" {
-			title = "Reject " + inert(r.open)
+			title = "Reject " + common.Inert(r.open)
 		}
-		out = append(out, s.R(s.Section, truncate(title+" as "+r.login, w)), "")
+		out = append(out, s.R(s.Section, common.Truncate(title+" as "+r.login, w)), "")
 		out = append(out, r.form.view(s, w)...)
-		out = append(out, "", s.R(s.Muted, truncate("ctrl+s or enter on the last field: record the decision · esc: cancel", w)))
+		out = append(out, "", s.R(s.Muted, common.Truncate("ctrl+s or enter on the last field: record the decision · esc: cancel", w)))
 	case reqExport:
-		out = append(out, s.R(s.Section, truncate("Export "+inert(r.open)+" for the ceremony machine", w)),
-			s.R(s.Muted, truncate("writes the request, its approvals, the witness roster and the next version number", w)), "")
+		out = append(out, s.R(s.Section, common.Truncate("Export "+common.Inert(r.open)+" for the ceremony machine", w)),
+			s.R(s.Muted, common.Truncate("writes the request, its approvals, the witness roster and the next version number", w)), "")
 		out = append(out, r.form.view(s, w)...)
 	}
 	if r.busy {
@@ -322,9 +323,9 @@ func (r *requestsWizard) View(w, h int) string {
 
 func (r *requestsWizard) listView(w, h int) []string {
 	s := r.c.Styles
-	out := []string{s.R(s.Section, truncate("Creation requests — you are "+r.login, w))}
+	out := []string{s.R(s.Section, common.Truncate("Creation requests — you are "+r.login, w))}
 	if r.err != "" {
-		out = append(out, s.R(s.Error, truncate(r.err, w)))
+		out = append(out, s.R(s.Error, common.Truncate(r.err, w)))
 	}
 	if !r.loaded {
 		return append(out, s.R(s.Muted, "loading…"))
@@ -334,21 +335,21 @@ func (r *requestsWizard) listView(w, h int) []string {
 	}
 	cols := []int{20, 12, 10, 0}
 	cols[3] = max(w-cols[0]-cols[1]-cols[2]-3, 8)
-	out = append(out, s.R(s.Header, fit(fit("ID", cols[0], false)+" "+fit("ENVIRONMENT", cols[1], false)+" "+
-		fit("STATUS", cols[2], false)+" "+"PURPOSE / WAITING FOR", w, false)))
+	out = append(out, s.R(s.Header, common.Fit(common.Fit("ID", cols[0], false)+" "+common.Fit("ENVIRONMENT", cols[1], false)+" "+
+		common.Fit("STATUS", cols[2], false)+" "+"PURPOSE / WAITING FOR", w, false)))
 	r.nav.setHeight(max(h-len(out)-2, 1))
 	start, end := r.nav.visible()
 	for i := start; i < end; i++ {
 		q := &r.reqs[i]
-		rest := inert(q.Purpose)
+		rest := common.Inert(q.Purpose)
 		if q.Status == "pending" {
 			rest += " — waiting for " + strings.Join(q.WaitingFor(), ", ")
 		} else if q.ApprovalID != "" {
-			rest += " — " + inert(q.ApprovalID)
+			rest += " — " + common.Inert(q.ApprovalID)
 		}
-		line := fit(inert(q.ID), cols[0], false) + " " + fit(inert(string(q.Environment)), cols[1], false) + " " +
-			fit(inert(q.Status), cols[2], false) + " " + truncate(rest, cols[3])
-		line = fit(line, w, false)
+		line := common.Fit(common.Inert(q.ID), cols[0], false) + " " + common.Fit(common.Inert(string(q.Environment)), cols[1], false) + " " +
+			common.Fit(common.Inert(q.Status), cols[2], false) + " " + common.Truncate(rest, cols[3])
+		line = common.Fit(line, w, false)
 		if i == r.nav.cursor {
 			line = s.R(s.Selected, line)
 		}
@@ -362,23 +363,23 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	req := r.current()
 	out := []string{}
 	if req == nil {
-		return append(out, s.R(s.Muted, "loading "+inert(r.open)+"…"))
+		return append(out, s.R(s.Muted, "loading "+common.Inert(r.open)+"…"))
 	}
-	out = append(out, s.R(s.Section, truncate("Request "+inert(req.ID)+" — "+inert(req.Status), w)))
+	out = append(out, s.R(s.Section, common.Truncate("Request "+common.Inert(req.ID)+" — "+common.Inert(req.Status), w)))
 	var body []string
 	kv := func(k, v string) {
 		if v == "" {
 			return
 		}
-		for i, l := range wrap(inert(v), max(w-20, 10)) {
+		for i, l := range common.Wrap(common.Inert(v), max(w-20, 10)) {
 			if i == 0 {
-				body = append(body, fit("  "+k, 20, false)+l)
+				body = append(body, common.Fit("  "+k, 20, false)+l)
 			} else {
 				body = append(body, strings.Repeat(" ", 20)+l)
 			}
 		}
 	}
-	kv("filed by", req.RequestedBy+" on "+dateTime(req.RequestDate, r.c.Loc))
+	kv("filed by", req.RequestedBy+" on "+common.DateTime(req.RequestDate, r.c.Loc))
 	kv("environment", string(req.Environment))
 	kv("purpose", req.Purpose)
 	kv("security level", string(req.SecurityLevel))
@@ -390,7 +391,7 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	kv("performance", req.PerformanceRequirements)
 	kv("needs", strings.Join(req.RequiredApprovals, ", "))
 	for _, a := range req.Approvals {
-		line := a.Role + ": " + a.Decision + " by " + a.Approver + " " + dateTime(a.DecidedAt, r.c.Loc)
+		line := a.Role + ": " + a.Decision + " by " + a.Approver + " " + common.DateTime(a.DecidedAt, r.c.Loc)
 		if a.Reason != "" {
 			line += " — " + a.Reason
 		}
@@ -400,12 +401,12 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	case "pending":
 		kv("waiting for", strings.Join(req.WaitingFor(), ", "))
 	case "approved":
-		kv("approval", req.ApprovalID+", valid until "+dateTime(req.ValidUntil, r.c.Loc))
+		kv("approval", req.ApprovalID+", valid until "+common.DateTime(req.ValidUntil, r.c.Loc))
 	case "used":
 		kv("used by", model.VersionName(req.WalletVersion))
 	}
 	if r.note != "" {
-		body = append(body, "", s.R(s.Info, truncate("  "+r.note, w)))
+		body = append(body, "", s.R(s.Info, common.Truncate("  "+r.note, w)))
 	}
 	r.sc.n, r.sc.height = len(body), max(h-1, 1)
 	r.sc.clamp()
@@ -416,11 +417,11 @@ func (r *requestsWizard) detailView(w, h int) []string {
 func (r *requestsWizard) Status() string {
 	switch r.mode {
 	case reqDetail:
-		return "request " + inert(r.open)
+		return "request " + common.Inert(r.open)
 	case reqNew:
 		return "new request"
 	}
-	return "requests: " + itoa(len(r.reqs))
+	return "requests: " + common.Itoa(len(r.reqs))
 }
 
 func (r *requestsWizard) ShortHelp() []key.Binding {
@@ -437,7 +438,7 @@ func (r *requestsWizard) ShortHelp() []key.Binding {
 func (r *requestsWizard) FullHelp() [][]key.Binding {
 	k := r.c.Keys
 	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Back}, {k.NewReq, k.Approve, k.Reject, k.Export},
-		{k.NextField, k.PrevField, k.Choose, k.Submit, k.Cancel}, k.global()}
+		{k.NextField, k.PrevField, k.Choose, k.Submit, k.Cancel}, k.Global()}
 }
 
 func (r *requestsWizard) Shutdown() string { return "" }

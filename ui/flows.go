@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // wizard is one guided flow inside the Flows screen. It owns the screen
@@ -37,7 +39,7 @@ type flowEntry struct {
 
 // flowsPage lists the guided flows and runs the one opened.
 type flowsPage struct {
-	c       *Common
+	c       *common.Common
 	entries []flowEntry
 	nav     listNav
 	open    wizard
@@ -45,7 +47,7 @@ type flowsPage struct {
 	msg     string
 }
 
-func newFlowsPage(c *Common, req RequestSource, start CeremonyStarter) *flowsPage {
+func newFlowsPage(c *common.Common, req common.RequestSource, start common.CeremonyStarter) *flowsPage {
 	p := &flowsPage{c: c}
 	reqs := flowEntry{name: "requests", title: "Creation requests",
 		about: "file a wallet creation request, approve or reject one, export an approved one for the ceremony machine"}
@@ -150,10 +152,10 @@ func (p *flowsPage) View() string {
 		return p.open.View(p.w, p.h)
 	}
 	s := p.c.Styles
-	out := []string{s.R(s.Section, truncate("Guided flows", p.w))}
+	out := []string{s.R(s.Section, common.Truncate("Guided flows", p.w))}
 	tw := 0
 	for _, e := range p.entries {
-		tw = max(tw, width(e.title))
+		tw = max(tw, common.Width(e.title))
 	}
 	tw = min(tw, p.w/2)
 	start, end := p.nav.visible()
@@ -167,7 +169,7 @@ func (p *flowsPage) View() string {
 		if i == p.nav.cursor {
 			mark = "> "
 		}
-		line := fit(mark+fit(e.title, tw, false)+"  "+about, p.w, false)
+		line := common.Fit(mark+common.Fit(e.title, tw, false)+"  "+about, p.w, false)
 		switch {
 		case i == p.nav.cursor:
 			line = s.R(s.Selected, line)
@@ -178,7 +180,7 @@ func (p *flowsPage) View() string {
 	}
 	out = append(out, "")
 	if p.msg != "" {
-		out = append(out, s.R(s.Info, truncate(p.msg, p.w)))
+		out = append(out, s.R(s.Info, common.Truncate(p.msg, p.w)))
 	}
 	return strings.Join(out, "\n")
 }
@@ -194,7 +196,7 @@ func (p *flowsPage) Status() string {
 	if p.open != nil {
 		return p.open.Status()
 	}
-	return "flows: " + itoa(len(p.entries))
+	return "flows: " + common.Itoa(len(p.entries))
 }
 
 func (p *flowsPage) Filterable() bool { return false }
@@ -224,7 +226,7 @@ func (p *flowsPage) FullHelp() [][]key.Binding {
 		return p.open.FullHelp()
 	}
 	k := p.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, k.global()}
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, k.Global()}
 }
 
 // Shutdown closes the open wizard (the ceremony aborts if under way).

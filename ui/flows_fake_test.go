@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // fakeRequests keeps creation requests in memory and applies the database's
@@ -42,7 +43,7 @@ func (f *fakeRequests) FileRequest(ctx context.Context, r model.NewRequest) (str
 		return "", errors.New("purpose and reason are required")
 	}
 	f.n++
-	id := "WCR-2026-03-14-00" + itoa(f.n)
+	id := "WCR-2026-03-14-00" + common.Itoa(f.n)
 	f.reqs = append(f.reqs, model.CreationRequest{NewRequest: r, ID: id, RequestedBy: f.login, RequestDate: t0,
 		RequiredApprovals: model.RequiredApprovals(r.Environment, r.RiskLevel), Status: "pending"})
 	return id, nil
@@ -132,7 +133,7 @@ func (f *fakeCeremony) sig(s string, n *int) (Progress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	*n++
-	return Progress{Name: "w" + itoa(*n), Done: *n, Need: 3}, nil
+	return Progress{Name: "w" + common.Itoa(*n), Done: *n, Need: 3}, nil
 }
 func (f *fakeCeremony) AddWitness(s string) (Progress, error) {
 	f.log("witness " + s)
@@ -143,7 +144,7 @@ func (f *fakeCeremony) MixEntropy(e []byte) (string, error) {
 	f.secrets = append(f.secrets, string(e))
 	f.mu.Unlock()
 	f.log("entropy")
-	return "mixed " + itoa(len(e)) + " bytes", nil
+	return "mixed " + common.Itoa(len(e)) + " bytes", nil
 }
 func (f *fakeCeremony) GenerateKey() (string, error) {
 	f.log("key")

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // statusLine is the line above the help: the ":" or "/" line while one is
@@ -26,7 +28,7 @@ func (a *App) statusLine() (string, int) {
 		}
 		if note != "" {
 			// A completion note shares the line, on the right.
-			line = joinRight(line, s.R(s.Muted, note), w)
+			line = common.JoinRight(line, s.R(s.Muted, note), w)
 		}
 		return line, cx
 	}
@@ -35,14 +37,14 @@ func (a *App) statusLine() (string, int) {
 		if a.msgBad {
 			st = s.Error
 		}
-		return s.R(st, truncate(a.msg, w)), 0
+		return s.R(st, common.Truncate(a.msg, w)), 0
 	}
 	p := a.page()
 	status := p.Status()
 	if f := p.Filter(); f != "" {
 		status = s.R(s.Prompt, "/") + f + s.R(s.Muted, " (esc clears)") + " · " + status
 	}
-	return truncate(status, w), 0
+	return common.Truncate(status, w), 0
 }
 
 // helpLines are the keys that work here: the input's while a line is open,
@@ -64,7 +66,7 @@ func (a *App) helpLines() []string {
 		text = a.shortHelp(a.page().ShortHelp())
 	}
 	h := a.c.Height - headerLines - a.pageH - 1
-	return padLines(clampLines(text, a.c.Width, h), h)
+	return common.PadLines(common.ClampLines(text, a.c.Width, h), h)
 }
 
 // shortHelp is the one-line help, fitted to the width by dropping items
@@ -77,7 +79,7 @@ func (a *App) shortHelp(b []key.Binding) string {
 	body, tail := b[:len(b)-keep], b[len(b)-keep:]
 	for n := len(body); n >= 0; n-- {
 		items := append(append([]key.Binding(nil), body[:n]...), tail...)
-		if v := a.help.ShortHelpView(items); width(v) <= w {
+		if v := a.help.ShortHelpView(items); common.Width(v) <= w {
 			return v
 		}
 	}

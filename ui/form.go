@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // fieldKind is how a form field takes its value.
@@ -160,10 +162,10 @@ func (f *form) submit() formEvent {
 
 // view draws the fields in w cells: labels in a column, the focused field
 // marked with ">" (visible without colour too) and its cursor.
-func (f *form) view(s *Styles, w int) []string {
+func (f *form) view(s *common.Styles, w int) []string {
 	lw := 0
 	for _, x := range f.fields {
-		lw = max(lw, width(x.label))
+		lw = max(lw, common.Width(x.label))
 	}
 	lw = min(lw, max(w/3, 8))
 	var out []string
@@ -172,15 +174,15 @@ func (f *form) view(s *Styles, w int) []string {
 		if i == f.focus {
 			mark = "> "
 		}
-		label := fit(x.label, lw, false)
-		avail := max(w-width(mark)-lw-2, 4)
+		label := common.Fit(x.label, lw, false)
+		avail := max(w-common.Width(mark)-lw-2, 4)
 		var val string
 		switch x.kind {
 		case fieldChoice:
 			val = "‹ " + x.Value() + " ›"
 		case fieldSecret:
 			n := len(x.in.value)
-			val = strings.Repeat("•", min(n, avail-12)) + " (" + itoa(n) + " typed)"
+			val = strings.Repeat("•", min(n, avail-12)) + " (" + common.Itoa(n) + " typed)"
 			if n == 0 {
 				val = "(typed, not shown)"
 			}
@@ -189,22 +191,22 @@ func (f *form) view(s *Styles, w int) []string {
 				val, _ = x.in.view(avail)
 				val += "▏"
 			} else {
-				val = truncate(x.in.String(), avail)
+				val = common.Truncate(x.in.String(), avail)
 			}
 		}
 		line := mark + label + "  " + val
 		if i == f.focus {
-			line = s.R(s.Selected, fit(line, w, false))
+			line = s.R(s.Selected, common.Fit(line, w, false))
 		}
 		out = append(out, line)
 		if i == f.focus && x.hint != "" {
-			for _, h := range wrap(x.hint, max(w-lw-4, 10)) {
+			for _, h := range common.Wrap(x.hint, max(w-lw-4, 10)) {
 				out = append(out, s.R(s.Muted, strings.Repeat(" ", lw+4)+h))
 			}
 		}
 	}
 	if f.err != "" {
-		for _, l := range wrap(f.err, max(w-2, 10)) {
+		for _, l := range common.Wrap(f.err, max(w-2, 10)) {
 			out = append(out, s.R(s.Error, "  "+l))
 		}
 	}

@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"time"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 const headerLines = 3
@@ -22,7 +24,7 @@ func (c *connState) update(err error, latency time.Duration, now time.Time) {
 		if !c.known || c.ok {
 			c.since = now
 		}
-		c.known, c.ok, c.err = true, false, errText(err)
+		c.known, c.ok, c.err = true, false, common.ErrText(err)
 		return
 	}
 	c.known, c.ok, c.latency, c.err = true, true, latency, ""
@@ -46,12 +48,12 @@ func (a *App) header() []string {
 	switch {
 	case a.db.known && !a.db.ok:
 		// The error needs the room; the screens say how old their data is.
-	case a.c.load.busy():
+	case a.c.Load.Busy():
 		right = a.spin.View() + " loading"
 	case !a.updated.IsZero():
-		right = s.R(s.Muted, "updated "+stamp(a.updated, a.c.Loc))
+		right = s.R(s.Muted, "updated "+common.Stamp(a.updated, a.c.Loc))
 	}
-	l1 := joinRight(db, right, w)
+	l1 := common.JoinRight(db, right, w)
 
 	// Line 2: the HSM, and on the right the mode and the environment filter.
 	var hsm string
@@ -81,12 +83,12 @@ func (a *App) header() []string {
 	if a.c.ReadOnly {
 		mode = s.R(s.ReadOnly, " READ-ONLY ")
 	}
-	l2 := joinRight(s.R(s.Label, "HSM ")+hsm, mode+" env: "+a.c.EnvName(), w)
+	l2 := common.JoinRight(s.R(s.Label, "HSM ")+hsm, mode+" env: "+a.c.EnvName(), w)
 
 	// Line 3: the screens.
 	var tabs strings.Builder
 	for i, p := range a.pages {
-		label := itoa(i+1) + " " + p.Title()
+		label := common.Itoa(i+1) + " " + p.Title()
 		if i == a.active {
 			tabs.WriteString(s.R(s.TabActive, "["+label+"]"))
 		} else {
@@ -94,7 +96,7 @@ func (a *App) header() []string {
 		}
 		tabs.WriteString(" ")
 	}
-	return []string{l1, l2, truncate(tabs.String(), w)}
+	return []string{l1, l2, common.Truncate(tabs.String(), w)}
 }
 
 // connText describes a connection: its state and error first (so that
@@ -106,9 +108,9 @@ func (a *App) connText(c *connState, what string) string {
 	case !c.known:
 		b.WriteString(s.R(s.Unknown, "checking…"))
 	case c.ok:
-		b.WriteString(s.R(s.OK, "ok "+millis(c.latency)))
+		b.WriteString(s.R(s.OK, "ok "+common.Millis(c.latency)))
 	default:
-		b.WriteString(s.R(s.Bad, "unreachable since "+stamp(c.since, a.c.Loc)))
+		b.WriteString(s.R(s.Bad, "unreachable since "+common.Stamp(c.since, a.c.Loc)))
 		if c.err != "" {
 			b.WriteString(": " + s.R(s.Error, c.err))
 		}

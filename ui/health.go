@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Health wallet table columns.
@@ -54,7 +55,7 @@ func checkColumns() []column {
 	c[ccValue] = column{title: "VALUE", max: 14}
 	c[ccLimit] = column{title: "LIMIT", max: 13}
 	c[ccSource] = column{title: "SOURCE", max: 13, prio: 2}
-	c[ccTrend] = column{title: "TREND", width: historyPoints, min: 12, flex: true, prio: 1}
+	c[ccTrend] = column{title: "TREND", width: common.HistoryPoints, min: 12, flex: true, prio: 1}
 	return c
 }
 
@@ -67,14 +68,14 @@ func checkColumns() []column {
 // metrics, alerts from the open security alerts. What changed since the last
 // refresh carries a "*" and the Changed style.
 type healthPage struct {
-	c     *Common
+	c     *common.Common
 	noHSM bool
 	db    liveCheck
 	hsm   liveCheck
 	sig   liveCheck
 
 	inputs []walletInputs
-	hist   map[int]*[ckCount][]HealthPoint // wallet → check → stored runs, oldest first
+	hist   map[int]*[ckCount][]common.HealthPoint // wallet → check → stored runs, oldest first
 	all    []walletView
 	rows   []*walletView
 	tbl    *table
@@ -88,7 +89,7 @@ type healthPage struct {
 	w, h   int
 }
 
-func newHealthPage(c *Common, noHSM bool) *healthPage {
+func newHealthPage(c *common.Common, noHSM bool) *healthPage {
 	return &healthPage{
 		c:      c,
 		noHSM:  noHSM,
@@ -143,35 +144,35 @@ func (p *healthPage) Back() bool { return false }
 // Refresh loads the stored inputs and history and times the HSM's signing;
 // the App pings the database and the HSM on every refresh anyway.
 func (p *healthPage) Refresh() tea.Cmd {
-	return tea.Batch(p.c.load.health(), p.c.load.signTiming())
+	return tea.Batch(p.c.Load.Health(), p.c.Load.SignTiming())
 }
 
 func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 	th := p.c.Thresholds
 	switch msg := msg.(type) {
-	case dbPingMsg:
-		p.db.set(th.DatabaseResponse(msg.latency, msg.err), p.c.clock())
+	case common.DBPingMsg:
+		p.db.set(th.DatabaseResponse(msg.Latency, msg.Err), p.c.Clock())
 		p.build()
-	case hsmPingMsg:
-		p.hsm.set(th.HSMConnectivity(msg.latency, msg.err), p.c.clock())
+	case common.HSMPingMsg:
+		p.hsm.set(th.HSMConnectivity(msg.Latency, msg.Err), p.c.Clock())
 		p.build()
-	case signMsg:
-		p.sig.set(th.SignaturePerformance(msg.avg, msg.err), p.c.clock())
+	case common.SignMsg:
+		p.sig.set(th.SignaturePerformance(msg.Avg, msg.Err), p.c.Clock())
 		p.build()
-	case healthMsg:
-		now := p.c.clock()
-		if msg.err != nil {
-			p.err, p.errAt = errText(msg.err), now
+	case common.HealthMsg:
+		now := p.c.Clock()
+		if msg.Err != nil {
+			p.err, p.errAt = common.ErrText(msg.Err), now
 			p.resize()
 			return nil
 		}
 		p.err = ""
-		p.setInputs(msg.inputs)
-		p.setHistory(msg.history)
+		p.setInputs(msg.Inputs)
+		p.setHistory(msg.History)
 		p.loaded, p.loadAt = true, now
 		p.resize()
 		p.build()
-	case envChangedMsg:
+	case common.EnvChangedMsg:
 		p.rebuild()
 	case tea.KeyPressMsg:
 		k := p.c.Keys
@@ -180,14 +181,14 @@ func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 		}
 		if key.Matches(msg, k.Open) && p.nav.cursor < len(p.rows) {
 			v := p.rows[p.nav.cursor].in.Version
-			return func() tea.Msg { return openWalletMsg{v} }
+			return func() tea.Msg { return common.OpenWalletMsg{Version: v} }
 		}
 	}
 	return nil
 }
 
-func (p *healthPage) setHistory(pts []HealthPoint) {
-	p.hist = make(map[int]*[ckCount][]HealthPoint)
+func (p *healthPage) setHistory(pts []common.HealthPoint) {
+	p.hist = make(map[int]*[ckCount][]common.HealthPoint)
 	for _, pt := range pts {
 		i := slices.Index(model.AllChecks, pt.Check)
 		if i < 0 {
@@ -195,7 +196,7 @@ func (p *healthPage) setHistory(pts []HealthPoint) {
 		}
 		h := p.hist[pt.Wallet]
 		if h == nil {
-			h = new([ckCount][]HealthPoint)
+			h = new([ckCount][]common.HealthPoint)
 			p.hist[pt.Wallet] = h
 		}
 		h[i] = append(h[i], pt)
@@ -276,7 +277,7 @@ func (p *healthPage) rebuild() {
 	if p.nav.cursor < len(p.rows) {
 		keep = p.rows[p.nav.cursor].in.Version
 	}
-	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *walletView) (model.Environment, string) { return r.in.Environment, r.search })
+	p.rows = common.VisibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *walletView) (model.Environment, string) { return r.in.Environment, r.search })
 	slices.SortStableFunc(p.rows, func(a, b *walletView) int {
 		if c := cmp.Compare(healthRank(b.overall), healthRank(a.overall)); c != 0 {
 			return c
@@ -314,14 +315,14 @@ func (p *healthPage) Status() string {
 			changed++
 		}
 	}
-	st := itoa(len(p.all)) + " wallets · " + itoa(bad) + " warning or unhealthy"
+	st := common.Itoa(len(p.all)) + " wallets · " + common.Itoa(bad) + " warning or unhealthy"
 	if changed > 0 {
-		st += " · " + itoa(changed) + " changed"
+		st += " · " + common.Itoa(changed) + " changed"
 	}
 	if len(p.rows) != len(p.all) {
-		st += " · " + itoa(len(p.rows)) + " shown"
+		st += " · " + common.Itoa(len(p.rows)) + " shown"
 	}
-	return st + " · from " + stamp(p.loadAt, p.c.Loc) + " · refreshes on its own"
+	return st + " · from " + common.Stamp(p.loadAt, p.c.Loc) + " · refreshes on its own"
 }
 
 func (p *healthPage) ShortHelp() []key.Binding {
@@ -331,5 +332,5 @@ func (p *healthPage) ShortHelp() []key.Binding {
 
 func (p *healthPage) FullHelp() [][]key.Binding {
 	k := p.c.Keys
-	return [][]key.Binding{k.nav(), {k.Open, k.Back}, k.global()}
+	return [][]key.Binding{k.Nav(), {k.Open, k.Back}, k.Global()}
 }

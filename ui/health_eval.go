@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // This file: the six checks of every wallet, evaluated against the
@@ -36,14 +37,14 @@ type liveCheck struct {
 }
 
 func (l *liveCheck) set(r model.CheckResult, at time.Time) {
-	r.Value, r.Message = inert(r.Value), inert(r.Message)
+	r.Value, r.Message = common.Inert(r.Value), common.Inert(r.Message)
 	l.prev, l.res, l.at = l.res, &r, at
 }
 
 // walletInputs is one wallet's stored inputs and the checks evaluated from
 // them, with the previous evaluation for the change marks.
 type walletInputs struct {
-	in         HealthInput
+	in         common.HealthInput
 	stored     [ckCount]*model.CheckResult // nil for the checks measured live
 	prev       [ckCount]*model.CheckResult // from the previous refresh
 	isNew      bool                        // not in the previous refresh
@@ -60,7 +61,7 @@ type checkView struct {
 
 // walletView is one wallet of the health screen.
 type walletView struct {
-	in            HealthInput
+	in            common.HealthInput
 	checks        [ckCount]checkView
 	overall       model.HealthState
 	prevOverall   model.HealthState
@@ -92,7 +93,7 @@ func (p *healthPage) live(i int) *liveCheck {
 }
 
 // evalStored evaluates the checks that come from the stored inputs.
-func (p *healthPage) evalStored(in HealthInput) [ckCount]*model.CheckResult {
+func (p *healthPage) evalStored(in common.HealthInput) [ckCount]*model.CheckResult {
 	th := p.c.Thresholds
 	var out [ckCount]*model.CheckResult
 	day := ""
@@ -120,7 +121,7 @@ func (p *healthPage) evalStored(in HealthInput) [ckCount]*model.CheckResult {
 	out[ckAlerts] = &al
 	for _, r := range out {
 		if r != nil {
-			r.Value, r.Message = inert(r.Value), inert(r.Message)
+			r.Value, r.Message = common.Inert(r.Value), common.Inert(r.Message)
 		}
 	}
 	return out
@@ -128,7 +129,7 @@ func (p *healthPage) evalStored(in HealthInput) [ckCount]*model.CheckResult {
 
 // setInputs takes a refresh of the stored inputs: each wallet's stored
 // checks are evaluated again and the previous ones kept for the marks.
-func (p *healthPage) setInputs(ins []HealthInput) {
+func (p *healthPage) setInputs(ins []common.HealthInput) {
 	first := !p.loaded
 	old := make(map[int]*walletInputs, len(p.inputs))
 	for i := range p.inputs {
@@ -136,7 +137,7 @@ func (p *healthPage) setInputs(ins []HealthInput) {
 	}
 	next := make([]walletInputs, len(ins))
 	for i, in := range ins {
-		in.Name, in.Status, in.Environment = inert(in.Name), model.Status(inert(string(in.Status))), model.Environment(inert(string(in.Environment)))
+		in.Name, in.Status, in.Environment = common.Inert(in.Name), model.Status(common.Inert(string(in.Status))), model.Environment(common.Inert(string(in.Environment)))
 		w := walletInputs{in: in, stored: p.evalStored(in), prevStatus: in.Status}
 		if o, ok := old[in.Version]; ok {
 			w.prev, w.prevStatus = o.stored, o.in.Status
@@ -272,5 +273,5 @@ func limitText(th model.Thresholds, r model.CheckResult) string {
 	if r.Threshold == "" {
 		return "—"
 	}
-	return inert(r.Threshold)
+	return common.Inert(r.Threshold)
 }

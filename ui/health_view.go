@@ -6,13 +6,14 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 func (p *healthPage) View() string {
 	s := p.c.Styles
 	w := p.w
 	out := make([]string, 0, p.h)
-	add := func(line string) { out = append(out, truncate(line, w)) }
+	add := func(line string) { out = append(out, common.Truncate(line, w)) }
 
 	add(p.liveLine())
 	if p.err != "" {
@@ -69,7 +70,7 @@ func (p *healthPage) liveLine() string {
 	line := s.R(s.Section, "Live") + " " + part("DB", &p.db, "not measured yet") + " · " +
 		part("HSM", &p.hsm, hsmNone) + " · " + part("signing", &p.sig, sigNone)
 	if !at.IsZero() {
-		line += s.R(s.Muted, " · measured "+stamp(at, p.c.Loc))
+		line += s.R(s.Muted, " · measured "+common.Stamp(at, p.c.Loc))
 	}
 	return line + s.R(s.Muted, " · "+changeMark+" changed since the last refresh")
 }
@@ -107,7 +108,7 @@ func (p *healthPage) checkLines() []string {
 	w := p.w
 	v := p.selected()
 	if v == nil {
-		return []string{truncate(s.R(s.Muted, "the checks of the wallet under the cursor show here"), w)}
+		return []string{common.Truncate(s.R(s.Muted, "the checks of the wallet under the cursor show here"), w)}
 	}
 	title := s.R(s.Title, v.cells[hcName]) + " · " + s.R(s.Status(v.in.Status), string(v.in.Status)) +
 		" · " + string(v.in.Environment) + " · overall " + s.R(s.Health(v.overall), healthText(v.overall))
@@ -115,7 +116,7 @@ func (p *healthPage) checkLines() []string {
 		title += s.R(s.Changed, " "+changeMark+" was "+healthText(v.prevOverall))
 	}
 	title += s.R(s.Muted, " · trend: stored runs, oldest left, full height = the limit")
-	out := []string{truncate(title, w), p.checks.header(s, nil)}
+	out := []string{common.Truncate(title, w), p.checks.header(s, nil)}
 	hist := p.hist[v.in.Version]
 	tw := p.checks.widths[ccTrend]
 	var notes []string
@@ -123,7 +124,7 @@ func (p *healthPage) checkLines() []string {
 		cv := v.checks[c]
 		cells := p.checkCells(v, c)
 		if tw > 0 {
-			var pts []HealthPoint
+			var pts []common.HealthPoint
 			if hist != nil {
 				pts = hist[c]
 			}
@@ -146,7 +147,7 @@ func (p *healthPage) checkLines() []string {
 			return nil
 		}))
 		if n := v.noteOf(c); n != "" {
-			notes = append(notes, truncate("   "+s.R(s.Health(cv.res.State), string(cv.res.Name))+": "+n, w))
+			notes = append(notes, common.Truncate("   "+s.R(s.Health(cv.res.State), string(cv.res.Name))+": "+n, w))
 		}
 	}
 	return append(out, notes...)

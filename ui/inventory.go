@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Inventory columns, in display order.
@@ -90,19 +91,19 @@ func newInvRow(w model.WalletSummary, now time.Time) invRow {
 		cells[icDefault] = "yes" // not "*": that is the change mark
 	}
 	cells[icName] = walletName(w)
-	cells[icStatus] = inert(string(w.Status))
+	cells[icStatus] = common.Inert(string(w.Status))
 	cells[icHealth] = healthText(w.Health)
-	cells[icEnv] = inert(string(w.Environment))
-	cells[icSecurity] = inert(string(w.SecurityLevel))
-	cells[icMfrs] = itoa(w.Manufacturers)
-	cells[icPaths] = group(w.Paths)
-	cells[icIDs] = group(w.Identifiers)
-	cells[icLast] = ago(now, w.LastAllocation)
+	cells[icEnv] = common.Inert(string(w.Environment))
+	cells[icSecurity] = common.Inert(string(w.SecurityLevel))
+	cells[icMfrs] = common.Itoa(w.Manufacturers)
+	cells[icPaths] = common.Group(w.Paths)
+	cells[icIDs] = common.Group(w.Identifiers)
+	cells[icLast] = common.Ago(now, w.LastAllocation)
 	cells[icMigr] = "—"
 	if w.MigrationCompletion != nil {
-		cells[icMigr] = itoa(int(*w.MigrationCompletion+0.5)) + "%"
+		cells[icMigr] = common.Itoa(int(*w.MigrationCompletion+0.5)) + "%"
 	}
-	cells[icDesc] = inert(w.Description)
+	cells[icDesc] = common.Inert(w.Description)
 	return invRow{
 		w:      w,
 		cells:  cells,
@@ -115,14 +116,14 @@ func walletName(w model.WalletSummary) string {
 	if w.Name == "" {
 		return model.VersionName(w.Version)
 	}
-	return inert(w.Name)
+	return common.Inert(w.Name)
 }
 
 func healthText(h model.HealthState) string {
 	if h == "" {
 		return string(model.HealthUnknown)
 	}
-	return inert(string(h))
+	return common.Inert(string(h))
 }
 
 // Ranks for sorting: lifecycle order, most to least critical environment,
@@ -209,7 +210,7 @@ func cmpBool(a, b bool) int {
 
 // inventoryPage lists every wallet version; Enter opens one.
 type inventoryPage struct {
-	c      *Common
+	c      *common.Common
 	all    []invRow
 	rows   []*invRow // filtered and sorted: what the table shows
 	tbl    *table
@@ -228,7 +229,7 @@ type inventoryPage struct {
 	isOpen bool
 }
 
-func newInventoryPage(c *Common) *inventoryPage {
+func newInventoryPage(c *common.Common) *inventoryPage {
 	return &inventoryPage{c: c, tbl: newMarkedTable(inventoryColumns()...), sort: icName}
 }
 
@@ -272,7 +273,7 @@ func (p *inventoryPage) Back() bool {
 
 func (p *inventoryPage) Refresh() tea.Cmd {
 	if p.isOpen && p.detail != nil {
-		return tea.Batch(p.c.load.detail(p.detail.version), p.c.load.health())
+		return tea.Batch(p.c.Load.Detail(p.detail.version), p.c.Load.Health())
 	}
 	return nil
 }
@@ -289,7 +290,7 @@ func (p *inventoryPage) open(v int) tea.Cmd {
 	p.detail = newDetailPage(p.c, v, sum)
 	p.detail.SetSize(p.w, p.h)
 	p.isOpen = true
-	return tea.Batch(p.c.load.detail(v), p.c.load.health())
+	return tea.Batch(p.c.Load.Detail(v), p.c.Load.Health())
 }
 
 func (p *inventoryPage) selected() *invRow {
@@ -301,10 +302,10 @@ func (p *inventoryPage) selected() *invRow {
 
 func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case inventoryMsg:
-		now := p.c.clock()
-		if msg.err != nil {
-			p.err, p.errAt = errText(msg.err), now
+	case common.InventoryMsg:
+		now := p.c.Clock()
+		if msg.Err != nil {
+			p.err, p.errAt = common.ErrText(msg.Err), now
 			p.resize()
 			return nil
 		}
@@ -317,8 +318,8 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		p.loaded, p.loadedAt = true, now
-		all := make([]invRow, len(msg.wallets))
-		for i, w := range msg.wallets {
+		all := make([]invRow, len(msg.Wallets))
+		for i, w := range msg.Wallets {
 			all[i] = newInvRow(w, now)
 			if old != nil {
 				if o, ok := old[w.Version]; ok {
@@ -340,17 +341,17 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 				}
 			}
 		}
-	case detailMsg:
+	case common.DetailMsg:
 		if p.detail != nil {
 			p.detail.update(msg)
 		}
-	case healthMsg:
-		if p.detail != nil && msg.err == nil {
-			p.detail.setHealth(msg.history)
+	case common.HealthMsg:
+		if p.detail != nil && msg.Err == nil {
+			p.detail.setHealth(msg.History)
 		}
-	case envChangedMsg:
+	case common.EnvChangedMsg:
 		p.rebuild()
-	case restyleMsg:
+	case common.RestyleMsg:
 		if p.detail != nil {
 			p.detail.build()
 		}
@@ -403,7 +404,7 @@ func (p *inventoryPage) key(msg tea.KeyPressMsg) tea.Cmd {
 // the flows screen rather than pretend.
 func allocate(v int) tea.Cmd {
 	return func() tea.Msg {
-		return gotoMsg{screen: "flows", note: "allocate paths in " + model.VersionName(v) + ": the allocation flow is not built yet"}
+		return common.GotoMsg{Screen: "flows", Note: "allocate paths in " + model.VersionName(v) + ": the allocation flow is not built yet"}
 	}
 }
 
@@ -424,7 +425,7 @@ func (p *inventoryPage) rebuild() {
 	if r := p.selected(); r != nil {
 		keep = r.w.Version
 	}
-	p.rows = visibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *invRow) (model.Environment, string) { return r.w.Environment, r.search })
+	p.rows = common.VisibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *invRow) (model.Environment, string) { return r.w.Environment, r.search })
 	col, desc := p.sort, p.desc
 	slices.SortStableFunc(p.rows, func(a, b *invRow) int {
 		c := compareWallets(col, &a.w, &b.w)
@@ -476,7 +477,7 @@ func (p *inventoryPage) View() string {
 	case len(p.all) == 0:
 		out = append(out, s.R(s.Muted, "  no wallets yet"))
 	case len(p.rows) == 0:
-		out = append(out, s.R(s.Muted, truncate("  no wallet matches"+p.scope(), p.w)))
+		out = append(out, s.R(s.Muted, common.Truncate("  no wallet matches"+p.scope(), p.w)))
 	}
 	start, end := p.nav.visible()
 	for i := start; i < end; i++ {
@@ -508,7 +509,7 @@ func (p *inventoryPage) View() string {
 func (p *inventoryPage) scope() string {
 	var b strings.Builder
 	if p.filter != "" {
-		b.WriteString(" " + quote(p.filter))
+		b.WriteString(" " + common.Quote(p.filter))
 	}
 	if p.c.Env != "" {
 		b.WriteString(" in " + string(p.c.Env))
@@ -523,12 +524,12 @@ func (p *inventoryPage) Status() string {
 	if !p.loaded {
 		return "inventory"
 	}
-	st := itoa(len(p.all)) + " wallets"
+	st := common.Itoa(len(p.all)) + " wallets"
 	if n := p.changedCount(); n > 0 {
-		st += " · " + itoa(n) + " changed (" + changeMark + ")"
+		st += " · " + common.Itoa(n) + " changed (" + changeMark + ")"
 	}
 	if len(p.rows) != len(p.all) {
-		st += " · " + itoa(len(p.rows)) + " shown"
+		st += " · " + common.Itoa(len(p.rows)) + " shown"
 	}
 	if p.c.Env != "" {
 		st += " · env " + string(p.c.Env)
@@ -559,17 +560,17 @@ func (p *inventoryPage) ShortHelp() []key.Binding {
 func (p *inventoryPage) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	if p.isOpen {
-		return [][]key.Binding{k.nav(), {k.Back, k.Allocate}, k.global()}
+		return [][]key.Binding{k.Nav(), {k.Back, k.Allocate}, k.Global()}
 	}
-	return [][]key.Binding{k.nav(), {k.Open, k.Sort, k.Reverse, k.Back, k.Allocate}, k.global()}
+	return [][]key.Binding{k.Nav(), {k.Open, k.Sort, k.Reverse, k.Back, k.Allocate}, k.Global()}
 }
 
 // staleLine is the failure-in-place line: the last refresh failed, the data
 // shown is from an earlier one.
-func staleLine(c *Common, err string, at, loadedAt time.Time, w int) string {
-	text := "! refresh failed at " + stamp(at, c.Loc) + ": " + err
+func staleLine(c *common.Common, err string, at, loadedAt time.Time, w int) string {
+	text := "! refresh failed at " + common.Stamp(at, c.Loc) + ": " + err
 	if !loadedAt.IsZero() {
-		text = "! showing data from " + stamp(loadedAt, c.Loc) + "; refresh failed at " + stamp(at, c.Loc) + ": " + err
+		text = "! showing data from " + common.Stamp(loadedAt, c.Loc) + "; refresh failed at " + common.Stamp(at, c.Loc) + ": " + err
 	}
-	return c.Styles.R(c.Styles.Error, truncate(text, w))
+	return c.Styles.R(c.Styles.Error, common.Truncate(text, w))
 }

@@ -5,12 +5,14 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // placeholderPage stands for a screen that is not built yet. It says so and
 // says what will be there; it shows no data, real or made up.
 type placeholderPage struct {
-	c      *Common
+	c      *common.Common
 	name   string
 	title  string
 	text   []string // paragraphs
@@ -20,7 +22,7 @@ type placeholderPage struct {
 	status string
 }
 
-func newMigrationsPage(c *Common) *placeholderPage {
+func newMigrationsPage(c *common.Common) *placeholderPage {
 	return &placeholderPage{c: c, name: "migrations", title: "Migrations", status: "migrations: not built yet", text: []string{
 		"Migrations: not built yet.",
 		"This screen will list every manufacturer migration in flight: source wallet → target wallet, manufacturer, phase, paths done / total, rate, ETA and state, with pause, resume and roll back of a phase.",
@@ -40,7 +42,7 @@ func (p *placeholderPage) SetSize(w, h int) {
 			if i > 0 {
 				p.lines = append(p.lines, "")
 			}
-			for _, l := range wrap(para, max(w-2, 1)) {
+			for _, l := range common.Wrap(para, max(w-2, 1)) {
 				l = "  " + strings.TrimRight(l, " ")
 				if i == 0 {
 					l = s.R(s.Title, l)
@@ -60,7 +62,7 @@ func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		p.sc.key(p.c.Keys, msg)
-	case restyleMsg:
+	case common.RestyleMsg:
 		w := p.w
 		p.w = -1
 		p.SetSize(w, p.h)
@@ -87,5 +89,5 @@ func (p *placeholderPage) ShortHelp() []key.Binding {
 	return []key.Binding{k.Screens, k.Next, k.Command, k.Help, k.Quit}
 }
 func (p *placeholderPage) FullHelp() [][]key.Binding {
-	return [][]key.Binding{p.c.Keys.global()}
+	return [][]key.Binding{p.c.Keys.Global()}
 }

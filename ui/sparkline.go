@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // Sparkline glyphs, lowest to highest. Terminals without colour (the ASCII
@@ -63,7 +64,7 @@ func sparkline(values []float64, hi float64, width int, ascii bool) string {
 // so that the full height is the check's limit (or the largest value when
 // that is higher); runs that were not healthy carry their state's style, so
 // that with colours a warning spike shows yellow and a failure red.
-func trendLine(s *Styles, pts []HealthPoint, hi float64, width int) string {
+func trendLine(s *common.Styles, pts []common.HealthPoint, hi float64, width int) string {
 	if len(pts) > width {
 		pts = pts[len(pts)-width:]
 	}

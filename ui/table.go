@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/plings/walletconsole/ui/common"
 )
 
 // column describes one table column. Columns that do not fit the terminal
@@ -68,10 +70,10 @@ func (t *table) measure(rows [][]string) {
 		if c.max == 0 {
 			continue
 		}
-		w := width(c.title)
+		w := common.Width(c.title)
 		for _, r := range rows {
 			if i < len(r) {
-				if cw := width(r[i]); cw > w {
+				if cw := common.Width(r[i]); cw > w {
 					w = cw
 					if w >= c.max {
 						w = c.max
@@ -137,7 +139,7 @@ func (t *table) layout(total int) {
 }
 
 // header draws the column titles; mark may decorate a title (sort arrows).
-func (t *table) header(s *Styles, mark func(i int) string) string {
+func (t *table) header(s *common.Styles, mark func(i int) string) string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat(" ", t.lead()))
 	first := true
@@ -153,24 +155,24 @@ func (t *table) header(s *Styles, mark func(i int) string) string {
 		if mark != nil {
 			// The sort arrow shows where it fits; the status line names
 			// the sort column in any case.
-			if m := mark(i); m != "" && width(title+m) <= w {
+			if m := mark(i); m != "" && common.Width(title+m) <= w {
 				title += m
 			}
 		}
-		b.WriteString(s.R(s.Header, fit(title, w, t.cols[i].right)))
+		b.WriteString(s.R(s.Header, common.Fit(title, w, t.cols[i].right)))
 	}
 	return b.String()
 }
 
 // row draws one row. style may pick a style per column (nil for none); the
 // selected row gets the ">" marker and the selection style instead.
-func (t *table) row(s *Styles, cells []string, selected bool, style func(col int) *lipgloss.Style) string {
+func (t *table) row(s *common.Styles, cells []string, selected bool, style func(col int) *lipgloss.Style) string {
 	return t.markedRow(s, cells, selected, false, style)
 }
 
 // markedRow is row with the change mark when changed (and the table has
 // marks).
-func (t *table) markedRow(s *Styles, cells []string, selected, changed bool, style func(col int) *lipgloss.Style) string {
+func (t *table) markedRow(s *common.Styles, cells []string, selected, changed bool, style func(col int) *lipgloss.Style) string {
 	var b strings.Builder
 	if selected {
 		b.WriteString(">")
@@ -202,8 +204,8 @@ func (t *table) markedRow(s *Styles, cells []string, selected, changed bool, sty
 			cell = cells[i]
 		}
 		right := t.cols[i].right
-		text := truncate(cell, w)
-		pad := strings.Repeat(" ", w-width(text))
+		text := common.Truncate(cell, w)
+		pad := strings.Repeat(" ", w-common.Width(text))
 		if !selected && style != nil {
 			if st := style(i); st != nil {
 				text = s.R(*st, text)
@@ -263,7 +265,7 @@ func (l *listNav) clamp() {
 
 // key moves the cursor for a navigation key; it reports whether the key was
 // one.
-func (l *listNav) key(k *KeyMap, msg tea.KeyPressMsg) bool {
+func (l *listNav) key(k *common.KeyMap, msg tea.KeyPressMsg) bool {
 	page := max(l.height-1, 1)
 	switch {
 	case key.Matches(msg, k.Up):
@@ -302,7 +304,7 @@ func (s *scroller) clamp() {
 	s.offset = max(s.offset, 0)
 }
 
-func (s *scroller) key(k *KeyMap, msg tea.KeyPressMsg) bool {
+func (s *scroller) key(k *common.KeyMap, msg tea.KeyPressMsg) bool {
 	page := max(s.height-1, 1)
 	switch {
 	case key.Matches(msg, k.Up):
@@ -334,5 +336,5 @@ func (s *scroller) position() string {
 		return ""
 	}
 	a, b := s.visible()
-	return "lines " + itoa(a+1) + "–" + itoa(b) + " of " + itoa(s.n)
+	return "lines " + common.Itoa(a+1) + "–" + common.Itoa(b) + " of " + common.Itoa(s.n)
 }

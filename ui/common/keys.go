@@ -1,4 +1,4 @@
-package ui
+package common
 
 import "charm.land/bubbles/v2/key"
 
@@ -111,22 +111,22 @@ func DefaultKeyMap() *KeyMap {
 
 // SetReadOnly enables or disables every binding that changes something.
 func (k *KeyMap) SetReadOnly(ro bool) {
-	for _, b := range k.actions() {
+	for _, b := range k.Actions() {
 		b.SetEnabled(!ro)
 	}
 }
 
-// actions are the bindings that change state (database or HSM).
-func (k *KeyMap) actions() []*key.Binding {
+// Actions are the bindings that change state (database or HSM).
+func (k *KeyMap) Actions() []*key.Binding {
 	return []*key.Binding{&k.Allocate, &k.NewReq, &k.Approve, &k.Reject, &k.Export, &k.Start}
 }
 
-// global is the help column that every screen shares.
-func (k *KeyMap) global() []key.Binding {
+// Global is the help column that every screen shares.
+func (k *KeyMap) Global() []key.Binding {
 	return []key.Binding{k.Screens, k.Next, k.Command, k.Filter, k.Env, k.Refresh, k.Help, k.Quit}
 }
 
-// nav is the help column of a list or scrolling view.
-func (k *KeyMap) nav() []key.Binding {
+// Nav is the help column of a list or scrolling view.
+func (k *KeyMap) Nav() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 }

@@ -1,6 +1,7 @@
-// Package ui holds the console's screens. This file: making text from the
-// database or the HSM harmless before it reaches a terminal.
-package ui
+package common
+
+// This file: making text from the database or the HSM harmless before it
+// reaches a terminal.
 
 import (
 	"fmt"
@@ -14,10 +15,20 @@ import (
 // escape such as \x1b, so that a name like "\x1b]52;c;...\x07" prints as text
 // instead of talking to the terminal.
 func Inert(s string) string {
+	// Printable ASCII, the common case, has nothing to neutralise.
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return inertSlow(s)
+		}
+	}
+	return s
+}
+
+func inertSlow(s string) string {
 	clean := true
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || isControl(r) {
+		if (r == utf8.RuneError && n == 1) || IsControl(r) {
 			clean = false
 			break
 		}
@@ -32,7 +43,7 @@ func Inert(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case isControl(r):
+		case IsControl(r):
 			if r < 0x100 {
 				fmt.Fprintf(&b, `\x%02x`, r)
 			} else {
@@ -46,8 +57,8 @@ func Inert(s string) string {
 	return b.String()
 }
 
-// isControl covers C0, DEL, C1 and the Unicode format characters that can
+// IsControl covers C0, DEL, C1 and the Unicode format characters that can
 // reorder or hide text (bidi overrides, zero-width joiners).
-func isControl(r rune) bool {
+func IsControl(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }

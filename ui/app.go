@@ -17,6 +17,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Minimum terminal size; below it the console asks for a larger window.
@@ -140,7 +141,7 @@ type App struct {
 
 	help   help.Model
 	input  inputMode
-	line   lineInput
+	line   components.LineInput
 	msg    string
 	msgBad bool
 	pageH  int
@@ -288,7 +289,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if a.captured() {
 			return a, a.page().Update(msg)
 		}
-		if a.input != inputNone && a.line.update(msg) && a.input == inputFilter {
+		if a.input != inputNone && a.line.Update(msg) && a.input == inputFilter {
 			a.page().SetFilter(a.line.String())
 		}
 		return a, nil
@@ -350,7 +351,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Command):
 		a.input = inputCommand
-		a.line.reset(":", "")
+		a.line.Reset(":", "")
 		return nil
 	case key.Matches(msg, k.Filter):
 		if !p.Filterable() {
@@ -358,7 +359,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		a.input = inputFilter
-		a.line.reset("/", p.Filter())
+		a.line.Reset("/", p.Filter())
 		return nil
 	case key.Matches(msg, k.Env):
 		a.c.Env = common.NextEnv(a.c.Env)
@@ -382,93 +383,6 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	return p.Update(msg)
-}
-
-// inputKey edits the ":" or "/" line. Every printable key types, q too.
-func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := a.c.Keys
-	p := a.page()
-	switch {
-	case key.Matches(msg, k.Cancel):
-		if a.input == inputFilter {
-			p.SetFilter("")
-		}
-		a.input = inputNone
-		return nil
-	case key.Matches(msg, k.Accept):
-		mode := a.input
-		a.input = inputNone
-		if mode == inputCommand {
-			return a.command(a.line.String())
-		}
-		return nil
-	case a.input == inputCommand && key.Matches(msg, k.Complete):
-		a.complete()
-		return nil
-	case msg.String() == "backspace" && len(a.line.value) == 0:
-		a.input = inputNone // backspace on an empty line closes it
-		return nil
-	}
-	if a.line.update(msg) && a.input == inputFilter {
-		p.SetFilter(a.line.String())
-	}
-	return nil
-}
-
-// screenNames are the names ":" accepts, in screen order.
-func (a *App) screenNames() []string {
-	names := make([]string, len(a.pages))
-	for i, p := range a.pages {
-		names[i] = p.Name()
-	}
-	return names
-}
-
-// command runs a ":" line: a screen name (or a unique prefix of one, or its
-// number), or q / quit.
-func (a *App) command(line string) tea.Cmd {
-	name := strings.ToLower(strings.TrimSpace(line))
-	switch name {
-	case "":
-		return nil
-	case "q", "quit":
-		return a.quit()
-	}
-	if len(name) == 1 && name[0] >= '1' && int(name[0]-'1') < len(a.pages) {
-		return a.switchTo(int(name[0] - '1'))
-	}
-	_, matches := completion(name, a.screenNames())
-	for _, m := range matches {
-		if m == name {
-			matches = []string{m}
-			break
-		}
-	}
-	if len(matches) == 1 {
-		return a.switchName(matches[0])
-	}
-	a.msgBad = true
-	if len(matches) > 1 {
-		a.msg = "ambiguous screen " + common.Quote(name) + ": " + strings.Join(matches, ", ")
-	} else {
-		a.msg = "unknown screen " + common.Quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
-	}
-	return nil
-}
-
-// complete is tab on the ":" line.
-func (a *App) complete() {
-	done, matches := completion(a.line.String(), a.screenNames())
-	switch len(matches) {
-	case 0:
-		a.msg, a.msgBad = "no screen starts with "+common.Quote(a.line.String()), true
-	case 1:
-		a.line.reset(":", done)
-		a.msg = ""
-	default:
-		a.line.reset(":", done)
-		a.msg, a.msgBad = "screens: "+strings.Join(matches, ", "), false
-	}
 }
 
 func (a *App) switchName(name string) tea.Cmd {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Audit columns, in display order.
@@ -28,16 +29,16 @@ const (
 	acCount
 )
 
-func auditColumns() []column {
-	c := make([]column, acCount)
-	c[acSeq] = column{title: "SEQ", max: 12, right: true}
-	c[acTime] = column{title: "TIME", width: 19}
-	c[acWallet] = column{title: "WALLET", max: 8}
-	c[acType] = column{title: "OPERATION", max: 40, min: 12, flex: true}
-	c[acStatus] = column{title: "STATUS", max: 12, prio: 2}
-	c[acOperator] = column{title: "OPERATOR", max: 20, prio: 1}
-	c[acDBUser] = column{title: "DB USER", max: 20, prio: 3}
-	c[acApproval] = column{title: "APPROVAL", max: 24, prio: 4}
+func auditColumns() []components.Column {
+	c := make([]components.Column, acCount)
+	c[acSeq] = components.Column{Title: "SEQ", Max: 12, Right: true}
+	c[acTime] = components.Column{Title: "TIME", Width: 19}
+	c[acWallet] = components.Column{Title: "WALLET", Max: 8}
+	c[acType] = components.Column{Title: "OPERATION", Max: 40, Min: 12, Flex: true}
+	c[acStatus] = components.Column{Title: "STATUS", Max: 12, Prio: 2}
+	c[acOperator] = components.Column{Title: "OPERATOR", Max: 20, Prio: 1}
+	c[acDBUser] = components.Column{Title: "DB USER", Max: 20, Prio: 3}
+	c[acApproval] = components.Column{Title: "APPROVAL", Max: 24, Prio: 4}
 	return c
 }
 
@@ -70,8 +71,8 @@ type auditPage struct {
 	c      *common.Common
 	all    []opRow
 	rows   []*opRow
-	tbl    *table
-	nav    listNav
+	tbl    *components.Table
+	nav    components.ListNav
 	filter string
 	envOf  map[int]model.Environment // wallet → environment, from the inventory
 
@@ -96,7 +97,7 @@ type auditPage struct {
 }
 
 func newAuditPage(c *common.Common) *auditPage {
-	return &auditPage{c: c, tbl: newMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
+	return &auditPage{c: c, tbl: components.NewMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
 }
 
 func (p *auditPage) Name() string  { return "audit" }
@@ -104,7 +105,7 @@ func (p *auditPage) Title() string { return "Audit" }
 
 func (p *auditPage) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.tbl.layout(w)
+	p.tbl.Layout(w)
 	p.resize()
 	if p.entry != nil {
 		p.entry.setSize(w, h)
@@ -116,7 +117,7 @@ func (p *auditPage) resize() {
 	if p.err != "" {
 		h--
 	}
-	p.nav.setHeight(h)
+	p.nav.SetHeight(h)
 }
 
 func (p *auditPage) Filterable() bool { return p.entry == nil }
@@ -170,8 +171,8 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 			p.head = max(p.head, o.Seq)
 			cells[i] = p.all[i].cells
 		}
-		p.tbl.measure(cells)
-		p.tbl.layout(p.w)
+		p.tbl.Measure(cells)
+		p.tbl.Layout(p.w)
 		p.resize()
 		p.rebuild()
 		var head int64
@@ -219,14 +220,14 @@ func (p *auditPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.verify()
 	}
 	if p.entry != nil {
-		p.entry.sc.key(k, msg)
+		p.entry.sc.Key(k, msg)
 		return nil
 	}
-	if p.nav.key(k, msg) {
+	if p.nav.Key(k, msg) {
 		return nil
 	}
-	if key.Matches(msg, k.Open) && p.nav.cursor < len(p.rows) {
-		p.entry = newEntryView(p.c, p.rows[p.nav.cursor].op)
+	if key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows) {
+		p.entry = newEntryView(p.c, p.rows[p.nav.Cursor].op)
 		p.entry.setSize(p.w, p.h)
 	}
 	return nil
@@ -236,8 +237,8 @@ func (p *auditPage) key(msg tea.KeyPressMsg) tea.Cmd {
 // the same row. Operations without a wallet show in every environment.
 func (p *auditPage) rebuild() {
 	var keep int64 = -1
-	if p.nav.cursor < len(p.rows) {
-		keep = p.rows[p.nav.cursor].op.Seq
+	if p.nav.Cursor < len(p.rows) {
+		keep = p.rows[p.nav.Cursor].op.Seq
 	}
 	f := strings.ToLower(p.filter)
 	p.rows = p.rows[:0]
@@ -253,11 +254,11 @@ func (p *auditPage) rebuild() {
 		}
 		p.rows = append(p.rows, r)
 	}
-	p.nav.setLen(len(p.rows))
+	p.nav.SetLen(len(p.rows))
 	for i, r := range p.rows {
 		if r.op.Seq == keep {
-			p.nav.cursor = i
-			p.nav.clamp()
+			p.nav.Cursor = i
+			p.nav.Clamp()
 			break
 		}
 	}
@@ -296,7 +297,7 @@ func (p *auditPage) View() string {
 	if p.err != "" {
 		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
 	}
-	out = append(out, p.tbl.header(s, nil))
+	out = append(out, p.tbl.Header(s, nil))
 	switch {
 	case !p.loaded && p.err == "":
 		out = append(out, s.R(s.Muted, "  loading the operations log…"))
@@ -314,10 +315,10 @@ func (p *auditPage) View() string {
 		}
 		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+f, p.w)))
 	}
-	start, end := p.nav.visible()
+	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
 		r := p.rows[i]
-		out = append(out, p.tbl.markedRow(s, r.cells, i == p.nav.cursor, r.isNew, func(col int) *lipgloss.Style {
+		out = append(out, p.tbl.MarkedRow(s, r.cells, i == p.nav.Cursor, r.isNew, func(col int) *lipgloss.Style {
 			switch {
 			case r.isNew:
 				return &s.Changed
@@ -336,7 +337,7 @@ func (p *auditPage) View() string {
 func (p *auditPage) Status() string {
 	if p.entry != nil {
 		st := "operation #" + common.Itoa64(p.entry.op.Seq)
-		if pos := p.entry.sc.position(); pos != "" {
+		if pos := p.entry.sc.Position(); pos != "" {
 			st += " · " + pos
 		}
 		return st + " · esc back"
@@ -346,7 +347,7 @@ func (p *auditPage) Status() string {
 	}
 	st := common.Itoa(len(p.all)) + " operations, newest first"
 	if p.fresh > 0 {
-		st += " · " + common.Itoa(p.fresh) + " new (" + changeMark + ")"
+		st += " · " + common.Itoa(p.fresh) + " new (" + components.ChangeMark + ")"
 	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + common.Itoa(len(p.rows)) + " shown"
@@ -378,7 +379,7 @@ type entryView struct {
 	c     *common.Common
 	op    model.Operation
 	lines []string
-	sc    scroller
+	sc    components.Scroller
 	w     int
 }
 
@@ -391,12 +392,12 @@ func (e *entryView) setSize(w, h int) {
 		e.w = w
 		e.build()
 	}
-	e.sc.height = h
-	e.sc.clamp()
+	e.sc.Height = h
+	e.sc.Clamp()
 }
 
 func (e *entryView) view() string {
-	start, end := e.sc.visible()
+	start, end := e.sc.Visible()
 	if start >= end {
 		return ""
 	}
@@ -436,8 +437,8 @@ func (e *entryView) build() {
 		}
 	}
 	e.lines = out
-	e.sc.n = len(out)
-	e.sc.clamp()
+	e.sc.N = len(out)
+	e.sc.Clamp()
 }
 
 // prettyJSON indents the details for reading, each line inert. Text that is

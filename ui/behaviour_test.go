@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
-	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 func TestScreenSwitching(t *testing.T) {
@@ -126,7 +126,7 @@ func TestFilter(t *testing.T) {
 		want int
 	}{{"status_change", 2}, {"alice", 2}, {"v2", 2}, {"console_ceremony", 1}, {"nothing", 0}} {
 		ta.press(t, "ctrl+u")
-		ta.line.reset("/", "")
+		ta.line.Reset("/", "")
 		ta.typeText(t, c.f)
 		if n := ta.Common().Load.InFlight() + len(ta.pages[2].(*auditPage).rows); n != c.want {
 			t.Errorf("audit filter %q shows %d rows, want %d", c.f, n, c.want)
@@ -341,7 +341,7 @@ func TestHSMStates(t *testing.T) {
 func changedLines(out string) []string {
 	var ls []string
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, " "+changeMark+" ") || strings.HasPrefix(l, ">"+changeMark+" ") {
+		if strings.HasPrefix(l, " "+components.ChangeMark+" ") || strings.HasPrefix(l, ">"+components.ChangeMark+" ") {
 			ls = append(ls, l)
 		}
 	}
@@ -394,12 +394,12 @@ func TestHealthChanges(t *testing.T) {
 	h.latency = 130 * time.Millisecond
 	ta.refresh(t)
 	out = ta.screen()
-	if !strings.Contains(out, changeMark+"HSM warning 130 ms") || len(changedLines(out)) < len(ta.src.health) {
+	if !strings.Contains(out, components.ChangeMark+"HSM warning 130 ms") || len(changedLines(out)) < len(ta.src.health) {
 		t.Errorf("the HSM's change is not marked:\n%s", out)
 	}
 	ta.refresh(t)
 	out = ta.screen()
-	if strings.Contains(out, changeMark+"HSM") || len(changedLines(out)) > 0 {
+	if strings.Contains(out, components.ChangeMark+"HSM") || len(changedLines(out)) > 0 {
 		t.Errorf("the HSM's change is still marked:\n%s", out)
 	}
 
@@ -451,14 +451,14 @@ func TestScrollLongLists(t *testing.T) {
 		t.Errorf("end does not show the last wallet:\n%s", out)
 	}
 	ta.press(t, "pgup", "pgup", "home")
-	if ta.inv.nav.cursor != 0 || ta.inv.nav.offset != 0 {
-		t.Errorf("home: cursor %d offset %d", ta.inv.nav.cursor, ta.inv.nav.offset)
+	if ta.inv.nav.Cursor != 0 || ta.inv.nav.Offset != 0 {
+		t.Errorf("home: cursor %d offset %d", ta.inv.nav.Cursor, ta.inv.nav.Offset)
 	}
 	for range 30 {
 		ta.press(t, "j")
 	}
-	if c, o := ta.inv.nav.cursor, ta.inv.nav.offset; c != 30 || c < o || c >= o+ta.inv.nav.height {
-		t.Errorf("cursor %d is off screen (offset %d, height %d)", c, o, ta.inv.nav.height)
+	if c, o := ta.inv.nav.Cursor, ta.inv.nav.Offset; c != 30 || c < o || c >= o+ta.inv.nav.Height {
+		t.Errorf("cursor %d is off screen (offset %d, height %d)", c, o, ta.inv.nav.Height)
 	}
 }
 
@@ -479,33 +479,6 @@ func TestResizeTooSmall(t *testing.T) {
 	ta.press(t, "q")
 	if !ta.quitting(t) {
 		t.Error("q did not quit")
-	}
-}
-
-func TestLineInput(t *testing.T) {
-	var in lineInput
-	in.reset("/", "")
-	in.update(keyMsg("a"))
-	in.update(keyMsg("b"))
-	in.insert("\x1b[2Jc\u202e") // pasted controls are dropped
-	if in.String() != "ab[2Jc" {
-		t.Errorf("value %q", in.String())
-	}
-	in.update(keyMsg("home"))
-	in.update(keyMsg("ctrl+k"))
-	if in.String() != "" {
-		t.Errorf("ctrl+k left %q", in.String())
-	}
-	in.insert(strings.Repeat("x", 200))
-	line, cx := in.view(40)
-	if common.Width(line) > 40 || cx >= 40 {
-		t.Errorf("view %q (width %d) cursor %d", line, common.Width(line), cx)
-	}
-	if got, m := completion("m", []string{"inventory", "migrations"}); got != "migrations" || len(m) != 1 {
-		t.Errorf("completion: %q %v", got, m)
-	}
-	if got, m := completion("x", []string{"inventory"}); got != "x" || m != nil {
-		t.Errorf("completion of nothing: %q %v", got, m)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // lineWith is the first line of out that contains every one of parts.
@@ -27,7 +28,7 @@ func lineWith(out string, parts ...string) string {
 
 // isMarked says whether a table line carries the change mark.
 func isMarked(l string) bool {
-	return strings.HasPrefix(l, " "+changeMark+" ") || strings.HasPrefix(l, ">"+changeMark+" ")
+	return strings.HasPrefix(l, " "+components.ChangeMark+" ") || strings.HasPrefix(l, ">"+components.ChangeMark+" ")
 }
 
 // TestInventoryChanges: a wallet whose values changed on a refresh, and a
@@ -60,7 +61,7 @@ func TestInventoryChanges(t *testing.T) {
 	}
 	// The cursor row keeps its ">" and shows the mark beside it.
 	ta.press(t, "down")
-	if l := lineWith(ta.screen(), "1,204,335"); !strings.HasPrefix(l, ">"+changeMark+" ") {
+	if l := lineWith(ta.screen(), "1,204,335"); !strings.HasPrefix(l, ">"+components.ChangeMark+" ") {
 		t.Errorf("the selected changed row: %q", l)
 	}
 	if !strings.Contains(out, "6 wallets · 3 changed (*)") {
@@ -78,7 +79,7 @@ func TestDetailChanges(t *testing.T) {
 	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 160, 60)
 	ta.press(t, "down", "enter")
 	ta.refresh(t)
-	if out := ta.screen(); len(changedLines(out)) > 0 || strings.Contains(out, changeMark+"paths") {
+	if out := ta.screen(); len(changedLines(out)) > 0 || strings.Contains(out, components.ChangeMark+"paths") {
 		t.Fatalf("marked without a change:\n%s", out)
 	}
 	ta.src.mu.Lock()
@@ -92,7 +93,7 @@ func TestDetailChanges(t *testing.T) {
 	ta.src.mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
-	if !strings.Contains(out, changeMark+"paths 1,204,342") {
+	if !strings.Contains(out, components.ChangeMark+"paths 1,204,342") {
 		t.Errorf("the changed paths fact is not marked:\n%s", out)
 	}
 	if l := lineWith(out, "IKEA", "1,200,010"); !isMarked(l) {
@@ -108,7 +109,7 @@ func TestDetailChanges(t *testing.T) {
 		t.Errorf("no health history in the detail:\n%s", out)
 	}
 	ta.refresh(t)
-	if out := ta.screen(); len(changedLines(out)) > 0 || strings.Contains(out, changeMark+"paths") {
+	if out := ta.screen(); len(changedLines(out)) > 0 || strings.Contains(out, components.ChangeMark+"paths") {
 		t.Errorf("still marked after a refresh without change:\n%s", out)
 	}
 }
@@ -164,7 +165,7 @@ func TestChangesNoColor(t *testing.T) {
 		ta.refresh(t)
 		out = ta.screen()
 		st := NewStyles(colorprofile.ANSI)
-		if !strings.Contains(out, st.R(st.Changed, changeMark)) {
+		if !strings.Contains(out, st.R(st.Changed, components.ChangeMark)) {
 			t.Errorf("screen %s: the mark is not styled with colours", scr)
 		}
 	}

@@ -2,155 +2,99 @@ package ui
 
 import (
 	"strings"
-	"unicode/utf8"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
-// lineInput is the one-line editor behind ":" and "/". (bubbles/textinput
-// would do, but it pulls in a clipboard module that is not in the module
-// cache; this is the part of it the console needs.) Typed and pasted text
-// is cleaned of control characters as it arrives.
-type lineInput struct {
-	prompt string
-	value  []rune
-	pos    int
+// This file: the ":" and "/" lines of the App.
+
+// inputKey edits the ":" or "/" line. Every printable key types, q too.
+func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := a.c.Keys
+	p := a.page()
+	switch {
+	case key.Matches(msg, k.Cancel):
+		if a.input == inputFilter {
+			p.SetFilter("")
+		}
+		a.input = inputNone
+		return nil
+	case key.Matches(msg, k.Accept):
+		mode := a.input
+		a.input = inputNone
+		if mode == inputCommand {
+			return a.command(a.line.String())
+		}
+		return nil
+	case a.input == inputCommand && key.Matches(msg, k.Complete):
+		a.complete()
+		return nil
+	case msg.String() == "backspace" && a.line.Len() == 0:
+		a.input = inputNone // backspace on an empty line closes it
+		return nil
+	}
+	if a.line.Update(msg) && a.input == inputFilter {
+		p.SetFilter(a.line.String())
+	}
+	return nil
 }
 
-func (in *lineInput) reset(prompt, value string) {
-	in.prompt = prompt
-	in.value = nil
-	in.pos = 0
-	in.insert(value)
+// screenNames are the names ":" accepts, in screen order.
+func (a *App) screenNames() []string {
+	names := make([]string, len(a.pages))
+	for i, p := range a.pages {
+		names[i] = p.Name()
+	}
+	return names
 }
 
-func (in *lineInput) String() string { return string(in.value) }
-
-// insert adds text at the cursor, dropping control characters and invalid
-// bytes; it reports whether anything was added.
-func (in *lineInput) insert(s string) bool {
-	var add []rune
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		if (r == utf8.RuneError && n == 1) || common.IsControl(r) {
-			continue
+// command runs a ":" line: a screen name (or a unique prefix of one, or its
+// number), or q / quit.
+func (a *App) command(line string) tea.Cmd {
+	name := strings.ToLower(strings.TrimSpace(line))
+	switch name {
+	case "":
+		return nil
+	case "q", "quit":
+		return a.quit()
+	}
+	if len(name) == 1 && name[0] >= '1' && int(name[0]-'1') < len(a.pages) {
+		return a.switchTo(int(name[0] - '1'))
+	}
+	_, matches := components.Completion(name, a.screenNames())
+	for _, m := range matches {
+		if m == name {
+			matches = []string{m}
+			break
 		}
-		add = append(add, r)
 	}
-	if len(add) == 0 {
-		return false
+	if len(matches) == 1 {
+		return a.switchName(matches[0])
 	}
-	v := make([]rune, 0, len(in.value)+len(add))
-	v = append(v, in.value[:in.pos]...)
-	v = append(v, add...)
-	v = append(v, in.value[in.pos:]...)
-	in.value = v
-	in.pos += len(add)
-	return true
+	a.msgBad = true
+	if len(matches) > 1 {
+		a.msg = "ambiguous screen " + common.Quote(name) + ": " + strings.Join(matches, ", ")
+	} else {
+		a.msg = "unknown screen " + common.Quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
+	}
+	return nil
 }
 
-// update edits the line for a key or a paste; it reports whether the value
-// changed.
-func (in *lineInput) update(msg tea.Msg) bool {
-	switch msg := msg.(type) {
-	case tea.PasteMsg:
-		return in.insert(msg.Content)
-	case tea.KeyPressMsg:
-		switch msg.String() {
-		case "backspace", "ctrl+h":
-			if in.pos == 0 {
-				return false
-			}
-			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
-			in.pos--
-			return true
-		case "delete", "ctrl+d":
-			if in.pos >= len(in.value) {
-				return false
-			}
-			in.value = append(in.value[:in.pos], in.value[in.pos+1:]...)
-			return true
-		case "left", "ctrl+b":
-			in.pos = max(in.pos-1, 0)
-			return false
-		case "right", "ctrl+f":
-			in.pos = min(in.pos+1, len(in.value))
-			return false
-		case "home", "ctrl+a":
-			in.pos = 0
-			return false
-		case "end", "ctrl+e":
-			in.pos = len(in.value)
-			return false
-		case "ctrl+u":
-			changed := in.pos > 0
-			in.value = append([]rune(nil), in.value[in.pos:]...)
-			in.pos = 0
-			return changed
-		case "ctrl+k":
-			changed := in.pos < len(in.value)
-			in.value = in.value[:in.pos]
-			return changed
-		case "ctrl+w", "alt+backspace":
-			i := in.pos
-			for i > 0 && in.value[i-1] == ' ' {
-				i--
-			}
-			for i > 0 && in.value[i-1] != ' ' {
-				i--
-			}
-			changed := i < in.pos
-			in.value = append(in.value[:i], in.value[in.pos:]...)
-			in.pos = i
-			return changed
-		}
-		if msg.Text != "" && !msg.Mod.Contains(tea.ModCtrl) && !msg.Mod.Contains(tea.ModAlt) {
-			return in.insert(msg.Text)
-		}
+// complete is tab on the ":" line.
+func (a *App) complete() {
+	done, matches := components.Completion(a.line.String(), a.screenNames())
+	switch len(matches) {
+	case 0:
+		a.msg, a.msgBad = "no screen starts with "+common.Quote(a.line.String()), true
+	case 1:
+		a.line.Reset(":", done)
+		a.msg = ""
+	default:
+		a.line.Reset(":", done)
+		a.msg, a.msgBad = "screens: "+strings.Join(matches, ", "), false
 	}
-	return false
-}
-
-// view draws the prompt and as much of the value as fits in w cells,
-// scrolled so that the cursor shows, and returns the cursor's column.
-func (in *lineInput) view(w int) (string, int) {
-	pw := common.Width(in.prompt)
-	avail := w - pw - 1 // one cell for the cursor after the text
-	if avail <= 0 {
-		return common.Truncate(in.prompt, w), min(pw, max(w-1, 0))
-	}
-	start := 0
-	for start < in.pos && common.Width(string(in.value[start:in.pos])) > avail {
-		start++
-	}
-	end := in.pos
-	for end < len(in.value) && common.Width(string(in.value[start:end+1])) <= avail {
-		end++
-	}
-	return in.prompt + string(in.value[start:end]), pw + common.Width(string(in.value[start:in.pos]))
-}
-
-// completion returns what tab makes of prefix given the candidates: the
-// longest common prefix of the matches, and the matches.
-func completion(prefix string, candidates []string) (string, []string) {
-	p := strings.ToLower(strings.TrimSpace(prefix))
-	var matches []string
-	for _, c := range candidates {
-		if strings.HasPrefix(c, p) {
-			matches = append(matches, c)
-		}
-	}
-	if len(matches) == 0 {
-		return prefix, nil
-	}
-	common := matches[0]
-	for _, m := range matches[1:] {
-		for !strings.HasPrefix(m, common) {
-			common = common[:len(common)-1]
-		}
-	}
-	return common, matches
 }

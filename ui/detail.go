@@ -10,6 +10,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // detailPage is one wallet: its facts, manufacturers, allocations by type,
@@ -37,7 +38,7 @@ type detailPage struct {
 	errAt    time.Time
 
 	lines []string
-	sc    scroller
+	sc    components.Scroller
 	w, h  int
 }
 
@@ -53,11 +54,11 @@ func newDetailPage(c *common.Common, v int, sum *model.WalletSummary) *detailPag
 func (d *detailPage) SetSize(w, h int) {
 	rebuild := w != d.w
 	d.w, d.h = w, h
-	d.sc.height = h
+	d.sc.Height = h
 	if rebuild {
 		d.build()
 	}
-	d.sc.clamp()
+	d.sc.Clamp()
 }
 
 func (d *detailPage) setSummary(w model.WalletSummary) {
@@ -86,11 +87,11 @@ func (d *detailPage) update(msg common.DetailMsg) {
 }
 
 func (d *detailPage) key(msg tea.KeyPressMsg) {
-	d.sc.key(d.c.Keys, msg)
+	d.sc.Key(d.c.Keys, msg)
 }
 
 func (d *detailPage) View() string {
-	start, end := d.sc.visible()
+	start, end := d.sc.Visible()
 	if start >= end {
 		return ""
 	}
@@ -99,7 +100,7 @@ func (d *detailPage) View() string {
 
 func (d *detailPage) Status() string {
 	st := model.VersionName(d.version)
-	if pos := d.sc.position(); pos != "" {
+	if pos := d.sc.Position(); pos != "" {
 		st += " · " + pos
 	}
 	if !d.loadedAt.IsZero() {
@@ -113,7 +114,7 @@ func (d *detailPage) build() {
 	w := d.w
 	if w <= 0 {
 		d.lines = nil
-		d.sc.n = 0
+		d.sc.N = 0
 		return
 	}
 	s := d.c.Styles
@@ -124,7 +125,7 @@ func (d *detailPage) build() {
 	// fact is a fact of the wallet, marked when it changed.
 	fact := func(col int, text string) string {
 		if d.factBits&(1<<col) != 0 {
-			return s.R(s.Changed, changeMark+text)
+			return s.R(s.Changed, components.ChangeMark+text)
 		}
 		return text
 	}
@@ -192,10 +193,10 @@ func (d *detailPage) build() {
 			add(s.R(s.Muted, "  none"))
 			continue
 		}
-		t := newMarkedTable(sec.cols...)
-		t.measure(sec.rows)
-		t.layout(w)
-		out = append(out, t.header(s, nil))
+		t := components.NewMarkedTable(sec.cols...)
+		t.Measure(sec.rows)
+		t.Layout(w)
+		out = append(out, t.Header(s, nil))
 		for i, r := range sec.rows {
 			changed := false
 			if d.prevRows != nil {
@@ -206,7 +207,7 @@ func (d *detailPage) build() {
 			if changed {
 				style = func(int) *lipgloss.Style { return &s.Changed }
 			}
-			out = append(out, t.markedRow(s, r, false, changed, style))
+			out = append(out, t.MarkedRow(s, r, false, changed, style))
 		}
 	}
 
@@ -240,16 +241,16 @@ func (d *detailPage) historyLines() []string {
 	if !d.histLoaded {
 		return append(out, common.Truncate(s.R(s.Muted, "  loading…"), w))
 	}
-	t := newTable(
-		column{title: "CHECK", width: 22},
-		column{title: "LATEST", width: 7},
-		column{title: "AT", width: 16, prio: 2},
-		column{title: "TREND", width: common.HistoryPoints, min: 12, flex: true, prio: 1},
+	t := components.NewTable(
+		components.Column{Title: "CHECK", Width: 22},
+		components.Column{Title: "LATEST", Width: 7},
+		components.Column{Title: "AT", Width: 16, Prio: 2},
+		components.Column{Title: "TREND", Width: common.HistoryPoints, Min: 12, Flex: true, Prio: 1},
 	)
-	t.layout(w)
-	tw := t.widths[3]
+	t.Layout(w)
+	tw := t.Widths[3]
 	rows := 0
-	lines := []string{t.header(s, nil)}
+	lines := []string{t.Header(s, nil)}
 	for c, name := range model.AllChecks {
 		pts := d.hist[c]
 		if len(pts) == 0 {
@@ -259,9 +260,9 @@ func (d *detailPage) historyLines() []string {
 		last := pts[len(pts)-1]
 		cells := []string{string(name), healthText(last.State), last.At.In(d.c.Loc).Format("2006-01-02 15:04"), ""}
 		if tw > 0 {
-			cells[3] = trendLine(s, pts, trendScale(d.c.Thresholds, name), tw)
+			cells[3] = components.TrendLine(s, pts, components.TrendScale(d.c.Thresholds, name), tw)
 		}
-		lines = append(lines, t.row(s, cells, false, func(col int) *lipgloss.Style {
+		lines = append(lines, t.Row(s, cells, false, func(col int) *lipgloss.Style {
 			if col == 1 {
 				st := s.Health(last.State)
 				return &st
@@ -279,7 +280,7 @@ func (d *detailPage) historyLines() []string {
 // formatted) and a key per row that names it across refreshes.
 type detailSection struct {
 	name string
-	cols []column
+	cols []components.Column
 	rows [][]string
 	keys []string
 }
@@ -302,16 +303,16 @@ func sectionIndex(secs []detailSection) map[string][]string {
 // detailSections formats the detail's tables: manufacturers, allocations by
 // type, lineage and recent operations.
 func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection {
-	mf := detailSection{name: "Manufacturers", cols: []column{
-		{title: "IDX", max: 8, right: true},
-		{title: "NAME", max: 40, min: 12, flex: true},
-		{title: "STATUS", max: 12},
-		{title: "DELEGATION", max: 14, prio: 1},
-		{title: "PATHS", max: 14, right: true},
-		{title: "IDENTIFIERS", max: 16, right: true, prio: 2},
-		{title: "ORGANIZATION", max: 24, prio: 4},
-		{title: "REGISTERED", max: 10, prio: 3},
-		{title: "FROM", max: 6, prio: 5},
+	mf := detailSection{name: "Manufacturers", cols: []components.Column{
+		{Title: "IDX", Max: 8, Right: true},
+		{Title: "NAME", Max: 40, Min: 12, Flex: true},
+		{Title: "STATUS", Max: 12},
+		{Title: "DELEGATION", Max: 14, Prio: 1},
+		{Title: "PATHS", Max: 14, Right: true},
+		{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 2},
+		{Title: "ORGANIZATION", Max: 24, Prio: 4},
+		{Title: "REGISTERED", Max: 10, Prio: 3},
+		{Title: "FROM", Max: 6, Prio: 5},
 	}}
 	for _, m := range det.Manufacturers {
 		from := ""
@@ -327,12 +328,12 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		mf.keys = append(mf.keys, common.Itoa(m.Index))
 	}
 
-	al := detailSection{name: "Allocations by type", cols: []column{
-		{title: "TYPE", max: 14},
-		{title: "STATUS", max: 12},
-		{title: "PATHS", max: 14, right: true},
-		{title: "IDENTIFIERS", max: 18, right: true},
-		{title: "LAST ALLOCATED", max: 19, prio: 1},
+	al := detailSection{name: "Allocations by type", cols: []components.Column{
+		{Title: "TYPE", Max: 14},
+		{Title: "STATUS", Max: 12},
+		{Title: "PATHS", Max: 14, Right: true},
+		{Title: "IDENTIFIERS", Max: 18, Right: true},
+		{Title: "LAST ALLOCATED", Max: 19, Prio: 1},
 	}}
 	for _, a := range det.Allocations {
 		r := []string{common.Inert(a.Type), common.Inert(a.Status), common.Group(a.Paths), common.Group(a.Identifiers), common.DateTime(a.LastAllocatedAt, loc)}
@@ -340,14 +341,14 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		al.keys = append(al.keys, r[0]+"\x00"+r[1])
 	}
 
-	ln := detailSection{name: "Lineage", cols: []column{
-		{title: "MANUFACTURER", max: 30, min: 12, flex: true},
-		{title: "FROM", max: 12},
-		{title: "TO", max: 12},
-		{title: "REASON", max: 20, prio: 2},
-		{title: "STATUS", max: 12},
-		{title: "DONE", max: 5, right: true},
-		{title: "DATE", max: 10, prio: 1},
+	ln := detailSection{name: "Lineage", cols: []components.Column{
+		{Title: "MANUFACTURER", Max: 30, Min: 12, Flex: true},
+		{Title: "FROM", Max: 12},
+		{Title: "TO", Max: 12},
+		{Title: "REASON", Max: 20, Prio: 2},
+		{Title: "STATUS", Max: 12},
+		{Title: "DONE", Max: 5, Right: true},
+		{Title: "DATE", Max: 10, Prio: 1},
 	}}
 	for _, l := range det.Lineage {
 		from := "—"
@@ -367,12 +368,12 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		ln.keys = append(ln.keys, r[0]+"\x00"+from+"\x00"+to)
 	}
 
-	ops := detailSection{name: "Recent operations", cols: []column{
-		{title: "SEQ", max: 10, right: true},
-		{title: "TIME", max: 19},
-		{title: "OPERATION", max: 40, min: 12, flex: true},
-		{title: "STATUS", max: 12, prio: 1},
-		{title: "OPERATOR", max: 20, prio: 2},
+	ops := detailSection{name: "Recent operations", cols: []components.Column{
+		{Title: "SEQ", Max: 10, Right: true},
+		{Title: "TIME", Max: 19},
+		{Title: "OPERATION", Max: 40, Min: 12, Flex: true},
+		{Title: "STATUS", Max: 12, Prio: 1},
+		{Title: "OPERATOR", Max: 20, Prio: 2},
 	}}
 	for _, o := range det.Recent {
 		ops.rows = append(ops.rows, []string{common.Itoa64(o.Seq), common.DateTime(o.Time, loc), common.Inert(o.Type), common.Inert(o.Status), common.Inert(o.InitiatedBy)})
@@ -383,6 +384,6 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 
 func (d *detailPage) finish(lines []string) {
 	d.lines = lines
-	d.sc.n = len(lines)
-	d.sc.clamp()
+	d.sc.N = len(lines)
+	d.sc.Clamp()
 }

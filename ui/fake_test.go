@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
 // t0 is the fixed clock of the deterministic tests.
@@ -370,31 +370,7 @@ func (ta *testApp) run(tb testing.TB, cmd tea.Cmd) {
 }
 
 // keyMsg makes the key press that msg.String() reports as k.
-func keyMsg(k string) tea.KeyPressMsg {
-	special := map[string]tea.KeyPressMsg{
-		"enter":     {Code: tea.KeyEnter},
-		"esc":       {Code: tea.KeyEscape},
-		"tab":       {Code: tea.KeyTab},
-		"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
-		"backspace": {Code: tea.KeyBackspace},
-		"up":        {Code: tea.KeyUp},
-		"down":      {Code: tea.KeyDown},
-		"pgdown":    {Code: tea.KeyPgDown},
-		"pgup":      {Code: tea.KeyPgUp},
-		"home":      {Code: tea.KeyHome},
-		"end":       {Code: tea.KeyEnd},
-		"space":     {Code: tea.KeySpace, Text: " "},
-		"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
-	}
-	if m, ok := special[k]; ok {
-		return m
-	}
-	if c, ok := strings.CutPrefix(k, "ctrl+"); ok {
-		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
-	}
-	r := []rune(k)[0]
-	return tea.KeyPressMsg{Code: r, Text: string(r)}
-}
+func keyMsg(k string) tea.KeyPressMsg { return uitest.KeyMsg(k) }
 
 // press sends keys ("enter", "q", …) and runs what they start.
 func (ta *testApp) press(tb testing.TB, keys ...string) {

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Messages of the ceremony flow.
@@ -47,7 +48,7 @@ type ceremonyWizard struct {
 	steps []common.CeremonyStep
 	at    int
 	done  []string // what each finished step did
-	form  form
+	form  components.Form
 	busy  bool
 	err   string
 
@@ -58,11 +59,11 @@ type ceremonyWizard struct {
 	queued         bool   // enter was pressed while a signature was being checked
 
 	asking   bool // the abort confirmation is open
-	ask      form
+	ask      components.Form
 	finished bool
 	outcome  string // what the end of the ceremony did (closed or aborted)
 	aborted  bool
-	sc       scroller
+	sc       components.Scroller
 }
 
 func newCeremonyWizard(c *common.Common, start common.CeremonyStarter) *ceremonyWizard {
@@ -105,14 +106,14 @@ func (w *ceremonyWizard) Back() bool {
 func (w *ceremonyWizard) enter() tea.Cmd {
 	w.err, w.text, w.textFile, w.override = "", "", "", false
 	w.progress = common.Progress{}
-	var fields []*formField
+	var fields []*components.Field
 	switch w.stepName() {
 	case "request":
-		fields = []*formField{textField("request file", "", "the file `console request export` wrote, on the removable media", true)}
+		fields = []*components.Field{components.TextField("request file", "", "the file `console request export` wrote, on the removable media", true)}
 	case "hsm":
-		fields = []*formField{secretField("PIN", "the token's user PIN; never shown, logged or recorded")}
+		fields = []*components.Field{components.SecretField("PIN", "the token's user PIN; never shown, logged or recorded")}
 	case "witnesses", "close":
-		w.form = form{fields: []*formField{textField("signature", "", "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it", true)}}
+		w.form = components.Form{Fields: []*components.Field{components.TextField("signature", "", "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it", true)}}
 		cer, step, final := w.cer, w.at, w.stepName() == "close"
 		w.busy = true
 		return func() tea.Msg {
@@ -126,14 +127,14 @@ func (w *ceremonyWizard) enter() tea.Cmd {
 			return ceremonyTextMsg{step, t, f, err}
 		}
 	case "entropy":
-		fields = []*formField{secretField("entropy", "type dice rolls or other entropy, at least 16 characters; only its digest is recorded")}
+		fields = []*components.Field{components.SecretField("entropy", "type dice rolls or other entropy, at least 16 characters; only its digest is recorded")}
 	case "backup":
-		b := textField("backup token", "", "label of the backup token; empty: backed up out of band, proof later", false)
-		pin := secretField("backup PIN", "the backup token's user PIN")
-		pin.required = false
-		fields = []*formField{b, pin}
+		b := components.TextField("backup token", "", "label of the backup token; empty: backed up out of band, proof later", false)
+		pin := components.SecretField("backup PIN", "the backup token's user PIN")
+		pin.Required = false
+		fields = []*components.Field{b, pin}
 	}
-	w.form = form{fields: fields}
+	w.form = components.Form{Fields: fields}
 	return nil
 }
 
@@ -184,8 +185,8 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 		w.queued = false
 		// A refused signature comes back into its field to be corrected,
 		// unless something else was typed meanwhile.
-		if w.sent != "" && len(w.form.fields) > 0 && w.form.fields[0].Value() == "" {
-			w.form.fields[0].in.reset("", w.sent)
+		if w.sent != "" && len(w.form.Fields) > 0 && w.form.Fields[0].Value() == "" {
+			w.form.Fields[0].In.Reset("", w.sent)
 		}
 		return nil
 	}
@@ -225,15 +226,15 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 	}
 	k := w.c.Keys
 	if w.asking {
-		switch w.ask.update(msg) {
-		case formCancel:
+		switch w.ask.Update(msg) {
+		case components.FormCancel:
 			w.asking = false
-		case formSubmit:
-			if strings.ToLower(w.ask.field("confirm").Value()) != "abort" {
-				w.ask.err = "type abort to confirm, or esc to go on with the ceremony"
+		case components.FormSubmit:
+			if strings.ToLower(w.ask.Field("confirm").Value()) != "abort" {
+				w.ask.Err = "type abort to confirm, or esc to go on with the ceremony"
 				return nil
 			}
-			return w.abort(w.ask.field("reason").Value())
+			return w.abort(w.ask.Field("reason").Value())
 		}
 		return nil
 	}
@@ -244,11 +245,11 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 	if w.busy {
 		// Typing ahead goes into the field, and enter waits for the step
 		// under way to answer (the next witness's file, typed quickly).
-		if len(w.form.fields) > 0 && w.stepName() == "witnesses" || w.stepName() == "close" {
+		if len(w.form.Fields) > 0 && w.stepName() == "witnesses" || w.stepName() == "close" {
 			if km, ok := msg.(tea.KeyPressMsg); ok && (km.String() == "enter" || km.String() == "ctrl+s") {
 				w.queued = true
 			} else {
-				w.form.update(msg)
+				w.form.Update(msg)
 			}
 		}
 		return nil
@@ -256,20 +257,20 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 	km, isKey := msg.(tea.KeyPressMsg)
 	if w.stepName() == "offline" && !w.override && isKey && key.Matches(km, k.Override) {
 		w.override = true
-		w.form = form{fields: []*formField{textField("override", "",
+		w.form = components.Form{Fields: []*components.Field{components.TextField("override", "",
 			"REHEARSAL ONLY: why this ceremony runs on a connected machine; it is recorded and the wallet cannot be imported", true)}}
 		return nil
 	}
-	if len(w.form.fields) == 0 {
+	if len(w.form.Fields) == 0 {
 		if isKey && key.Matches(km, k.RunStep) {
 			return w.run()
 		}
 		return nil
 	}
-	switch w.form.update(msg) {
-	case formSubmit:
+	switch w.form.Update(msg) {
+	case components.FormSubmit:
 		return w.run()
-	case formCancel:
+	case components.FormCancel:
 		w.openAsk()
 	}
 	return nil
@@ -280,11 +281,11 @@ func (w *ceremonyWizard) openAsk() {
 		return
 	}
 	w.asking = true
-	w.ask = form{fields: []*formField{
-		textField("reason", "cancelled by the operator", "recorded in the transcript", true),
-		textField("confirm", "", "type abort: any key made so far is destroyed", true),
+	w.ask = components.Form{Fields: []*components.Field{
+		components.TextField("reason", "cancelled by the operator", "recorded in the transcript", true),
+		components.TextField("confirm", "", "type abort: any key made so far is destroyed", true),
 	}}
-	w.ask.focus = 1
+	w.ask.Focus = 1
 }
 
 func (w *ceremonyWizard) abort(reason string) tea.Cmd {
@@ -301,18 +302,18 @@ func (w *ceremonyWizard) run() tea.Cmd {
 	cer, step := w.cer, w.at
 	f := &w.form
 	val := func(label string) string {
-		if x := f.field(label); x != nil {
+		if x := f.Field(label); x != nil {
 			return x.Value()
 		}
 		return ""
 	}
 	secret := func(label string) []byte {
-		x := f.field(label)
+		x := f.Field(label)
 		if x == nil {
 			return nil
 		}
-		b := []byte(x.in.String())
-		x.clear()
+		b := []byte(x.In.String())
+		x.Clear()
 		return b
 	}
 	var do func() (string, *common.Progress, error)
@@ -327,13 +328,13 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		pin := secret("PIN")
 		do = func() (string, *common.Progress, error) {
 			s, err := cer.OpenHSM(pin)
-			wipe(pin)
+			components.Wipe(pin)
 			return s, nil, err
 		}
 	case "witnesses", "close":
 		sig := val("signature")
 		w.sent = sig
-		f.field("signature").clear() // ready for the next witness's file
+		f.Field("signature").Clear() // ready for the next witness's file
 		final := w.stepName() == "close"
 		do = func() (string, *common.Progress, error) {
 			var p common.Progress
@@ -352,7 +353,7 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		e := secret("entropy")
 		do = func() (string, *common.Progress, error) {
 			s, err := cer.MixEntropy(e)
-			wipe(e)
+			components.Wipe(e)
 			return s, nil, err
 		}
 	case "key":
@@ -361,7 +362,7 @@ func (w *ceremonyWizard) run() tea.Cmd {
 		token, pin := val("backup token"), secret("backup PIN")
 		do = func() (string, *common.Progress, error) {
 			s, err := cer.Backup(token, pin)
-			wipe(pin)
+			components.Wipe(pin)
 			return s, nil, err
 		}
 	default:
@@ -423,7 +424,7 @@ func (w *ceremonyWizard) View(width, h int) string {
 	}
 	if w.asking {
 		out = append(out, "", s.R(s.Bad, common.Truncate("Abort the ceremony at step "+w.stepName()+"?", width)))
-		out = append(out, w.ask.view(s, width)...)
+		out = append(out, w.ask.View(s, width)...)
 		out = append(out, s.R(s.Muted, common.Truncate("enter: abort · esc: go on with the ceremony", width)))
 		return strings.Join(w.scroll(out, h), "\n")
 	}
@@ -450,8 +451,8 @@ func (w *ceremonyWizard) View(width, h int) string {
 		out = append(out, s.R(s.Info, common.Truncate("signatures: "+common.Itoa(w.progress.Done)+" of "+common.Itoa(w.progress.Need)+" — last: "+w.done[w.at], width)))
 	}
 	out = append(out, "")
-	if len(w.form.fields) > 0 {
-		out = append(out, w.form.view(s, width)...)
+	if len(w.form.Fields) > 0 {
+		out = append(out, w.form.View(s, width)...)
 	} else {
 		hint := "enter: run this step"
 		if w.stepName() == "offline" {
@@ -496,7 +497,7 @@ func (w *ceremonyWizard) ShortHelp() []key.Binding {
 	if w.finished || w.cer == nil {
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	}
-	if len(w.form.fields) == 0 {
+	if len(w.form.Fields) == 0 {
 		b := []key.Binding{k.RunStep}
 		if w.stepName() == "offline" {
 			b = append(b, k.Override)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Messages of the creation-request flow.
@@ -54,13 +55,13 @@ type requestsWizard struct {
 	src   common.RequestSource
 	login string
 	reqs  []model.CreationRequest
-	nav   listNav
+	nav   components.ListNav
 	mode  reqMode
 	open  string // id of the request in detail
-	form  form
+	form  components.Form
 	// decision being entered in reqDecide
 	decision string
-	sc       scroller
+	sc       components.Scroller
 	busy     bool
 	err      string
 	note     string
@@ -114,12 +115,12 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 		}
 		r.loaded = true
 		r.reqs = msg.reqs
-		r.nav.setLen(len(r.reqs))
+		r.nav.SetLen(len(r.reqs))
 		return nil
 	case requestFiledMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = common.ErrText(msg.err)
+			r.form.Err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode, r.open = reqDetail, msg.id
@@ -128,7 +129,7 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	case requestDecidedMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = common.ErrText(msg.err)
+			r.form.Err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode = reqDetail
@@ -140,7 +141,7 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	case requestExportedMsg:
 		r.busy = false
 		if msg.err != nil {
-			r.form.err = common.ErrText(msg.err)
+			r.form.Err = common.ErrText(msg.err)
 			return nil
 		}
 		r.mode = reqDetail
@@ -159,10 +160,10 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 		if r.busy {
 			return nil
 		}
-		switch r.form.update(msg) {
-		case formCancel:
+		switch r.form.Update(msg) {
+		case components.FormCancel:
 			r.Back()
-		case formSubmit:
+		case components.FormSubmit:
 			return r.submit()
 		}
 		return nil
@@ -174,11 +175,11 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 	switch r.mode {
 	case reqList:
 		switch {
-		case r.nav.key(k, km):
+		case r.nav.Key(k, km):
 		case key.Matches(km, k.Open):
-			if r.nav.cursor < len(r.reqs) {
-				r.open, r.mode, r.note, r.err = r.reqs[r.nav.cursor].ID, reqDetail, "", ""
-				r.sc.offset = 0
+			if r.nav.Cursor < len(r.reqs) {
+				r.open, r.mode, r.note, r.err = r.reqs[r.nav.Cursor].ID, reqDetail, "", ""
+				r.sc.Offset = 0
 			}
 		case key.Matches(km, k.NewReq):
 			r.newForm()
@@ -186,7 +187,7 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 	case reqDetail:
 		req := r.current()
 		switch {
-		case r.sc.key(k, km):
+		case r.sc.Key(k, km):
 		case req == nil:
 		case key.Matches(km, k.Approve):
 			r.decideForm(req, "approved")
@@ -202,18 +203,18 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 // newForm is the seed's request template.
 func (r *requestsWizard) newForm() {
 	envs := []string{"production", "testing", "development"}
-	r.form = form{fields: []*formField{
-		choiceField("environment", envs, "testing", "production needs security, operations, executive and compliance approvals"),
-		textField("purpose", "", "e.g. new_generation, capacity, security_upgrade (max 40 characters)", true),
-		choiceField("security level", []string{"standard", "high", "experimental"}, "standard", ""),
-		textField("lifespan", "", "e.g. 5 years", false),
-		textField("justification", "", "why this wallet is needed", true),
-		choiceField("risk", []string{"low", "medium", "high"}, "medium", "high risk adds an executive approval"),
-		choiceField("priority", []string{"standard", "high", "emergency"}, "standard", ""),
-		textField("business impact", "", "", false),
-		textField("HSM requirements", "", "e.g. FIPS 140-2 Level 3, dedicated partition", false),
-		textField("performance", "", "e.g. 10,000 signatures/s", false),
-		textField("email", "", "your email, for the approvers", false),
+	r.form = components.Form{Fields: []*components.Field{
+		components.ChoiceField("environment", envs, "testing", "production needs security, operations, executive and compliance approvals"),
+		components.TextField("purpose", "", "e.g. new_generation, capacity, security_upgrade (max 40 characters)", true),
+		components.ChoiceField("security level", []string{"standard", "high", "experimental"}, "standard", ""),
+		components.TextField("lifespan", "", "e.g. 5 years", false),
+		components.TextField("justification", "", "why this wallet is needed", true),
+		components.ChoiceField("risk", []string{"low", "medium", "high"}, "medium", "high risk adds an executive approval"),
+		components.ChoiceField("priority", []string{"standard", "high", "emergency"}, "standard", ""),
+		components.TextField("business impact", "", "", false),
+		components.TextField("HSM requirements", "", "e.g. FIPS 140-2 Level 3, dedicated partition", false),
+		components.TextField("performance", "", "e.g. 10,000 signatures/s", false),
+		components.TextField("email", "", "your email, for the approvers", false),
 	}}
 	r.mode, r.note, r.err = reqNew, "", ""
 }
@@ -228,9 +229,9 @@ func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string)
 	if decision == "rejected" {
 		hint = "a rejection needs a reason"
 	}
-	r.form = form{fields: []*formField{
-		choiceField("role", roles, roles[0], "you decide as "+r.login+"; one role per person, never your own request"),
-		textField("reason", "", hint, decision == "rejected"),
+	r.form = components.Form{Fields: []*components.Field{
+		components.ChoiceField("role", roles, roles[0], "you decide as "+r.login+"; one role per person, never your own request"),
+		components.TextField("reason", "", hint, decision == "rejected"),
 	}}
 	r.decision, r.mode, r.note = decision, reqDecide, ""
 }
@@ -240,8 +241,8 @@ func (r *requestsWizard) exportForm(req *model.CreationRequest) {
 		r.note = "only an approved request can be exported; " + common.Inert(req.ID) + " is " + common.Inert(req.Status)
 		return
 	}
-	r.form = form{fields: []*formField{
-		textField("file", req.ID+".request.json", "path on the removable media; an existing file is never overwritten", true),
+	r.form = components.Form{Fields: []*components.Field{
+		components.TextField("file", req.ID+".request.json", "path on the removable media; an existing file is never overwritten", true),
 	}}
 	r.mode, r.note = reqExport, ""
 }
@@ -252,17 +253,17 @@ func (r *requestsWizard) submit() tea.Cmd {
 	switch r.mode {
 	case reqNew:
 		nr := model.NewRequest{
-			Environment:             model.Environment(f.field("environment").Value()),
-			Purpose:                 f.field("purpose").Value(),
-			SecurityLevel:           model.SecurityLevel(f.field("security level").Value()),
-			EstimatedLifespan:       f.field("lifespan").Value(),
-			Reason:                  f.field("justification").Value(),
-			RiskLevel:               f.field("risk").Value(),
-			Priority:                f.field("priority").Value(),
-			BusinessImpact:          f.field("business impact").Value(),
-			HSMRequirements:         f.field("HSM requirements").Value(),
-			PerformanceRequirements: f.field("performance").Value(),
-			RequesterEmail:          f.field("email").Value(),
+			Environment:             model.Environment(f.Field("environment").Value()),
+			Purpose:                 f.Field("purpose").Value(),
+			SecurityLevel:           model.SecurityLevel(f.Field("security level").Value()),
+			EstimatedLifespan:       f.Field("lifespan").Value(),
+			Reason:                  f.Field("justification").Value(),
+			RiskLevel:               f.Field("risk").Value(),
+			Priority:                f.Field("priority").Value(),
+			BusinessImpact:          f.Field("business impact").Value(),
+			HSMRequirements:         f.Field("HSM requirements").Value(),
+			PerformanceRequirements: f.Field("performance").Value(),
+			RequesterEmail:          f.Field("email").Value(),
 		}
 		r.busy = true
 		return r.c.Load.Run("request/file", func(ctx context.Context) tea.Msg {
@@ -270,14 +271,14 @@ func (r *requestsWizard) submit() tea.Cmd {
 			return requestFiledMsg{common.Result{Key: "request/file"}, id, err}
 		})
 	case reqDecide:
-		id, role, reason, decision := r.open, f.field("role").Value(), f.field("reason").Value(), r.decision
+		id, role, reason, decision := r.open, f.Field("role").Value(), f.Field("reason").Value(), r.decision
 		r.busy = true
 		return r.c.Load.Run("request/decide", func(ctx context.Context) tea.Msg {
 			req, err := src.DecideRequest(ctx, id, role, decision, reason)
 			return requestDecidedMsg{common.Result{Key: "request/decide"}, req, decision, err}
 		})
 	case reqExport:
-		id, path := r.open, f.field("file").Value()
+		id, path := r.open, f.Field("file").Value()
 		r.busy = true
 		return r.c.Load.Run("request/export", func(ctx context.Context) tea.Msg {
 			text, err := src.ExportRequest(ctx, id, path)
@@ -297,10 +298,10 @@ func (r *requestsWizard) View(w, h int) string {
 		out = r.detailView(w, h)
 	case reqNew:
 		out = append(out, s.R(s.Section, common.Truncate("New wallet creation request — filed as "+r.login, w)))
-		env := model.Environment(r.form.field("environment").Value())
-		need := model.RequiredApprovals(env, r.form.field("risk").Value())
+		env := model.Environment(r.form.Field("environment").Value())
+		need := model.RequiredApprovals(env, r.form.Field("risk").Value())
 		out = append(out, s.R(s.Muted, common.Truncate("will need approvals from: "+strings.Join(need, ", "), w)), "")
-		out = append(out, r.form.view(s, w)...)
+		out = append(out, r.form.View(s, w)...)
 		out = append(out, "", s.R(s.Muted, common.Truncate("enter: next field · ctrl+s: file the request · esc: cancel", w)))
 	case reqDecide:
 		title := "Approve " + common.Inert(r.open)
@@ -308,12 +309,12 @@ func (r *requestsWizard) View(w, h int) string {
 			title = "Reject " + common.Inert(r.open)
 		}
 		out = append(out, s.R(s.Section, common.Truncate(title+" as "+r.login, w)), "")
-		out = append(out, r.form.view(s, w)...)
+		out = append(out, r.form.View(s, w)...)
 		out = append(out, "", s.R(s.Muted, common.Truncate("ctrl+s or enter on the last field: record the decision · esc: cancel", w)))
 	case reqExport:
 		out = append(out, s.R(s.Section, common.Truncate("Export "+common.Inert(r.open)+" for the ceremony machine", w)),
 			s.R(s.Muted, common.Truncate("writes the request, its approvals, the witness roster and the next version number", w)), "")
-		out = append(out, r.form.view(s, w)...)
+		out = append(out, r.form.View(s, w)...)
 	}
 	if r.busy {
 		out = append(out, s.R(s.Info, "working…"))
@@ -337,8 +338,8 @@ func (r *requestsWizard) listView(w, h int) []string {
 	cols[3] = max(w-cols[0]-cols[1]-cols[2]-3, 8)
 	out = append(out, s.R(s.Header, common.Fit(common.Fit("ID", cols[0], false)+" "+common.Fit("ENVIRONMENT", cols[1], false)+" "+
 		common.Fit("STATUS", cols[2], false)+" "+"PURPOSE / WAITING FOR", w, false)))
-	r.nav.setHeight(max(h-len(out)-2, 1))
-	start, end := r.nav.visible()
+	r.nav.SetHeight(max(h-len(out)-2, 1))
+	start, end := r.nav.Visible()
 	for i := start; i < end; i++ {
 		q := &r.reqs[i]
 		rest := common.Inert(q.Purpose)
@@ -350,7 +351,7 @@ func (r *requestsWizard) listView(w, h int) []string {
 		line := common.Fit(common.Inert(q.ID), cols[0], false) + " " + common.Fit(common.Inert(string(q.Environment)), cols[1], false) + " " +
 			common.Fit(common.Inert(q.Status), cols[2], false) + " " + common.Truncate(rest, cols[3])
 		line = common.Fit(line, w, false)
-		if i == r.nav.cursor {
+		if i == r.nav.Cursor {
 			line = s.R(s.Selected, line)
 		}
 		out = append(out, line)
@@ -408,9 +409,9 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	if r.note != "" {
 		body = append(body, "", s.R(s.Info, common.Truncate("  "+r.note, w)))
 	}
-	r.sc.n, r.sc.height = len(body), max(h-1, 1)
-	r.sc.clamp()
-	a, b := r.sc.visible()
+	r.sc.N, r.sc.Height = len(body), max(h-1, 1)
+	r.sc.Clamp()
+	a, b := r.sc.Visible()
 	return append(out, body[a:b]...)
 }
 

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // wizard is one guided flow inside the Flows screen. It owns the screen
@@ -41,7 +42,7 @@ type flowEntry struct {
 type flowsPage struct {
 	c       *common.Common
 	entries []flowEntry
-	nav     listNav
+	nav     components.ListNav
 	open    wizard
 	w, h    int
 	msg     string
@@ -86,7 +87,7 @@ func newFlowsPage(c *common.Common, req common.RequestSource, start common.Cerem
 	} {
 		p.entries = append(p.entries, flowEntry{name: e.name, title: e.title, missing: "not built yet"})
 	}
-	p.nav.setLen(len(p.entries))
+	p.nav.SetLen(len(p.entries))
 	return p
 }
 
@@ -94,8 +95,8 @@ func newFlowsPage(c *common.Common, req common.RequestSource, start common.Cerem
 func (p *flowsPage) openFlow(name string) tea.Cmd {
 	for i, e := range p.entries {
 		if e.name == name {
-			p.nav.cursor = i
-			p.nav.clamp()
+			p.nav.Cursor = i
+			p.nav.Clamp()
 			return p.start()
 		}
 	}
@@ -103,7 +104,7 @@ func (p *flowsPage) openFlow(name string) tea.Cmd {
 }
 
 func (p *flowsPage) start() tea.Cmd {
-	e := p.entries[p.nav.cursor]
+	e := p.entries[p.nav.Cursor]
 	if e.open == nil {
 		p.msg = e.title + ": " + e.missing
 		return nil
@@ -119,7 +120,7 @@ func (p *flowsPage) Title() string { return "Flows" }
 
 func (p *flowsPage) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.nav.setHeight(max(h-3, 1))
+	p.nav.SetHeight(max(h-3, 1))
 }
 
 // Capturing is the open wizard's.
@@ -136,7 +137,7 @@ func (p *flowsPage) Update(msg tea.Msg) tea.Cmd {
 		return p.open.Update(msg)
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
-		if p.nav.key(p.c.Keys, k) {
+		if p.nav.Key(p.c.Keys, k) {
 			p.msg = ""
 			return nil
 		}
@@ -158,7 +159,7 @@ func (p *flowsPage) View() string {
 		tw = max(tw, common.Width(e.title))
 	}
 	tw = min(tw, p.w/2)
-	start, end := p.nav.visible()
+	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
 		e := p.entries[i]
 		about := e.about
@@ -166,12 +167,12 @@ func (p *flowsPage) View() string {
 			about = e.missing
 		}
 		mark := "  "
-		if i == p.nav.cursor {
+		if i == p.nav.Cursor {
 			mark = "> "
 		}
 		line := common.Fit(mark+common.Fit(e.title, tw, false)+"  "+about, p.w, false)
 		switch {
-		case i == p.nav.cursor:
+		case i == p.nav.Cursor:
 			line = s.R(s.Selected, line)
 		case e.open == nil:
 			line = s.R(s.Muted, line)

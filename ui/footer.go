@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // statusLine is the line above the help: the ":" or "/" line while one is
@@ -15,12 +16,12 @@ func (a *App) statusLine() (string, int) {
 	s := a.c.Styles
 	w := a.c.Width
 	if a.input != inputNone {
-		line, cx := a.line.view(w)
-		prompt := s.R(s.Prompt, a.line.prompt)
-		line = prompt + strings.TrimPrefix(line, a.line.prompt)
+		line, cx := a.line.View(w)
+		prompt := s.R(s.Prompt, a.line.Prompt())
+		line = prompt + strings.TrimPrefix(line, a.line.Prompt())
 		note := a.msg
 		if note == "" && a.input == inputCommand {
-			if _, m := completion(a.line.String(), a.screenNames()); len(m) > 0 {
+			if _, m := components.Completion(a.line.String(), a.screenNames()); len(m) > 0 {
 				note = strings.Join(m, " ")
 			} else {
 				note = "no such screen"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Health wallet table columns.
@@ -24,16 +25,16 @@ const (
 	hcCount  = hcChange + 1
 )
 
-func healthColumns() []column {
-	c := make([]column, hcCount)
-	c[hcName] = column{title: "WALLET", max: 16}
-	c[hcStatus] = column{title: "STATUS", width: 11, prio: 3}
-	c[hcEnv] = column{title: "ENV", width: 11, prio: 4}
-	c[hcOverall] = column{title: "OVERALL", width: 9}
+func healthColumns() []components.Column {
+	c := make([]components.Column, hcCount)
+	c[hcName] = components.Column{Title: "WALLET", Max: 16}
+	c[hcStatus] = components.Column{Title: "STATUS", Width: 11, Prio: 3}
+	c[hcEnv] = components.Column{Title: "ENV", Width: 11, Prio: 4}
+	c[hcOverall] = components.Column{Title: "OVERALL", Width: 9}
 	for i, t := range checkShort {
-		c[hcChecks+i] = column{title: t, width: max(len(t), 4)} // "FAIL"
+		c[hcChecks+i] = components.Column{Title: t, Width: max(len(t), 4)} // "FAIL"
 	}
-	c[hcChange] = column{title: "CHANGED", max: 60, min: 10, flex: true, prio: 2}
+	c[hcChange] = components.Column{Title: "CHANGED", Max: 60, Min: 10, Flex: true, Prio: 2}
 	return c
 }
 
@@ -48,14 +49,14 @@ const (
 	ccCount
 )
 
-func checkColumns() []column {
-	c := make([]column, ccCount)
-	c[ccName] = column{title: "CHECK", width: 22}
-	c[ccState] = column{title: "STATE", width: 7}
-	c[ccValue] = column{title: "VALUE", max: 14}
-	c[ccLimit] = column{title: "LIMIT", max: 13}
-	c[ccSource] = column{title: "SOURCE", max: 13, prio: 2}
-	c[ccTrend] = column{title: "TREND", width: common.HistoryPoints, min: 12, flex: true, prio: 1}
+func checkColumns() []components.Column {
+	c := make([]components.Column, ccCount)
+	c[ccName] = components.Column{Title: "CHECK", Width: 22}
+	c[ccState] = components.Column{Title: "STATE", Width: 7}
+	c[ccValue] = components.Column{Title: "VALUE", Max: 14}
+	c[ccLimit] = components.Column{Title: "LIMIT", Max: 13}
+	c[ccSource] = components.Column{Title: "SOURCE", Max: 13, Prio: 2}
+	c[ccTrend] = components.Column{Title: "TREND", Width: common.HistoryPoints, Min: 12, Flex: true, Prio: 1}
 	return c
 }
 
@@ -78,9 +79,9 @@ type healthPage struct {
 	hist   map[int]*[ckCount][]common.HealthPoint // wallet → check → stored runs, oldest first
 	all    []walletView
 	rows   []*walletView
-	tbl    *table
-	checks *table
-	nav    listNav
+	tbl    *components.Table
+	checks *components.Table
+	nav    components.ListNav
 	filter string
 	loaded bool
 	err    string
@@ -93,8 +94,8 @@ func newHealthPage(c *common.Common, noHSM bool) *healthPage {
 	return &healthPage{
 		c:      c,
 		noHSM:  noHSM,
-		tbl:    newMarkedTable(healthColumns()...),
-		checks: newMarkedTable(checkColumns()...),
+		tbl:    components.NewMarkedTable(healthColumns()...),
+		checks: components.NewMarkedTable(checkColumns()...),
 	}
 }
 
@@ -121,8 +122,8 @@ func (p *healthPage) top() int {
 
 func (p *healthPage) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.tbl.layout(w)
-	p.checks.layout(w)
+	p.tbl.Layout(w)
+	p.checks.Layout(w)
 	p.resize()
 }
 
@@ -130,7 +131,7 @@ func (p *healthPage) SetSize(w, h int) {
 // leave, keeping room for a few notes, and at least one line.
 func (p *healthPage) resize() {
 	room := p.h - p.top() - healthBelow
-	p.nav.setHeight(max(min(len(p.rows), room-healthNotes), 1))
+	p.nav.SetHeight(max(min(len(p.rows), room-healthNotes), 1))
 }
 
 func (p *healthPage) Filterable() bool { return true }
@@ -176,11 +177,11 @@ func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 		p.rebuild()
 	case tea.KeyPressMsg:
 		k := p.c.Keys
-		if p.nav.key(k, msg) {
+		if p.nav.Key(k, msg) {
 			return nil
 		}
-		if key.Matches(msg, k.Open) && p.nav.cursor < len(p.rows) {
-			v := p.rows[p.nav.cursor].in.Version
+		if key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows) {
+			v := p.rows[p.nav.Cursor].in.Version
 			return func() tea.Msg { return common.OpenWalletMsg{Version: v} }
 		}
 	}
@@ -225,10 +226,10 @@ func (p *healthPage) build() {
 			checkCells = append(checkCells, p.checkCells(v, c))
 		}
 	}
-	p.tbl.measure(cells)
-	p.tbl.layout(p.w)
-	p.checks.measure(checkCells)
-	p.checks.layout(p.w)
+	p.tbl.Measure(cells)
+	p.tbl.Layout(p.w)
+	p.checks.Measure(checkCells)
+	p.checks.Layout(p.w)
 	p.rebuild()
 }
 
@@ -274,8 +275,8 @@ func (v *walletView) noteOf(c int) string {
 // version; the cursor stays on the same wallet.
 func (p *healthPage) rebuild() {
 	keep := -1
-	if p.nav.cursor < len(p.rows) {
-		keep = p.rows[p.nav.cursor].in.Version
+	if p.nav.Cursor < len(p.rows) {
+		keep = p.rows[p.nav.Cursor].in.Version
 	}
 	p.rows = common.VisibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *walletView) (model.Environment, string) { return r.in.Environment, r.search })
 	slices.SortStableFunc(p.rows, func(a, b *walletView) int {
@@ -284,22 +285,22 @@ func (p *healthPage) rebuild() {
 		}
 		return cmp.Compare(a.in.Version, b.in.Version)
 	})
-	p.nav.setLen(len(p.rows))
+	p.nav.SetLen(len(p.rows))
 	p.resize()
 	for i, r := range p.rows {
 		if r.in.Version == keep {
-			p.nav.cursor = i
-			p.nav.clamp()
+			p.nav.Cursor = i
+			p.nav.Clamp()
 			break
 		}
 	}
 }
 
 func (p *healthPage) selected() *walletView {
-	if p.nav.cursor < 0 || p.nav.cursor >= len(p.rows) {
+	if p.nav.Cursor < 0 || p.nav.Cursor >= len(p.rows) {
 		return nil
 	}
-	return p.rows[p.nav.cursor]
+	return p.rows[p.nav.Cursor]
 }
 
 func (p *healthPage) Status() string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 func (p *healthPage) View() string {
@@ -19,7 +20,7 @@ func (p *healthPage) View() string {
 	if p.err != "" {
 		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadAt, w))
 	}
-	out = append(out, p.tbl.header(s, nil))
+	out = append(out, p.tbl.Header(s, nil))
 	switch {
 	case !p.loaded && p.err == "":
 		add(s.R(s.Muted, "  loading health checks…"))
@@ -30,9 +31,9 @@ func (p *healthPage) View() string {
 	case len(p.rows) == 0:
 		add(s.R(s.Muted, "  no wallet matches"))
 	}
-	start, end := p.nav.visible()
+	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
-		out = append(out, p.walletRow(p.rows[i], i == p.nav.cursor))
+		out = append(out, p.walletRow(p.rows[i], i == p.nav.Cursor))
 	}
 	if len(out) < p.h {
 		out = append(out, "")
@@ -53,7 +54,7 @@ func (p *healthPage) liveLine() string {
 		}
 		text := label + " " + s.R(s.Health(l.res.State), string(l.res.State)) + " " + l.res.Value
 		if differs(l.prev, *l.res, true) {
-			return s.R(s.Changed, changeMark+label) + text[len(label):]
+			return s.R(s.Changed, components.ChangeMark+label) + text[len(label):]
 		}
 		return text
 	}
@@ -72,12 +73,12 @@ func (p *healthPage) liveLine() string {
 	if !at.IsZero() {
 		line += s.R(s.Muted, " · measured "+common.Stamp(at, p.c.Loc))
 	}
-	return line + s.R(s.Muted, " · "+changeMark+" changed since the last refresh")
+	return line + s.R(s.Muted, " · "+components.ChangeMark+" changed since the last refresh")
 }
 
 func (p *healthPage) walletRow(v *walletView, sel bool) string {
 	s := p.c.Styles
-	return p.tbl.markedRow(s, v.cells, sel, v.changed, func(col int) *lipgloss.Style {
+	return p.tbl.MarkedRow(s, v.cells, sel, v.changed, func(col int) *lipgloss.Style {
 		var st lipgloss.Style
 		switch {
 		case col == hcName && v.isNew,
@@ -113,12 +114,12 @@ func (p *healthPage) checkLines() []string {
 	title := s.R(s.Title, v.cells[hcName]) + " · " + s.R(s.Status(v.in.Status), string(v.in.Status)) +
 		" · " + string(v.in.Environment) + " · overall " + s.R(s.Health(v.overall), healthText(v.overall))
 	if v.prevOverall != v.overall {
-		title += s.R(s.Changed, " "+changeMark+" was "+healthText(v.prevOverall))
+		title += s.R(s.Changed, " "+components.ChangeMark+" was "+healthText(v.prevOverall))
 	}
 	title += s.R(s.Muted, " · trend: stored runs, oldest left, full height = the limit")
-	out := []string{common.Truncate(title, w), p.checks.header(s, nil)}
+	out := []string{common.Truncate(title, w), p.checks.Header(s, nil)}
 	hist := p.hist[v.in.Version]
-	tw := p.checks.widths[ccTrend]
+	tw := p.checks.Widths[ccTrend]
 	var notes []string
 	for c := range ckCount {
 		cv := v.checks[c]
@@ -131,10 +132,10 @@ func (p *healthPage) checkLines() []string {
 			if len(pts) == 0 {
 				cells[ccTrend] = s.R(s.Muted, "no history")
 			} else {
-				cells[ccTrend] = trendLine(s, pts, trendScale(p.c.Thresholds, model.AllChecks[c]), tw)
+				cells[ccTrend] = components.TrendLine(s, pts, components.TrendScale(p.c.Thresholds, model.AllChecks[c]), tw)
 			}
 		}
-		out = append(out, p.checks.markedRow(s, cells, false, cv.changed, func(col int) *lipgloss.Style {
+		out = append(out, p.checks.MarkedRow(s, cells, false, cv.changed, func(col int) *lipgloss.Style {
 			switch {
 			case cv.changed && (col == ccState || col == ccValue):
 				return &s.Changed

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // Inventory columns, in display order.
@@ -31,20 +32,20 @@ const (
 	icCount
 )
 
-func inventoryColumns() []column {
-	c := make([]column, icCount)
-	c[icDefault] = column{title: "DEF", width: 3}
-	c[icName] = column{title: "NAME", max: 16}
-	c[icStatus] = column{title: "STATUS", width: 11}              // compromised
-	c[icHealth] = column{title: "HEALTH", width: 9}               // unhealthy
-	c[icEnv] = column{title: "ENV", width: 11}                    // development
-	c[icSecurity] = column{title: "SECURITY", width: 12, prio: 1} // experimental
-	c[icMfrs] = column{title: "MFRS", max: 8, right: true, prio: 2}
-	c[icPaths] = column{title: "PATHS", max: 14, right: true}
-	c[icIDs] = column{title: "IDENTIFIERS", max: 16, right: true, prio: 3}
-	c[icLast] = column{title: "LAST ALLOC", width: 10, prio: 4}
-	c[icMigr] = column{title: "MIGR", width: 4, right: true, prio: 5}
-	c[icDesc] = column{title: "DESCRIPTION", max: 60, min: 12, flex: true, prio: 6}
+func inventoryColumns() []components.Column {
+	c := make([]components.Column, icCount)
+	c[icDefault] = components.Column{Title: "DEF", Width: 3}
+	c[icName] = components.Column{Title: "NAME", Max: 16}
+	c[icStatus] = components.Column{Title: "STATUS", Width: 11}              // compromised
+	c[icHealth] = components.Column{Title: "HEALTH", Width: 9}               // unhealthy
+	c[icEnv] = components.Column{Title: "ENV", Width: 11}                    // development
+	c[icSecurity] = components.Column{Title: "SECURITY", Width: 12, Prio: 1} // experimental
+	c[icMfrs] = components.Column{Title: "MFRS", Max: 8, Right: true, Prio: 2}
+	c[icPaths] = components.Column{Title: "PATHS", Max: 14, Right: true}
+	c[icIDs] = components.Column{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 3}
+	c[icLast] = components.Column{Title: "LAST ALLOC", Width: 10, Prio: 4}
+	c[icMigr] = components.Column{Title: "MIGR", Width: 4, Right: true, Prio: 5}
+	c[icDesc] = components.Column{Title: "DESCRIPTION", Max: 60, Min: 12, Flex: true, Prio: 6}
 	return c
 }
 
@@ -213,8 +214,8 @@ type inventoryPage struct {
 	c      *common.Common
 	all    []invRow
 	rows   []*invRow // filtered and sorted: what the table shows
-	tbl    *table
-	nav    listNav
+	tbl    *components.Table
+	nav    components.ListNav
 	sort   int
 	desc   bool
 	filter string
@@ -230,7 +231,7 @@ type inventoryPage struct {
 }
 
 func newInventoryPage(c *common.Common) *inventoryPage {
-	return &inventoryPage{c: c, tbl: newMarkedTable(inventoryColumns()...), sort: icName}
+	return &inventoryPage{c: c, tbl: components.NewMarkedTable(inventoryColumns()...), sort: icName}
 }
 
 func (p *inventoryPage) Name() string  { return "inventory" }
@@ -238,7 +239,7 @@ func (p *inventoryPage) Title() string { return "Inventory" }
 
 func (p *inventoryPage) SetSize(w, h int) {
 	p.w, p.h = w, h
-	p.tbl.layout(w)
+	p.tbl.Layout(w)
 	p.resize()
 	if p.detail != nil {
 		p.detail.SetSize(w, h)
@@ -251,7 +252,7 @@ func (p *inventoryPage) resize() {
 	if p.err != "" {
 		h--
 	}
-	p.nav.setHeight(h)
+	p.nav.SetHeight(h)
 }
 
 func (p *inventoryPage) Filterable() bool { return !p.isOpen }
@@ -294,10 +295,10 @@ func (p *inventoryPage) open(v int) tea.Cmd {
 }
 
 func (p *inventoryPage) selected() *invRow {
-	if p.nav.cursor < 0 || p.nav.cursor >= len(p.rows) {
+	if p.nav.Cursor < 0 || p.nav.Cursor >= len(p.rows) {
 		return nil
 	}
-	return p.rows[p.nav.cursor]
+	return p.rows[p.nav.Cursor]
 }
 
 func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
@@ -330,8 +331,8 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		p.all = all
-		p.tbl.measure(p.allCells())
-		p.tbl.layout(p.w)
+		p.tbl.Measure(p.allCells())
+		p.tbl.Layout(p.w)
 		p.resize()
 		p.rebuild()
 		if p.detail != nil {
@@ -378,7 +379,7 @@ func (p *inventoryPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		p.detail.key(msg)
 		return nil
 	}
-	if p.nav.key(k, msg) {
+	if p.nav.Key(k, msg) {
 		return nil
 	}
 	switch {
@@ -412,7 +413,7 @@ func allocate(v int) tea.Cmd {
 func (p *inventoryPage) nextSort() {
 	for i := 1; i <= icCount; i++ {
 		c := (p.sort + i) % icCount
-		if p.tbl.widths[c] > 0 {
+		if p.tbl.Widths[c] > 0 {
 			p.sort = c
 			return
 		}
@@ -437,12 +438,12 @@ func (p *inventoryPage) rebuild() {
 		}
 		return c
 	})
-	p.nav.setLen(len(p.rows))
+	p.nav.SetLen(len(p.rows))
 	if keep >= 0 {
 		for i, r := range p.rows {
 			if r.w.Version == keep {
-				p.nav.cursor = i
-				p.nav.clamp()
+				p.nav.Cursor = i
+				p.nav.Clamp()
 				break
 			}
 		}
@@ -468,7 +469,7 @@ func (p *inventoryPage) View() string {
 	if p.err != "" {
 		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
 	}
-	out = append(out, p.tbl.header(s, p.sortMark))
+	out = append(out, p.tbl.Header(s, p.sortMark))
 	switch {
 	case !p.loaded && p.err == "":
 		out = append(out, s.R(s.Muted, "  loading wallets…"))
@@ -479,10 +480,10 @@ func (p *inventoryPage) View() string {
 	case len(p.rows) == 0:
 		out = append(out, s.R(s.Muted, common.Truncate("  no wallet matches"+p.scope(), p.w)))
 	}
-	start, end := p.nav.visible()
+	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
 		r := p.rows[i]
-		out = append(out, p.tbl.markedRow(s, r.cells, i == p.nav.cursor, r.marked(), func(col int) *lipgloss.Style {
+		out = append(out, p.tbl.MarkedRow(s, r.cells, i == p.nav.Cursor, r.marked(), func(col int) *lipgloss.Style {
 			if r.isNew || r.changed&(1<<col) != 0 {
 				return &s.Changed
 			}
@@ -526,7 +527,7 @@ func (p *inventoryPage) Status() string {
 	}
 	st := common.Itoa(len(p.all)) + " wallets"
 	if n := p.changedCount(); n > 0 {
-		st += " · " + common.Itoa(n) + " changed (" + changeMark + ")"
+		st += " · " + common.Itoa(n) + " changed (" + components.ChangeMark + ")"
 	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + common.Itoa(len(p.rows)) + " shown"
@@ -534,7 +535,7 @@ func (p *inventoryPage) Status() string {
 	if p.c.Env != "" {
 		st += " · env " + string(p.c.Env)
 	}
-	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].title) + " " + p.sortMark(p.sort)
+	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].Title) + " " + p.sortMark(p.sort)
 	return st
 }
 

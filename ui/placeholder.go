@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/components"
 )
 
 // placeholderPage stands for a screen that is not built yet. It says so and
@@ -17,7 +18,7 @@ type placeholderPage struct {
 	title  string
 	text   []string // paragraphs
 	lines  []string
-	sc     scroller
+	sc     components.Scroller
 	w, h   int
 	status string
 }
@@ -51,17 +52,17 @@ func (p *placeholderPage) SetSize(w, h int) {
 			}
 		}
 		p.lines = append([]string{""}, p.lines...)
-		p.sc.n = len(p.lines)
+		p.sc.N = len(p.lines)
 	}
 	p.h = h
-	p.sc.height = h
-	p.sc.clamp()
+	p.sc.Height = h
+	p.sc.Clamp()
 }
 
 func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		p.sc.key(p.c.Keys, msg)
+		p.sc.Key(p.c.Keys, msg)
 	case common.RestyleMsg:
 		w := p.w
 		p.w = -1
@@ -71,7 +72,7 @@ func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (p *placeholderPage) View() string {
-	start, end := p.sc.visible()
+	start, end := p.sc.Visible()
 	if start >= end {
 		return ""
 	}

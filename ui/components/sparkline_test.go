@@ -1,4 +1,4 @@
-package ui
+package components
 
 import (
 	"math"
@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 )
 
 func TestSparkline(t *testing.T) {
@@ -30,15 +31,15 @@ func TestSparkline(t *testing.T) {
 		{[]float64{1}, 10, 0, false, ""},
 	}
 	for _, c := range cases {
-		if got := sparkline(c.vals, c.hi, c.width, c.ascii); got != c.want {
-			t.Errorf("sparkline(%v, %v, %d, %v) = %q, want %q", c.vals, c.hi, c.width, c.ascii, got, c.want)
+		if got := Sparkline(c.vals, c.hi, c.width, c.ascii); got != c.want {
+			t.Errorf("Sparkline(%v, %v, %d, %v) = %q, want %q", c.vals, c.hi, c.width, c.ascii, got, c.want)
 		}
 	}
 	// Every level appears, in order, on a ramp 0 … 7.
-	if got := sparkline([]float64{0, 1, 2, 3, 4, 5, 6, 7}, 7, 8, false); got != "▁▂▃▄▅▆▇█" {
+	if got := Sparkline([]float64{0, 1, 2, 3, 4, 5, 6, 7}, 7, 8, false); got != "▁▂▃▄▅▆▇█" {
 		t.Errorf("ramp: %q", got)
 	}
-	if got := sparkline([]float64{0, 1, 2, 3, 4, 5, 6, 7}, 7, 8, true); got != string(sparkASCII) {
+	if got := Sparkline([]float64{0, 1, 2, 3, 4, 5, 6, 7}, 7, 8, true); got != string(sparkASCII) {
 		t.Errorf("ASCII ramp: %q", got)
 	}
 }
@@ -47,57 +48,38 @@ func TestSparkline(t *testing.T) {
 // when there are colours, always exactly the width asked for.
 func TestTrendLine(t *testing.T) {
 	v := func(x float64) *float64 { return &x }
-	pts := []HealthPoint{
+	pts := []common.HealthPoint{
 		{State: model.HealthHealthy, Value: v(20)},
 		{State: model.HealthHealthy, Value: v(50)},
 		{State: model.HealthWarning, Value: v(150)}, // above the limit: the scale grows to it
 		{State: model.HealthHealthy, Value: nil},
 		{State: model.HealthFailed, Value: v(0)},
 	}
-	plain := NewStyles(colorprofile.NoTTY)
-	if got := trendLine(plain, pts, 100, 8); got != "   .:# _" {
+	plain := common.NewStyles(colorprofile.NoTTY)
+	if got := TrendLine(plain, pts, 100, 8); got != "   .:# _" {
 		t.Errorf("NoTTY trend %q", got)
 	}
-	col := NewStyles(colorprofile.ANSI)
-	got := trendLine(col, pts, 100, 8)
+	col := common.NewStyles(colorprofile.ANSI)
+	got := TrendLine(col, pts, 100, 8)
 	if ansi.Strip(got) != "   ▂▃█ ▁" {
 		t.Errorf("ANSI trend %q", ansi.Strip(got))
 	}
 	if !strings.Contains(got, "\x1b[") || ansi.StringWidth(got) != 8 {
 		t.Errorf("ANSI trend not styled or not 8 wide: %q", got)
 	}
-	asc := NewStyles(colorprofile.ASCII)
-	if got := ansi.Strip(trendLine(asc, pts, 100, 8)); got != "   .:# _" {
+	asc := common.NewStyles(colorprofile.ASCII)
+	if got := ansi.Strip(TrendLine(asc, pts, 100, 8)); got != "   .:# _" {
 		t.Errorf("ASCII-profile trend %q", got)
 	}
 	// Fewer cells than runs: the newest.
-	if got := trendLine(plain, pts, 100, 2); got != " _" {
+	if got := TrendLine(plain, pts, 100, 2); got != " _" {
 		t.Errorf("narrow trend %q", got)
 	}
 	th := model.DefaultThresholds()
 	for c, want := range map[model.CheckName]float64{model.CheckHSMConnectivity: 100, model.CheckSignaturePerformance: 10,
 		model.CheckPathAllocationRate: 500, model.CheckDatabaseResponse: 50, model.CheckErrorRate: 0.1, model.CheckSecurityAlerts: 1} {
-		if got := trendScale(th, c); got != want {
+		if got := TrendScale(th, c); got != want {
 			t.Errorf("scale of %s: %v, want %v", c, got, want)
-		}
-	}
-}
-
-// TestHealthTrendGlyphs: the health screen draws block elements with
-// colours, and only ASCII without a terminal (NO_COLOR, TERM=dumb).
-func TestHealthTrendGlyphs(t *testing.T) {
-	for _, c := range []struct {
-		prof       colorprofile.Profile
-		has, lacks string
-	}{
-		{colorprofile.ANSI256, "▁", "____"},
-		{colorprofile.NoTTY, "____", "▁"},
-	} {
-		ta := newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.Profile = c.prof }).start(t, 120, 40)
-		ta.press(t, "2", "down") // v1, with 48 runs
-		out := ta.screen()
-		if !strings.Contains(out, c.has) || strings.Contains(out, c.lacks) {
-			t.Errorf("%v: want %q and no %q:\n%s", c.prof, c.has, c.lacks, out)
 		}
 	}
 }

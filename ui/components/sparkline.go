@@ -1,4 +1,4 @@
-package ui
+package components
 
 import (
 	"math"
@@ -32,11 +32,11 @@ func sparkLevel(v, hi float64, levels int) int {
 	return min(int(v/hi*float64(levels-1)+0.5), levels-1)
 }
 
-// sparkline draws the last width values on one line, oldest left and newest
+// Sparkline draws the last width values on one line, oldest left and newest
 // right, right-aligned (padded with spaces on the left when there are fewer
 // values); zero is the lowest glyph and hi (or more) the highest. A NaN is a
 // run without a value: a space.
-func sparkline(values []float64, hi float64, width int, ascii bool) string {
+func Sparkline(values []float64, hi float64, width int, ascii bool) string {
 	if width <= 0 {
 		return ""
 	}
@@ -60,11 +60,11 @@ func sparkline(values []float64, hi float64, width int, ascii bool) string {
 	return b.String()
 }
 
-// trendLine is a check's stored history as a sparkline of width cells, scaled
+// TrendLine is a check's stored history as a sparkline of width cells, scaled
 // so that the full height is the check's limit (or the largest value when
 // that is higher); runs that were not healthy carry their state's style, so
 // that with colours a warning spike shows yellow and a failure red.
-func trendLine(s *common.Styles, pts []common.HealthPoint, hi float64, width int) string {
+func TrendLine(s *common.Styles, pts []common.HealthPoint, hi float64, width int) string {
 	if len(pts) > width {
 		pts = pts[len(pts)-width:]
 	}
@@ -76,7 +76,7 @@ func trendLine(s *common.Styles, pts []common.HealthPoint, hi float64, width int
 			hi = max(hi, *p.Value)
 		}
 	}
-	line := sparkline(vals, hi, width, s.ASCIIGlyphs())
+	line := Sparkline(vals, hi, width, s.ASCIIGlyphs())
 	if s.Plain() || len(pts) == 0 {
 		return line
 	}
@@ -100,9 +100,9 @@ func trendLine(s *common.Styles, pts []common.HealthPoint, hi float64, width int
 	return b.String()
 }
 
-// trendScale is the value drawn at full height for a check: its limit, in
+// TrendScale is the value drawn at full height for a check: its limit, in
 // the unit wallet_health_checks stores (ms, percent, open alerts).
-func trendScale(th model.Thresholds, c model.CheckName) float64 {
+func TrendScale(th model.Thresholds, c model.CheckName) float64 {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	switch c {
 	case model.CheckHSMConnectivity:

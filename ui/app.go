@@ -18,6 +18,7 @@ import (
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/pages"
 )
 
 // Minimum terminal size; below it the console asks for a larger window.
@@ -121,8 +122,8 @@ type App struct {
 
 	pages  []page
 	active int
-	inv    *inventoryPage
-	flows  *flowsPage
+	inv    *pages.Inventory
+	flows  *pages.Flows
 	flow   string // flow to open at start
 	// farewell is what to print on the terminal after the console closes.
 	farewell string
@@ -204,9 +205,9 @@ func NewApp(o Options) *App {
 		a.where = common.Inert(o.Source.Where())
 	}
 	a.help.Styles = c.Styles.Help
-	a.inv = newInventoryPage(c)
-	a.flows = newFlowsPage(c, o.Requests, o.StartCeremony)
-	a.pages = []page{a.inv, newHealthPage(c, o.HSM == nil), newAuditPage(c), newMigrationsPage(c), a.flows}
+	a.inv = pages.NewInventory(c)
+	a.flows = pages.NewFlows(c, o.Requests, o.StartCeremony)
+	a.pages = []page{a.inv, pages.NewHealth(c, o.HSM == nil), pages.NewAudit(c), pages.NewMigrations(c), a.flows}
 	screen := strings.ToLower(o.Screen)
 	if o.Flow != "" {
 		screen, a.flow = "flows", o.Flow
@@ -232,7 +233,7 @@ func (a *App) page() page { return a.pages[a.active] }
 func (a *App) Init() tea.Cmd {
 	var open tea.Cmd
 	if a.flow != "" {
-		open = a.flows.openFlow(a.flow)
+		open = a.flows.OpenFlow(a.flow)
 	}
 	return tea.Batch(a.refresh(), a.schedule(), open, a.ensureSpin())
 }
@@ -304,7 +305,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.after(a.spin.Spinner.FPS, spinMsg{})
 	case common.OpenWalletMsg:
 		a.switchTo(0)
-		return a, tea.Batch(a.inv.open(msg.Version), a.ensureSpin())
+		return a, tea.Batch(a.inv.Open(msg.Version), a.ensureSpin())
 	case common.GotoMsg:
 		cmd := a.switchName(msg.Screen)
 		a.msg, a.msgBad = msg.Note, false

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/pages"
 )
 
 func TestScreenSwitching(t *testing.T) {
@@ -98,7 +99,7 @@ func TestFilter(t *testing.T) {
 	}
 	ta.press(t, "backspace")
 	ta.typeText(t, "TEST") // live and case-insensitive: matches "testing"
-	if n := len(ta.inv.rows); n != 1 || ta.inv.rows[0].w.Version != 3 {
+	if n := len(ta.inv.Shown()); n != 1 || ta.inv.Shown()[0] != 3 {
 		t.Errorf("filter TEST shows %d rows, want v3 only", n)
 	}
 	ta.press(t, "enter") // keep the filter, close the line
@@ -109,13 +110,13 @@ func TestFilter(t *testing.T) {
 		t.Errorf("the kept filter is not shown:\n%s", out)
 	}
 	ta.press(t, "esc")
-	if ta.inv.Filter() != "" || len(ta.inv.rows) != 5 {
+	if ta.inv.Filter() != "" || len(ta.inv.Shown()) != 5 {
 		t.Errorf("esc did not clear the filter")
 	}
 	ta.press(t, "/")
 	ta.typeText(t, "deprecated")
 	ta.press(t, "esc")
-	if ta.inv.Filter() != "" || len(ta.inv.rows) != 5 {
+	if ta.inv.Filter() != "" || len(ta.inv.Shown()) != 5 {
 		t.Errorf("esc in the filter line did not clear it")
 	}
 
@@ -128,7 +129,7 @@ func TestFilter(t *testing.T) {
 		ta.press(t, "ctrl+u")
 		ta.line.Reset("/", "")
 		ta.typeText(t, c.f)
-		if n := ta.Common().Load.InFlight() + len(ta.pages[2].(*auditPage).rows); n != c.want {
+		if n := ta.Common().Load.InFlight() + ta.pages[2].(*pages.Audit).Shown(); n != c.want {
 			t.Errorf("audit filter %q shows %d rows, want %d", c.f, n, c.want)
 		}
 	}
@@ -140,11 +141,7 @@ func TestFilter(t *testing.T) {
 func TestSort(t *testing.T) {
 	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
 	order := func() []int {
-		var vs []int
-		for _, r := range ta.inv.rows {
-			vs = append(vs, r.w.Version)
-		}
-		return vs
+		return ta.inv.Shown()
 	}
 	ta.press(t, "s") // status: lifecycle order
 	if got := order(); !equal(got, []int{5, 3, 2, 1, 4}) {
@@ -165,9 +162,9 @@ func TestSort(t *testing.T) {
 	}
 	// The cursor stays on the same wallet across sorts.
 	ta.press(t, "home", "down")
-	v := ta.inv.selected().w.Version
+	v := ta.inv.Selected()
 	ta.press(t, "S")
-	if got := ta.inv.selected().w.Version; got != v {
+	if got := ta.inv.Selected(); got != v {
 		t.Errorf("cursor moved from v%d to v%d on sort", v, got)
 	}
 }
@@ -195,7 +192,7 @@ func TestEnvironmentFilter(t *testing.T) {
 		if got := ta.c.EnvName(); got != w.env {
 			t.Fatalf("env is %s, want %s", got, w.env)
 		}
-		if n := len(ta.inv.rows); n != w.rows {
+		if n := len(ta.inv.Shown()); n != w.rows {
 			t.Errorf("env %s: %d wallets, want %d", w.env, n, w.rows)
 		}
 		if out := ta.screen(); !strings.Contains(out, "env: "+w.env) {
@@ -205,8 +202,8 @@ func TestEnvironmentFilter(t *testing.T) {
 	// The audit screen keeps operations of wallets in the environment, and
 	// those of no wallet.
 	ta.press(t, "e", "e", "3") // testing
-	au := ta.pages[2].(*auditPage)
-	if n := len(au.rows); n != 2 {
+	au := ta.pages[2].(*pages.Audit)
+	if n := au.Shown(); n != 2 {
 		t.Errorf("audit in testing: %d rows, want 2 (v3 and the schema migration)", n)
 	}
 }
@@ -405,7 +402,7 @@ func TestHealthChanges(t *testing.T) {
 
 	// Enter on a wallet opens its detail on the inventory screen.
 	ta.press(t, "enter")
-	if ta.Screen() != "inventory" || !ta.inv.isOpen {
+	if ta.Screen() != "inventory" || !ta.inv.IsOpen() {
 		t.Errorf("enter on health did not open the wallet")
 	}
 }
@@ -413,10 +410,8 @@ func TestHealthChanges(t *testing.T) {
 // selectedHealth is the wallet under the health screen's cursor.
 func (ta *testApp) selectedHealth() int {
 	for _, p := range ta.pages {
-		if hp, ok := p.(*healthPage); ok {
-			if v := hp.selected(); v != nil {
-				return v.in.Version
-			}
+		if hp, ok := p.(*pages.Health); ok {
+			return hp.Selected()
 		}
 	}
 	return 0
@@ -451,14 +446,14 @@ func TestScrollLongLists(t *testing.T) {
 		t.Errorf("end does not show the last wallet:\n%s", out)
 	}
 	ta.press(t, "pgup", "pgup", "home")
-	if ta.inv.nav.Cursor != 0 || ta.inv.nav.Offset != 0 {
-		t.Errorf("home: cursor %d offset %d", ta.inv.nav.Cursor, ta.inv.nav.Offset)
+	if ta.inv.Nav().Cursor != 0 || ta.inv.Nav().Offset != 0 {
+		t.Errorf("home: cursor %d offset %d", ta.inv.Nav().Cursor, ta.inv.Nav().Offset)
 	}
 	for range 30 {
 		ta.press(t, "j")
 	}
-	if c, o := ta.inv.nav.Cursor, ta.inv.nav.Offset; c != 30 || c < o || c >= o+ta.inv.nav.Height {
-		t.Errorf("cursor %d is off screen (offset %d, height %d)", c, o, ta.inv.nav.Height)
+	if c, o := ta.inv.Nav().Cursor, ta.inv.Nav().Offset; c != 30 || c < o || c >= o+ta.inv.Nav().Height {
+		t.Errorf("cursor %d is off screen (offset %d, height %d)", c, o, ta.inv.Nav().Height)
 	}
 }
 

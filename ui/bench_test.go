@@ -79,8 +79,8 @@ func BenchmarkDetailView(b *testing.B) {
 	src.details[2] = bigDetail()
 	ta := benchApp(b, src)
 	ta.press(b, "down", "enter", "pgdown", "pgdown")
-	if len(ta.inv.detail.lines) < 2_000 {
-		b.Fatalf("detail has %d lines", len(ta.inv.detail.lines))
+	if ta.inv.DetailLines() < 2_000 {
+		b.Fatalf("detail has %d lines", ta.inv.DetailLines())
 	}
 	b.ResetTimer()
 	for b.Loop() {

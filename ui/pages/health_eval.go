@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"strconv"
@@ -76,12 +76,12 @@ type walletView struct {
 // isLive says whether check i is measured by the console: the database
 // always, the HSM and signing when an HSM is configured (otherwise their
 // stored daily averages stand in).
-func (p *healthPage) isLive(i int) bool {
+func (p *Health) isLive(i int) bool {
 	return i == ckDB || (!p.noHSM && (i == ckHSM || i == ckSign))
 }
 
 // live is the shared measurement of a live check.
-func (p *healthPage) live(i int) *liveCheck {
+func (p *Health) live(i int) *liveCheck {
 	switch i {
 	case ckHSM:
 		return &p.hsm
@@ -93,7 +93,7 @@ func (p *healthPage) live(i int) *liveCheck {
 }
 
 // evalStored evaluates the checks that come from the stored inputs.
-func (p *healthPage) evalStored(in common.HealthInput) [ckCount]*model.CheckResult {
+func (p *Health) evalStored(in common.HealthInput) [ckCount]*model.CheckResult {
 	th := p.c.Thresholds
 	var out [ckCount]*model.CheckResult
 	day := ""
@@ -129,7 +129,7 @@ func (p *healthPage) evalStored(in common.HealthInput) [ckCount]*model.CheckResu
 
 // setInputs takes a refresh of the stored inputs: each wallet's stored
 // checks are evaluated again and the previous ones kept for the marks.
-func (p *healthPage) setInputs(ins []common.HealthInput) {
+func (p *Health) setInputs(ins []common.HealthInput) {
 	first := !p.loaded
 	old := make(map[int]*walletInputs, len(p.inputs))
 	for i := range p.inputs {
@@ -176,7 +176,7 @@ func overallOf(rs []model.CheckResult) model.HealthState {
 }
 
 // evaluate combines live and stored checks into the rows of the screen.
-func (p *healthPage) evaluate() {
+func (p *Health) evaluate() {
 	p.all = make([]walletView, len(p.inputs))
 	for wi := range p.inputs {
 		src := &p.inputs[wi]
@@ -218,7 +218,7 @@ func (p *healthPage) evaluate() {
 }
 
 // changeNote says what changed on a wallet's row since the last refresh.
-func (p *healthPage) changeNote(src *walletInputs, v *walletView) string {
+func (p *Health) changeNote(src *walletInputs, v *walletView) string {
 	if src.isNew {
 		return "new wallet"
 	}

@@ -1,4 +1,4 @@
-package ui
+package flows
 
 import (
 	"context"
@@ -68,7 +68,8 @@ type requestsWizard struct {
 	loaded   bool
 }
 
-func newRequestsWizard(c *common.Common, src common.RequestSource) *requestsWizard {
+// NewRequests opens the flow.
+func NewRequests(c *common.Common, src common.RequestSource) Wizard {
 	return &requestsWizard{c: c, src: src, login: common.Inert(src.Login())}
 }
 

@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"bytes"
@@ -65,21 +65,15 @@ func newOpRow(o model.Operation, loc *time.Location) opRow {
 		cells[acType], cells[acOperator], cells[acDBUser], cells[acWallet]}, "\x00"))}
 }
 
-// auditPage is the operations log, newest first, with the hash chain's
+// Audit is the operations log, newest first, with the hash chain's
 // verdict on top; Enter opens one row in full.
-type auditPage struct {
-	c      *common.Common
-	all    []opRow
-	rows   []*opRow
-	tbl    *components.Table
-	nav    components.ListNav
-	filter string
-	envOf  map[int]model.Environment // wallet → environment, from the inventory
-
-	loaded   bool
-	loadedAt time.Time
-	err      string
-	errAt    time.Time
+type Audit struct {
+	Base
+	all   []opRow
+	rows  []*opRow
+	tbl   *components.Table
+	nav   components.ListNav
+	envOf map[int]model.Environment // wallet → environment, from the inventory
 
 	chain    *common.AuditStatus
 	chainAt  time.Time
@@ -87,7 +81,6 @@ type auditPage struct {
 	checking bool
 
 	entry *entryView
-	w, h  int
 	// verifiedHead is the newest row when the chain was last checked.
 	verifiedHead int64
 	// head is the newest row of the latest load; rows above the previous
@@ -96,15 +89,12 @@ type auditPage struct {
 	fresh int
 }
 
-func newAuditPage(c *common.Common) *auditPage {
-	return &auditPage{c: c, tbl: components.NewMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
+func NewAudit(c *common.Common) *Audit {
+	return &Audit{Base: newBase(c, "audit", "Audit"), tbl: components.NewMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
 }
 
-func (p *auditPage) Name() string  { return "audit" }
-func (p *auditPage) Title() string { return "Audit" }
-
-func (p *auditPage) SetSize(w, h int) {
-	p.w, p.h = w, h
+func (p *Audit) SetSize(w, h int) {
+	p.Base.SetSize(w, h)
 	p.tbl.Layout(w)
 	p.resize()
 	if p.entry != nil {
@@ -112,7 +102,7 @@ func (p *auditPage) SetSize(w, h int) {
 	}
 }
 
-func (p *auditPage) resize() {
+func (p *Audit) resize() {
 	h := p.h - 2 // chain badge, column titles
 	if p.err != "" {
 		h--
@@ -120,14 +110,13 @@ func (p *auditPage) resize() {
 	p.nav.SetHeight(h)
 }
 
-func (p *auditPage) Filterable() bool { return p.entry == nil }
-func (p *auditPage) Filter() string   { return p.filter }
-func (p *auditPage) SetFilter(f string) {
+func (p *Audit) Filterable() bool { return p.entry == nil }
+func (p *Audit) SetFilter(f string) {
 	p.filter = f
 	p.rebuild()
 }
 
-func (p *auditPage) Back() bool {
+func (p *Audit) Back() bool {
 	if p.entry != nil {
 		p.entry = nil
 		return true
@@ -137,28 +126,26 @@ func (p *auditPage) Back() bool {
 
 // Refresh reloads the log. The chain check walks the whole log, so it runs
 // again only when the log has grown (or on the verify key), not every refresh.
-func (p *auditPage) Refresh() tea.Cmd {
+func (p *Audit) Refresh() tea.Cmd {
 	return p.c.Load.Operations()
 }
 
-func (p *auditPage) verify() tea.Cmd {
+func (p *Audit) verify() tea.Cmd {
 	p.checking = true
 	return p.c.Load.Verify()
 }
 
-func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
+func (p *Audit) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case common.OpsMsg:
 		now := p.c.Clock()
-		if msg.Err != nil {
-			p.err, p.errAt = common.ErrText(msg.Err), now
+		if p.failed(msg.Err, now) {
 			p.resize()
 			return nil
 		}
-		p.err = ""
 		first := !p.loaded
 		prevHead := p.head
-		p.loaded, p.loadedAt = true, now
+		p.markLoaded(now)
 		p.all = make([]opRow, len(msg.Ops))
 		cells := make([][]string, len(msg.Ops))
 		p.head, p.fresh = 0, 0
@@ -214,7 +201,7 @@ func (p *auditPage) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *auditPage) key(msg tea.KeyPressMsg) tea.Cmd {
+func (p *Audit) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.c.Keys
 	if key.Matches(msg, k.Verify) {
 		return p.verify()
@@ -235,7 +222,7 @@ func (p *auditPage) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // rebuild applies the text and environment filters, keeping the cursor on
 // the same row. Operations without a wallet show in every environment.
-func (p *auditPage) rebuild() {
+func (p *Audit) rebuild() {
 	var keep int64 = -1
 	if p.nav.Cursor < len(p.rows) {
 		keep = p.rows[p.nav.Cursor].op.Seq
@@ -265,7 +252,7 @@ func (p *auditPage) rebuild() {
 }
 
 // badge is the chain verdict.
-func (p *auditPage) badge() string {
+func (p *Audit) badge() string {
 	s := p.c.Styles
 	var b string
 	switch {
@@ -287,33 +274,22 @@ func (p *auditPage) badge() string {
 	return common.Truncate(b, p.w)
 }
 
-func (p *auditPage) View() string {
+func (p *Audit) View() string {
 	if p.entry != nil {
 		return p.entry.view()
 	}
 	s := p.c.Styles
 	out := make([]string, 0, p.h)
 	out = append(out, p.badge())
-	if p.err != "" {
-		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
-	}
+	out = append(out, p.staleLines()...)
 	out = append(out, p.tbl.Header(s, nil))
 	switch {
-	case !p.loaded && p.err == "":
-		out = append(out, s.R(s.Muted, "  loading the operations log…"))
 	case !p.loaded:
-		out = append(out, s.R(s.Muted, "  no data yet"))
+		out = append(out, p.notLoaded("the operations log"))
 	case len(p.all) == 0:
 		out = append(out, s.R(s.Muted, "  no operations logged yet"))
 	case len(p.rows) == 0:
-		f := ""
-		if p.filter != "" {
-			f = " " + common.Quote(p.filter)
-		}
-		if p.c.Env != "" {
-			f += " in " + string(p.c.Env)
-		}
-		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+f, p.w)))
+		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+p.scope(), p.w)))
 	}
 	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
@@ -328,13 +304,10 @@ func (p *auditPage) View() string {
 			return nil
 		}))
 	}
-	if len(out) > p.h {
-		out = out[:max(p.h, 0)]
-	}
-	return strings.Join(out, "\n")
+	return p.clip(out)
 }
 
-func (p *auditPage) Status() string {
+func (p *Audit) Status() string {
 	if p.entry != nil {
 		st := "operation #" + common.Itoa64(p.entry.op.Seq)
 		if pos := p.entry.sc.Position(); pos != "" {
@@ -358,7 +331,7 @@ func (p *auditPage) Status() string {
 	return st + " · from " + common.Stamp(p.loadedAt, p.c.Loc)
 }
 
-func (p *auditPage) ShortHelp() []key.Binding {
+func (p *Audit) ShortHelp() []key.Binding {
 	k := p.c.Keys
 	if p.entry != nil {
 		return []key.Binding{k.Up, k.Down, k.Back, k.Verify, k.Screens, k.Help, k.Quit}
@@ -366,7 +339,7 @@ func (p *auditPage) ShortHelp() []key.Binding {
 	return []key.Binding{k.Open, k.Filter, k.Verify, k.Env, k.Screens, k.Help, k.Quit}
 }
 
-func (p *auditPage) FullHelp() [][]key.Binding {
+func (p *Audit) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	if p.entry != nil {
 		return [][]key.Binding{k.Nav(), {k.Back, k.Verify}, k.Global()}

@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"slices"
@@ -18,7 +18,7 @@ import (
 // change; View only slices the visible ones, so a wallet with thousands of
 // manufacturers scrolls as cheaply as a small one.
 type detailPage struct {
-	c       *common.Common
+	Base
 	version int
 	sum     *model.WalletSummary // from the inventory, until the detail arrives
 	d       *model.WalletDetail
@@ -33,17 +33,12 @@ type detailPage struct {
 	hist       *[ckCount][]common.HealthPoint
 	histLoaded bool
 
-	loadedAt time.Time
-	err      string
-	errAt    time.Time
-
 	lines []string
 	sc    components.Scroller
-	w, h  int
 }
 
 func newDetailPage(c *common.Common, v int, sum *model.WalletSummary) *detailPage {
-	d := &detailPage{c: c, version: v}
+	d := &detailPage{Base: newBase(c, "", ""), version: v}
 	if sum != nil {
 		cp := *sum
 		d.sum = &cp
@@ -71,16 +66,14 @@ func (d *detailPage) update(msg common.DetailMsg) {
 		return
 	}
 	now := d.c.Clock()
-	if msg.Err != nil {
-		d.err, d.errAt = common.ErrText(msg.Err), now
-	} else {
-		d.err = ""
+	if !d.failed(msg.Err, now) {
 		det := msg.Detail
 		if old := d.d; old != nil {
 			d.factBits = diffWallets(&old.Wallet, &det.Wallet)
 			d.prevRows = sectionIndex(detailSections(old, d.c.Loc))
 		}
-		d.d, d.loadedAt = &det, now
+		d.d = &det
+		d.markLoaded(now)
 		d.sum = &det.Wallet
 	}
 	d.build()
@@ -146,9 +139,7 @@ func (d *detailPage) build() {
 		title = s.R(s.Title, title)
 	}
 	add(title)
-	if d.err != "" {
-		out = append(out, staleLine(d.c, d.err, d.errAt, d.loadedAt, w))
-	}
+	out = append(out, d.staleLines()...)
 	if sum == nil {
 		if d.err == "" {
 			add(s.R(s.Muted, "loading…"))

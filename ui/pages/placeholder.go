@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"strings"
@@ -10,31 +10,25 @@ import (
 	"github.com/plings/walletconsole/ui/components"
 )
 
-// placeholderPage stands for a screen that is not built yet. It says so and
+// Placeholder stands for a screen that is not built yet. It says so and
 // says what will be there; it shows no data, real or made up.
-type placeholderPage struct {
-	c      *common.Common
-	name   string
-	title  string
+type Placeholder struct {
+	Base
 	text   []string // paragraphs
 	lines  []string
 	sc     components.Scroller
-	w, h   int
 	status string
 }
 
-func newMigrationsPage(c *common.Common) *placeholderPage {
-	return &placeholderPage{c: c, name: "migrations", title: "Migrations", status: "migrations: not built yet", text: []string{
+func NewMigrations(c *common.Common) *Placeholder {
+	return &Placeholder{Base: newBase(c, "migrations", "Migrations"), status: "migrations: not built yet", text: []string{
 		"Migrations: not built yet.",
 		"This screen will list every manufacturer migration in flight: source wallet → target wallet, manufacturer, phase, paths done / total, rate, ETA and state, with pause, resume and roll back of a phase.",
 		"Until then the wallet detail (Inventory, enter) shows each wallet's lineage with its migration status and completion.",
 	}}
 }
 
-func (p *placeholderPage) Name() string  { return p.name }
-func (p *placeholderPage) Title() string { return p.title }
-
-func (p *placeholderPage) SetSize(w, h int) {
+func (p *Placeholder) SetSize(w, h int) {
 	if w != p.w {
 		p.w = w
 		s := p.c.Styles
@@ -59,7 +53,7 @@ func (p *placeholderPage) SetSize(w, h int) {
 	p.sc.Clamp()
 }
 
-func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
+func (p *Placeholder) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		p.sc.Key(p.c.Keys, msg)
@@ -71,7 +65,7 @@ func (p *placeholderPage) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *placeholderPage) View() string {
+func (p *Placeholder) View() string {
 	start, end := p.sc.Visible()
 	if start >= end {
 		return ""
@@ -79,16 +73,11 @@ func (p *placeholderPage) View() string {
 	return strings.Join(p.lines[start:end], "\n")
 }
 
-func (p *placeholderPage) Refresh() tea.Cmd { return nil }
-func (p *placeholderPage) Status() string   { return p.status }
-func (p *placeholderPage) Filterable() bool { return false }
-func (p *placeholderPage) Filter() string   { return "" }
-func (p *placeholderPage) SetFilter(string) {}
-func (p *placeholderPage) Back() bool       { return false }
-func (p *placeholderPage) ShortHelp() []key.Binding {
+func (p *Placeholder) Status() string { return p.status }
+func (p *Placeholder) ShortHelp() []key.Binding {
 	k := p.c.Keys
 	return []key.Binding{k.Screens, k.Next, k.Command, k.Help, k.Quit}
 }
-func (p *placeholderPage) FullHelp() [][]key.Binding {
+func (p *Placeholder) FullHelp() [][]key.Binding {
 	return [][]key.Binding{p.c.Keys.Global()}
 }

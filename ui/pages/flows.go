@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"strings"
@@ -8,53 +8,34 @@ import (
 
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/flows"
 )
-
-// wizard is one guided flow inside the Flows screen. It owns the screen
-// while it is open; esc at its top closes it (Back returns false).
-type wizard interface {
-	Update(msg tea.Msg) tea.Cmd
-	View(w, h int) string
-	// Capturing reports that typed keys belong to the wizard (a field has
-	// focus, or a ceremony is under way): the shell then passes every key
-	// but ctrl+c to it.
-	Capturing() bool
-	Back() bool
-	Refresh() tea.Cmd
-	Status() string
-	ShortHelp() []key.Binding
-	FullHelp() [][]key.Binding
-	// Shutdown is called when the console quits; it returns what to tell
-	// the operator on the terminal afterwards ("" for nothing).
-	Shutdown() string
-}
 
 // flowEntry is one line of the Flows menu.
 type flowEntry struct {
 	name, title, about string
 	// open starts the wizard; nil when the flow is not built yet or not
 	// available in this console (read-only, no source).
-	open    func() (wizard, tea.Cmd)
+	open    func() (flows.Wizard, tea.Cmd)
 	missing string // why open is nil
 }
 
-// flowsPage lists the guided flows and runs the one opened.
-type flowsPage struct {
-	c       *common.Common
+// Flows lists the guided flows and runs the one opened.
+type Flows struct {
+	Base
 	entries []flowEntry
 	nav     components.ListNav
-	open    wizard
-	w, h    int
+	open    flows.Wizard
 	msg     string
 }
 
-func newFlowsPage(c *common.Common, req common.RequestSource, start common.CeremonyStarter) *flowsPage {
-	p := &flowsPage{c: c}
+func NewFlows(c *common.Common, req common.RequestSource, start common.CeremonyStarter) *Flows {
+	p := &Flows{Base: newBase(c, "flows", "Flows")}
 	reqs := flowEntry{name: "requests", title: "Creation requests",
 		about: "file a wallet creation request, approve or reject one, export an approved one for the ceremony machine"}
 	if req != nil {
-		reqs.open = func() (wizard, tea.Cmd) {
-			w := newRequestsWizard(c, req)
+		reqs.open = func() (flows.Wizard, tea.Cmd) {
+			w := flows.NewRequests(c, req)
 			return w, w.Refresh()
 		}
 	} else {
@@ -68,8 +49,8 @@ func newFlowsPage(c *common.Common, req common.RequestSource, start common.Cerem
 	case start == nil:
 		cer.missing = "start it with: console ceremony run --token LABEL"
 	default:
-		cer.open = func() (wizard, tea.Cmd) {
-			w := newCeremonyWizard(c, start)
+		cer.open = func() (flows.Wizard, tea.Cmd) {
+			w := flows.NewCeremony(c, start)
 			return w, w.Refresh()
 		}
 	}
@@ -91,8 +72,8 @@ func newFlowsPage(c *common.Common, req common.RequestSource, start common.Cerem
 	return p
 }
 
-// openFlow opens the named flow (for `console ceremony run`).
-func (p *flowsPage) openFlow(name string) tea.Cmd {
+// OpenFlow opens the named flow (for `console ceremony run`).
+func (p *Flows) OpenFlow(name string) tea.Cmd {
 	for i, e := range p.entries {
 		if e.name == name {
 			p.nav.Cursor = i
@@ -103,7 +84,7 @@ func (p *flowsPage) openFlow(name string) tea.Cmd {
 	return nil
 }
 
-func (p *flowsPage) start() tea.Cmd {
+func (p *Flows) start() tea.Cmd {
 	e := p.entries[p.nav.Cursor]
 	if e.open == nil {
 		p.msg = e.title + ": " + e.missing
@@ -115,18 +96,15 @@ func (p *flowsPage) start() tea.Cmd {
 	return cmd
 }
 
-func (p *flowsPage) Name() string  { return "flows" }
-func (p *flowsPage) Title() string { return "Flows" }
-
-func (p *flowsPage) SetSize(w, h int) {
-	p.w, p.h = w, h
+func (p *Flows) SetSize(w, h int) {
+	p.Base.SetSize(w, h)
 	p.nav.SetHeight(max(h-3, 1))
 }
 
 // Capturing is the open wizard's.
-func (p *flowsPage) Capturing() bool { return p.open != nil && p.open.Capturing() }
+func (p *Flows) Capturing() bool { return p.open != nil && p.open.Capturing() }
 
-func (p *flowsPage) Update(msg tea.Msg) tea.Cmd {
+func (p *Flows) Update(msg tea.Msg) tea.Cmd {
 	if p.open != nil {
 		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, p.c.Keys.Back) && !p.open.Capturing() {
 			if !p.open.Back() {
@@ -148,7 +126,7 @@ func (p *flowsPage) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *flowsPage) View() string {
+func (p *Flows) View() string {
 	if p.open != nil {
 		return p.open.View(p.w, p.h)
 	}
@@ -186,25 +164,21 @@ func (p *flowsPage) View() string {
 	return strings.Join(out, "\n")
 }
 
-func (p *flowsPage) Refresh() tea.Cmd {
+func (p *Flows) Refresh() tea.Cmd {
 	if p.open != nil {
 		return p.open.Refresh()
 	}
 	return nil
 }
 
-func (p *flowsPage) Status() string {
+func (p *Flows) Status() string {
 	if p.open != nil {
 		return p.open.Status()
 	}
 	return "flows: " + common.Itoa(len(p.entries))
 }
 
-func (p *flowsPage) Filterable() bool { return false }
-func (p *flowsPage) Filter() string   { return "" }
-func (p *flowsPage) SetFilter(string) {}
-
-func (p *flowsPage) Back() bool {
+func (p *Flows) Back() bool {
 	if p.open == nil {
 		return false
 	}
@@ -214,7 +188,7 @@ func (p *flowsPage) Back() bool {
 	return true
 }
 
-func (p *flowsPage) ShortHelp() []key.Binding {
+func (p *Flows) ShortHelp() []key.Binding {
 	if p.open != nil {
 		return p.open.ShortHelp()
 	}
@@ -222,7 +196,7 @@ func (p *flowsPage) ShortHelp() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.Open, k.Screens, k.Command, k.Help, k.Quit}
 }
 
-func (p *flowsPage) FullHelp() [][]key.Binding {
+func (p *Flows) FullHelp() [][]key.Binding {
 	if p.open != nil {
 		return p.open.FullHelp()
 	}
@@ -231,7 +205,7 @@ func (p *flowsPage) FullHelp() [][]key.Binding {
 }
 
 // Shutdown closes the open wizard (the ceremony aborts if under way).
-func (p *flowsPage) Shutdown() string {
+func (p *Flows) Shutdown() string {
 	if p.open == nil {
 		return ""
 	}

@@ -1,10 +1,9 @@
-package ui
+package pages
 
 import (
 	"cmp"
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -60,7 +59,7 @@ func checkColumns() []components.Column {
 	return c
 }
 
-// healthPage is the six checks of DESIGN.md for every wallet that is not
+// Health is the six checks of DESIGN.md for every wallet that is not
 // retired, worst first: a table with each check's state per wallet, and
 // below it the wallet under the cursor in full — every check's value against
 // its limit, a trend line from the stored history, and where the value comes
@@ -68,8 +67,8 @@ func checkColumns() []components.Column {
 // are measured live; allocation time and error rate come from the daily
 // metrics, alerts from the open security alerts. What changed since the last
 // refresh carries a "*" and the Changed style.
-type healthPage struct {
-	c     *common.Common
+type Health struct {
+	Base
 	noHSM bool
 	db    liveCheck
 	hsm   liveCheck
@@ -82,25 +81,16 @@ type healthPage struct {
 	tbl    *components.Table
 	checks *components.Table
 	nav    components.ListNav
-	filter string
-	loaded bool
-	err    string
-	errAt  time.Time
-	loadAt time.Time
-	w, h   int
 }
 
-func newHealthPage(c *common.Common, noHSM bool) *healthPage {
-	return &healthPage{
-		c:      c,
+func NewHealth(c *common.Common, noHSM bool) *Health {
+	return &Health{
+		Base:   newBase(c, "health", "Health"),
 		noHSM:  noHSM,
 		tbl:    components.NewMarkedTable(healthColumns()...),
 		checks: components.NewMarkedTable(checkColumns()...),
 	}
 }
-
-func (p *healthPage) Name() string  { return "health" }
-func (p *healthPage) Title() string { return "Health" }
 
 // below is the number of lines under the wallet rows: a blank line, the
 // selected wallet's title, the check titles and the six checks; then come
@@ -112,7 +102,7 @@ const (
 )
 
 // top is the number of lines above the wallet rows.
-func (p *healthPage) top() int {
+func (p *Health) top() int {
 	n := 2 // live line, column titles
 	if p.err != "" {
 		n++
@@ -120,8 +110,8 @@ func (p *healthPage) top() int {
 	return n
 }
 
-func (p *healthPage) SetSize(w, h int) {
-	p.w, p.h = w, h
+func (p *Health) SetSize(w, h int) {
+	p.Base.SetSize(w, h)
 	p.tbl.Layout(w)
 	p.checks.Layout(w)
 	p.resize()
@@ -129,26 +119,24 @@ func (p *healthPage) SetSize(w, h int) {
 
 // resize gives the wallet rows what they need of what the checks below
 // leave, keeping room for a few notes, and at least one line.
-func (p *healthPage) resize() {
+func (p *Health) resize() {
 	room := p.h - p.top() - healthBelow
 	p.nav.SetHeight(max(min(len(p.rows), room-healthNotes), 1))
 }
 
-func (p *healthPage) Filterable() bool { return true }
-func (p *healthPage) Filter() string   { return p.filter }
-func (p *healthPage) SetFilter(f string) {
+func (p *Health) Filterable() bool { return true }
+func (p *Health) SetFilter(f string) {
 	p.filter = f
 	p.rebuild()
 }
-func (p *healthPage) Back() bool { return false }
 
 // Refresh loads the stored inputs and history and times the HSM's signing;
 // the App pings the database and the HSM on every refresh anyway.
-func (p *healthPage) Refresh() tea.Cmd {
+func (p *Health) Refresh() tea.Cmd {
 	return tea.Batch(p.c.Load.Health(), p.c.Load.SignTiming())
 }
 
-func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
+func (p *Health) Update(msg tea.Msg) tea.Cmd {
 	th := p.c.Thresholds
 	switch msg := msg.(type) {
 	case common.DBPingMsg:
@@ -162,15 +150,13 @@ func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 		p.build()
 	case common.HealthMsg:
 		now := p.c.Clock()
-		if msg.Err != nil {
-			p.err, p.errAt = common.ErrText(msg.Err), now
+		if p.failed(msg.Err, now) {
 			p.resize()
 			return nil
 		}
-		p.err = ""
 		p.setInputs(msg.Inputs)
 		p.setHistory(msg.History)
-		p.loaded, p.loadAt = true, now
+		p.markLoaded(now)
 		p.resize()
 		p.build()
 	case common.EnvChangedMsg:
@@ -188,7 +174,7 @@ func (p *healthPage) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *healthPage) setHistory(pts []common.HealthPoint) {
+func (p *Health) setHistory(pts []common.HealthPoint) {
 	p.hist = make(map[int]*[ckCount][]common.HealthPoint)
 	for _, pt := range pts {
 		i := slices.Index(model.AllChecks, pt.Check)
@@ -205,7 +191,7 @@ func (p *healthPage) setHistory(pts []common.HealthPoint) {
 }
 
 // build evaluates every wallet's checks and formats the wallet table.
-func (p *healthPage) build() {
+func (p *Health) build() {
 	p.evaluate()
 	cells := make([][]string, 0, len(p.all)+1)
 	var checkCells [][]string
@@ -235,7 +221,7 @@ func (p *healthPage) build() {
 
 // checkCells are the cells of check c of wallet v, without the trend (drawn
 // at the column's width when shown).
-func (p *healthPage) checkCells(v *walletView, c int) []string {
+func (p *Health) checkCells(v *walletView, c int) []string {
 	cv := v.checks[c]
 	src := "—"
 	switch {
@@ -273,7 +259,7 @@ func (v *walletView) noteOf(c int) string {
 
 // rebuild filters and orders the wallets: worst overall first, then by
 // version; the cursor stays on the same wallet.
-func (p *healthPage) rebuild() {
+func (p *Health) rebuild() {
 	keep := -1
 	if p.nav.Cursor < len(p.rows) {
 		keep = p.rows[p.nav.Cursor].in.Version
@@ -296,14 +282,14 @@ func (p *healthPage) rebuild() {
 	}
 }
 
-func (p *healthPage) selected() *walletView {
+func (p *Health) selected() *walletView {
 	if p.nav.Cursor < 0 || p.nav.Cursor >= len(p.rows) {
 		return nil
 	}
 	return p.rows[p.nav.Cursor]
 }
 
-func (p *healthPage) Status() string {
+func (p *Health) Status() string {
 	if !p.loaded {
 		return "health"
 	}
@@ -323,15 +309,15 @@ func (p *healthPage) Status() string {
 	if len(p.rows) != len(p.all) {
 		st += " · " + common.Itoa(len(p.rows)) + " shown"
 	}
-	return st + " · from " + common.Stamp(p.loadAt, p.c.Loc) + " · refreshes on its own"
+	return st + " · from " + common.Stamp(p.loadedAt, p.c.Loc) + " · refreshes on its own"
 }
 
-func (p *healthPage) ShortHelp() []key.Binding {
+func (p *Health) ShortHelp() []key.Binding {
 	k := p.c.Keys
 	return []key.Binding{k.Open, k.Filter, k.Env, k.Refresh, k.Screens, k.Help, k.Quit}
 }
 
-func (p *healthPage) FullHelp() [][]key.Binding {
+func (p *Health) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	return [][]key.Binding{k.Nav(), {k.Open, k.Back}, k.Global()}
 }

@@ -1,8 +1,6 @@
-package ui
+package pages
 
 import (
-	"strings"
-
 	"charm.land/lipgloss/v2"
 
 	"github.com/plings/walletconsole/model"
@@ -10,22 +8,18 @@ import (
 	"github.com/plings/walletconsole/ui/components"
 )
 
-func (p *healthPage) View() string {
+func (p *Health) View() string {
 	s := p.c.Styles
 	w := p.w
 	out := make([]string, 0, p.h)
 	add := func(line string) { out = append(out, common.Truncate(line, w)) }
 
 	add(p.liveLine())
-	if p.err != "" {
-		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadAt, w))
-	}
+	out = append(out, p.staleLines()...)
 	out = append(out, p.tbl.Header(s, nil))
 	switch {
-	case !p.loaded && p.err == "":
-		add(s.R(s.Muted, "  loading health checks…"))
 	case !p.loaded:
-		add(s.R(s.Muted, "  no data yet"))
+		add(p.notLoaded("health checks"))
 	case len(p.all) == 0:
 		add(s.R(s.Muted, "  no wallet to check (every wallet is retired, or none exists)"))
 	case len(p.rows) == 0:
@@ -39,14 +33,11 @@ func (p *healthPage) View() string {
 		out = append(out, "")
 		out = append(out, p.checkLines()...)
 	}
-	if len(out) > p.h {
-		out = out[:max(p.h, 0)]
-	}
-	return strings.Join(out, "\n")
+	return p.clip(out)
 }
 
 // liveLine is what the console measured itself, shared by every wallet.
-func (p *healthPage) liveLine() string {
+func (p *Health) liveLine() string {
 	s := p.c.Styles
 	part := func(label string, l *liveCheck, none string) string {
 		if l.res == nil {
@@ -76,7 +67,7 @@ func (p *healthPage) liveLine() string {
 	return line + s.R(s.Muted, " · "+components.ChangeMark+" changed since the last refresh")
 }
 
-func (p *healthPage) walletRow(v *walletView, sel bool) string {
+func (p *Health) walletRow(v *walletView, sel bool) string {
 	s := p.c.Styles
 	return p.tbl.MarkedRow(s, v.cells, sel, v.changed, func(col int) *lipgloss.Style {
 		var st lipgloss.Style
@@ -104,7 +95,7 @@ func (p *healthPage) walletRow(v *walletView, sel bool) string {
 }
 
 // checkLines are the selected wallet's six checks in full.
-func (p *healthPage) checkLines() []string {
+func (p *Health) checkLines() []string {
 	s := p.c.Styles
 	w := p.w
 	v := p.selected()

@@ -1,4 +1,4 @@
-package ui
+package flows
 
 import (
 	"strings"
@@ -66,7 +66,8 @@ type ceremonyWizard struct {
 	sc       components.Scroller
 }
 
-func newCeremonyWizard(c *common.Common, start common.CeremonyStarter) *ceremonyWizard {
+// NewCeremony opens the flow.
+func NewCeremony(c *common.Common, start common.CeremonyStarter) Wizard {
 	return &ceremonyWizard{c: c, start: start, busy: true}
 }
 

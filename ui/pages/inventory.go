@@ -1,4 +1,4 @@
-package ui
+package pages
 
 import (
 	"cmp"
@@ -209,36 +209,26 @@ func cmpBool(a, b bool) int {
 	}
 }
 
-// inventoryPage lists every wallet version; Enter opens one.
-type inventoryPage struct {
-	c      *common.Common
-	all    []invRow
-	rows   []*invRow // filtered and sorted: what the table shows
-	tbl    *components.Table
-	nav    components.ListNav
-	sort   int
-	desc   bool
-	filter string
+// Inventory lists every wallet version; Enter opens one.
+type Inventory struct {
+	Base
+	all  []invRow
+	rows []*invRow // filtered and sorted: what the table shows
+	tbl  *components.Table
+	nav  components.ListNav
+	sort int
+	desc bool
 
-	loaded   bool
-	loadedAt time.Time
-	err      string
-	errAt    time.Time
-
-	w, h   int
 	detail *detailPage
 	isOpen bool
 }
 
-func newInventoryPage(c *common.Common) *inventoryPage {
-	return &inventoryPage{c: c, tbl: components.NewMarkedTable(inventoryColumns()...), sort: icName}
+func NewInventory(c *common.Common) *Inventory {
+	return &Inventory{Base: newBase(c, "inventory", "Inventory"), tbl: components.NewMarkedTable(inventoryColumns()...), sort: icName}
 }
 
-func (p *inventoryPage) Name() string  { return "inventory" }
-func (p *inventoryPage) Title() string { return "Inventory" }
-
-func (p *inventoryPage) SetSize(w, h int) {
-	p.w, p.h = w, h
+func (p *Inventory) SetSize(w, h int) {
+	p.Base.SetSize(w, h)
 	p.tbl.Layout(w)
 	p.resize()
 	if p.detail != nil {
@@ -247,7 +237,7 @@ func (p *inventoryPage) SetSize(w, h int) {
 }
 
 // resize gives the table what the error line leaves.
-func (p *inventoryPage) resize() {
+func (p *Inventory) resize() {
 	h := p.h - 1 // column titles
 	if p.err != "" {
 		h--
@@ -255,15 +245,14 @@ func (p *inventoryPage) resize() {
 	p.nav.SetHeight(h)
 }
 
-func (p *inventoryPage) Filterable() bool { return !p.isOpen }
-func (p *inventoryPage) Filter() string   { return p.filter }
+func (p *Inventory) Filterable() bool { return !p.isOpen }
 
-func (p *inventoryPage) SetFilter(f string) {
+func (p *Inventory) SetFilter(f string) {
 	p.filter = f
 	p.rebuild()
 }
 
-func (p *inventoryPage) Back() bool {
+func (p *Inventory) Back() bool {
 	if p.isOpen {
 		p.isOpen = false
 		p.detail = nil
@@ -272,15 +261,15 @@ func (p *inventoryPage) Back() bool {
 	return false
 }
 
-func (p *inventoryPage) Refresh() tea.Cmd {
+func (p *Inventory) Refresh() tea.Cmd {
 	if p.isOpen && p.detail != nil {
 		return tea.Batch(p.c.Load.Detail(p.detail.version), p.c.Load.Health())
 	}
 	return nil
 }
 
-// open shows the detail of wallet v.
-func (p *inventoryPage) open(v int) tea.Cmd {
+// Open shows the detail of wallet v.
+func (p *Inventory) Open(v int) tea.Cmd {
 	var sum *model.WalletSummary
 	for i := range p.all {
 		if p.all[i].w.Version == v {
@@ -294,23 +283,21 @@ func (p *inventoryPage) open(v int) tea.Cmd {
 	return tea.Batch(p.c.Load.Detail(v), p.c.Load.Health())
 }
 
-func (p *inventoryPage) selected() *invRow {
+func (p *Inventory) selected() *invRow {
 	if p.nav.Cursor < 0 || p.nav.Cursor >= len(p.rows) {
 		return nil
 	}
 	return p.rows[p.nav.Cursor]
 }
 
-func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
+func (p *Inventory) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case common.InventoryMsg:
 		now := p.c.Clock()
-		if msg.Err != nil {
-			p.err, p.errAt = common.ErrText(msg.Err), now
+		if p.failed(msg.Err, now) {
 			p.resize()
 			return nil
 		}
-		p.err = ""
 		var old map[int]*model.WalletSummary
 		if p.loaded {
 			old = make(map[int]*model.WalletSummary, len(p.all))
@@ -318,7 +305,7 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 				old[p.all[i].w.Version] = &p.all[i].w
 			}
 		}
-		p.loaded, p.loadedAt = true, now
+		p.markLoaded(now)
 		all := make([]invRow, len(msg.Wallets))
 		for i, w := range msg.Wallets {
 			all[i] = newInvRow(w, now)
@@ -362,7 +349,7 @@ func (p *inventoryPage) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *inventoryPage) allCells() [][]string {
+func (p *Inventory) allCells() [][]string {
 	cells := make([][]string, len(p.all))
 	for i := range p.all {
 		cells[i] = p.all[i].cells
@@ -370,7 +357,7 @@ func (p *inventoryPage) allCells() [][]string {
 	return cells
 }
 
-func (p *inventoryPage) key(msg tea.KeyPressMsg) tea.Cmd {
+func (p *Inventory) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.c.Keys
 	if p.isOpen {
 		if key.Matches(msg, k.Allocate) {
@@ -385,7 +372,7 @@ func (p *inventoryPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Open):
 		if r := p.selected(); r != nil {
-			return p.open(r.w.Version)
+			return p.Open(r.w.Version)
 		}
 	case key.Matches(msg, k.Sort):
 		p.nextSort()
@@ -410,7 +397,7 @@ func allocate(v int) tea.Cmd {
 }
 
 // nextSort moves the sort to the next column on screen.
-func (p *inventoryPage) nextSort() {
+func (p *Inventory) nextSort() {
 	for i := 1; i <= icCount; i++ {
 		c := (p.sort + i) % icCount
 		if p.tbl.Widths[c] > 0 {
@@ -421,7 +408,7 @@ func (p *inventoryPage) nextSort() {
 }
 
 // rebuild filters and sorts, keeping the cursor on the same wallet.
-func (p *inventoryPage) rebuild() {
+func (p *Inventory) rebuild() {
 	keep := -1
 	if r := p.selected(); r != nil {
 		keep = r.w.Version
@@ -450,7 +437,7 @@ func (p *inventoryPage) rebuild() {
 	}
 }
 
-func (p *inventoryPage) sortMark(i int) string {
+func (p *Inventory) sortMark(i int) string {
 	if i != p.sort {
 		return ""
 	}
@@ -460,21 +447,17 @@ func (p *inventoryPage) sortMark(i int) string {
 	return "↑"
 }
 
-func (p *inventoryPage) View() string {
+func (p *Inventory) View() string {
 	if p.isOpen && p.detail != nil {
 		return p.detail.View()
 	}
 	s := p.c.Styles
 	out := make([]string, 0, p.h)
-	if p.err != "" {
-		out = append(out, staleLine(p.c, p.err, p.errAt, p.loadedAt, p.w))
-	}
+	out = append(out, p.staleLines()...)
 	out = append(out, p.tbl.Header(s, p.sortMark))
 	switch {
-	case !p.loaded && p.err == "":
-		out = append(out, s.R(s.Muted, "  loading wallets…"))
 	case !p.loaded:
-		out = append(out, s.R(s.Muted, "  no data yet"))
+		out = append(out, p.notLoaded("wallets"))
 	case len(p.all) == 0:
 		out = append(out, s.R(s.Muted, "  no wallets yet"))
 	case len(p.rows) == 0:
@@ -500,25 +483,10 @@ func (p *inventoryPage) View() string {
 			return nil
 		}))
 	}
-	if len(out) > p.h {
-		out = out[:max(p.h, 0)]
-	}
-	return strings.Join(out, "\n")
+	return p.clip(out)
 }
 
-// scope describes the filters in force: ` "abc" in production`.
-func (p *inventoryPage) scope() string {
-	var b strings.Builder
-	if p.filter != "" {
-		b.WriteString(" " + common.Quote(p.filter))
-	}
-	if p.c.Env != "" {
-		b.WriteString(" in " + string(p.c.Env))
-	}
-	return b.String()
-}
-
-func (p *inventoryPage) Status() string {
+func (p *Inventory) Status() string {
 	if p.isOpen && p.detail != nil {
 		return p.detail.Status()
 	}
@@ -540,7 +508,7 @@ func (p *inventoryPage) Status() string {
 }
 
 // changedCount is the number of wallets marked changed.
-func (p *inventoryPage) changedCount() int {
+func (p *Inventory) changedCount() int {
 	n := 0
 	for i := range p.all {
 		if p.all[i].marked() {
@@ -550,7 +518,7 @@ func (p *inventoryPage) changedCount() int {
 	return n
 }
 
-func (p *inventoryPage) ShortHelp() []key.Binding {
+func (p *Inventory) ShortHelp() []key.Binding {
 	k := p.c.Keys
 	if p.isOpen {
 		return []key.Binding{k.Up, k.Down, k.Back, k.Allocate, k.Screens, k.Help, k.Quit}
@@ -558,20 +526,10 @@ func (p *inventoryPage) ShortHelp() []key.Binding {
 	return []key.Binding{k.Open, k.Sort, k.Reverse, k.Filter, k.Allocate, k.Env, k.Screens, k.Help, k.Quit}
 }
 
-func (p *inventoryPage) FullHelp() [][]key.Binding {
+func (p *Inventory) FullHelp() [][]key.Binding {
 	k := p.c.Keys
 	if p.isOpen {
 		return [][]key.Binding{k.Nav(), {k.Back, k.Allocate}, k.Global()}
 	}
 	return [][]key.Binding{k.Nav(), {k.Open, k.Sort, k.Reverse, k.Back, k.Allocate}, k.Global()}
-}
-
-// staleLine is the failure-in-place line: the last refresh failed, the data
-// shown is from an earlier one.
-func staleLine(c *common.Common, err string, at, loadedAt time.Time, w int) string {
-	text := "! refresh failed at " + common.Stamp(at, c.Loc) + ": " + err
-	if !loadedAt.IsZero() {
-		text = "! showing data from " + common.Stamp(loadedAt, c.Loc) + "; refresh failed at " + common.Stamp(at, c.Loc) + ": " + err
-	}
-	return c.Styles.R(c.Styles.Error, common.Truncate(text, w))
 }

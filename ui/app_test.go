@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
 // screens are the states worth a golden file and a size sweep: how to reach
@@ -41,24 +42,24 @@ func TestGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, size[0], size[1])
+				ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, size[0], size[1])
 				ta.press(t, sc.keys...)
 				golden.RequireEqual(t, []byte(ta.screen()))
 			})
 		}
 	}
 	t.Run("read_only_no_hsm_80x24", func(t *testing.T) {
-		ta := newTestApp(t, sampleSource(), nil, func(o *Options) { o.ReadOnly = true }).start(t, 80, 24)
+		ta := newTestApp(t, uitest.SampleSource(), nil, func(o *Options) { o.ReadOnly = true }).start(t, 80, 24)
 		golden.RequireEqual(t, []byte(ta.screen()))
 	})
 	t.Run("too_small_79x24", func(t *testing.T) {
-		ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 79, 24)
+		ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 79, 24)
 		golden.RequireEqual(t, []byte(ta.screen()))
 	})
 	t.Run("outage_80x24", func(t *testing.T) {
-		ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 80, 24)
-		ta.src.fail.Store(true)
-		ta.now = t0.Add(5 * time.Second)
+		ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 80, 24)
+		ta.src.Fail.Store(true)
+		ta.now = uitest.T0.Add(5 * time.Second)
 		ta.refresh(t)
 		golden.RequireEqual(t, []byte(ta.screen()))
 	})
@@ -72,7 +73,7 @@ func TestSizeSweep(t *testing.T) {
 	heights := []int{5, 9, 16, 23, 24, 25, 31, 40, 47, 60}
 	for _, sc := range screens {
 		for _, full := range []bool{false, true} {
-			ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+			ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 120, 40)
 			ta.press(t, sc.keys...)
 			if full && ta.input == inputNone {
 				ta.press(t, "?")
@@ -110,15 +111,15 @@ const (
 	clear = "\x1b[2J"
 )
 
-func hostileSource() *fakeSource {
-	src := sampleSource()
-	w := &src.wallets[1]
+func hostileSource() *uitest.Source {
+	src := uitest.SampleSource()
+	w := &src.Wallets[1]
 	w.Name = osc52
 	w.Description = clear + "x\u009b31m" + "\u202eevil"
 	w.MasterKeyID = clear
 	w.Status = model.Status(clear)
 	w.Environment = model.Environment(osc52)
-	d := src.details[2]
+	d := src.Details[2]
 	d.Wallet = *w
 	d.Manufacturers[0].Name = osc52
 	d.Manufacturers[1].Organization = clear
@@ -127,23 +128,23 @@ func hostileSource() *fakeSource {
 	d.Lineage[0].Reason = clear
 	d.Allocations[0].Type = osc52
 	d.Recent[0].Type = osc52
-	src.details[2] = d
-	src.ops[0].Type = osc52
-	src.ops[0].InitiatedBy = clear
-	src.ops[0].Details = []byte(`{"note":"` + "\\u001b]52;c;aGk=\\u0007" + `","raw":"` + clear + `"}`)
-	src.ops[1].Details = []byte(`{"ok":"\u001b[2J"}`)
-	src.audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 " + osc52 + " was altered"}
-	src.where = "db" + osc52
-	h := &src.health[1]
+	src.Details[2] = d
+	src.Ops[0].Type = osc52
+	src.Ops[0].InitiatedBy = clear
+	src.Ops[0].Details = []byte(`{"note":"` + "\\u001b]52;c;aGk=\\u0007" + `","raw":"` + clear + `"}`)
+	src.Ops[1].Details = []byte(`{"ok":"\u001b[2J"}`)
+	src.Audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 " + osc52 + " was altered"}
+	src.WhereText = "db" + osc52
+	h := &src.Health[1]
 	h.Name, h.Status, h.Environment = osc52, model.Status(clear), model.Environment(osc52)
 	return src
 }
 
-type hostileHSM struct{ fakeHSM }
+type hostileHSM struct{ uitest.HSM }
 
 func newHostileHSM() *hostileHSM {
-	h := &hostileHSM{*sampleHSM()}
-	h.signErr = errors.New("sign: " + osc52 + clear)
+	h := &hostileHSM{*uitest.SampleHSM()}
+	h.SignErr = errors.New("sign: " + osc52 + clear)
 	return h
 }
 
@@ -162,7 +163,7 @@ func TestScreensInert(t *testing.T) {
 			keys []string
 		}{"audit_entry_2", []string{"3", "down", "enter"}}) {
 			src := hostileSource()
-			src.fail.Store(false)
+			src.Fail.Store(false)
 			ta := newTestApp(t, src, newHostileHSM(), func(o *Options) { o.Profile = prof })
 			ta.start(t, 160, 50)
 			if sc.name == "detail" || sc.name == "detail_scrolled" {

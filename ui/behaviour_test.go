@@ -12,11 +12,12 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 	"github.com/plings/walletconsole/ui/pages"
 )
 
 func TestScreenSwitching(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
 	steps := []struct {
 		keys []string
 		want string
@@ -47,7 +48,7 @@ func TestScreenSwitching(t *testing.T) {
 }
 
 func TestCommandLine(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
 	ta.press(t, ":")
 	ta.typeText(t, "flo")
 	ta.press(t, "tab")
@@ -88,7 +89,7 @@ func (ta *testApp) quitting(t *testing.T) bool {
 }
 
 func TestFilter(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
 	ta.press(t, "/")
 	ta.typeText(t, "q") // q types inside the filter, it does not quit
 	if ta.quitting(t) {
@@ -139,7 +140,7 @@ func TestFilter(t *testing.T) {
 }
 
 func TestSort(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 120, 40)
 	order := func() []int {
 		return ta.inv.Shown()
 	}
@@ -182,7 +183,7 @@ func equal(a, b []int) bool {
 }
 
 func TestEnvironmentFilter(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 120, 40)
 	want := []struct {
 		env  string
 		rows int
@@ -210,7 +211,7 @@ func TestEnvironmentFilter(t *testing.T) {
 
 func TestReadOnly(t *testing.T) {
 	for _, ro := range []bool{false, true} {
-		ta := newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.ReadOnly = ro }).start(t, 120, 40)
+		ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.ReadOnly = ro }).start(t, 120, 40)
 		for _, name := range ta.screenNames() {
 			ta.press(t, "esc")
 			ta.switchName(name)
@@ -262,12 +263,12 @@ func TestReadOnly(t *testing.T) {
 // TestOutage: the database goes away, the header says since when, the last
 // inventory stays on screen, and everything comes back by itself.
 func TestOutage(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 100, 30)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
 	ta.press(t, "down", "enter") // v2's detail
-	ta.src.fail.Store(true)
-	ta.now = t0.Add(7 * time.Second)
+	ta.src.Fail.Store(true)
+	ta.now = uitest.T0.Add(7 * time.Second)
 	ta.refresh(t)
-	ta.now = t0.Add(12 * time.Second)
+	ta.now = uitest.T0.Add(12 * time.Second)
 	ta.refresh(t) // still down: the outage started at :07, not :12
 	out := ta.screen()
 	for _, want := range []string{"DB unreachable since 09:30:07: dial unix", "v2 · active · production",
@@ -285,8 +286,8 @@ func TestOutage(t *testing.T) {
 	if out := ta.screen(); !strings.Contains(out, "failed") || !strings.Contains(out, "*") {
 		t.Errorf("health does not show the failed, changed database check:\n%s", out)
 	}
-	ta.src.fail.Store(false)
-	ta.now = t0.Add(17 * time.Second)
+	ta.src.Fail.Store(false)
+	ta.now = uitest.T0.Add(17 * time.Second)
 	ta.refresh(t)
 	out = ta.screen()
 	if strings.Contains(out, "unreachable") || strings.Contains(out, "refresh failed") {
@@ -298,19 +299,19 @@ func TestOutage(t *testing.T) {
 }
 
 func TestHSMStates(t *testing.T) {
-	h := sampleHSM()
-	h.loggedIn = false
-	ta := newTestApp(t, sampleSource(), h).start(t, 120, 40)
+	h := uitest.SampleHSM()
+	h.LoggedIn = false
+	ta := newTestApp(t, uitest.SampleSource(), h).start(t, 120, 40)
 	if out := ta.screen(); !strings.Contains(out, "HSM ok 0.300 ms · not logged in · token plings-ceremony") {
 		t.Errorf("not-logged-in HSM:\n%s", out)
 	}
-	h.err = errGone
-	ta.now = t0.Add(3 * time.Second)
+	h.Err = uitest.ErrGone
+	ta.now = uitest.T0.Add(3 * time.Second)
 	ta.refresh(t)
 	if out := ta.screen(); !strings.Contains(out, "HSM unreachable since 09:30:03") {
 		t.Errorf("HSM outage:\n%s", out)
 	}
-	h.err, h.latency = nil, 150*time.Millisecond
+	h.Err, h.Latency = nil, 150*time.Millisecond
 	ta.refresh(t)
 	ta.press(t, "2")
 	out := ta.screen()
@@ -319,14 +320,14 @@ func TestHSMStates(t *testing.T) {
 		t.Errorf("slow HSM is not a warning:\n%s", out)
 	}
 	// Signing measured live: when it fails, every wallet is unhealthy.
-	h.signErr = errors.New("sign with key \"console-health\": CKR_DEVICE_ERROR")
+	h.SignErr = errors.New("sign with key \"console-health\": CKR_DEVICE_ERROR")
 	ta.refresh(t)
 	out = ta.screen()
 	if !strings.Contains(out, "signing failed error") || strings.Contains(out, "overall healthy") || !strings.Contains(out, "CKR_DEVICE_ERROR") {
 		t.Errorf("failed signing is not a failure:\n%s", out)
 	}
 
-	ta = newTestApp(t, sampleSource(), nil).start(t, 120, 40)
+	ta = newTestApp(t, uitest.SampleSource(), nil).start(t, 120, 40)
 	ta.press(t, "2")
 	if out := ta.screen(); !strings.Contains(out, "HSM none (stored averages used)") || !strings.Contains(out, "HSM none") ||
 		!regexp.MustCompile(`hsm_connectivity +healthy +11.9 ms +> 100 ms +metrics 03-13`).MatchString(out) {
@@ -348,17 +349,17 @@ func changedLines(out string) []string {
 // TestHealthChanges: a value that changes on a refresh is marked, and the
 // mark goes on the next refresh that brings no change.
 func TestHealthChanges(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 200, 50)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 200, 50)
 	ta.press(t, "2")
 	if ls := changedLines(ta.screen()); len(ls) > 0 {
 		t.Errorf("changes marked before any second refresh: %q", ls)
 	}
 	// v2 gets an open alert, its error count moves, v6 appears.
-	ta.src.mu.Lock()
-	ta.src.health[1].OpenWarnings = 1
-	ta.src.health[1].Errors = 5
-	ta.src.health = append(ta.src.health, HealthInput{Version: 6, Name: "v6", Status: model.StatusCreated, Environment: model.EnvironmentTesting})
-	ta.src.mu.Unlock()
+	ta.src.Mu.Lock()
+	ta.src.Health[1].OpenWarnings = 1
+	ta.src.Health[1].Errors = 5
+	ta.src.Health = append(ta.src.Health, HealthInput{Version: 6, Name: "v6", Status: model.StatusCreated, Environment: model.EnvironmentTesting})
+	ta.src.Mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
 	ls := changedLines(out)
@@ -385,13 +386,13 @@ func TestHealthChanges(t *testing.T) {
 
 	// A live check: the HSM turns slow; its state change is marked on the
 	// live line and on every wallet, and unmarked on the next refresh.
-	h := sampleHSM()
-	ta = newTestApp(t, sampleSource(), h).start(t, 120, 40)
+	h := uitest.SampleHSM()
+	ta = newTestApp(t, uitest.SampleSource(), h).start(t, 120, 40)
 	ta.press(t, "2")
-	h.latency = 130 * time.Millisecond
+	h.Latency = 130 * time.Millisecond
 	ta.refresh(t)
 	out = ta.screen()
-	if !strings.Contains(out, components.ChangeMark+"HSM warning 130 ms") || len(changedLines(out)) < len(ta.src.health) {
+	if !strings.Contains(out, components.ChangeMark+"HSM warning 130 ms") || len(changedLines(out)) < len(ta.src.Health) {
 		t.Errorf("the HSM's change is not marked:\n%s", out)
 	}
 	ta.refresh(t)
@@ -418,19 +419,19 @@ func (ta *testApp) selectedHealth() int {
 }
 
 func TestAuditChain(t *testing.T) {
-	src := sampleSource()
-	src.audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 (status_change, 2026-03-01T09:30:00Z) was altered"}
-	ta := newTestApp(t, src, sampleHSM()).start(t, 120, 40)
+	src := uitest.SampleSource()
+	src.Audit = AuditStatus{OK: false, Rows: 6, BrokenAt: 4, Problem: "row 4 (status_change, 2026-03-01T09:30:00Z) was altered"}
+	ta := newTestApp(t, src, uitest.SampleHSM()).start(t, 120, 40)
 	ta.press(t, "3")
 	if out := ta.screen(); !strings.Contains(out, "chain BROKEN at row 4: row 4 (status_change") {
 		t.Errorf("broken chain not shown:\n%s", out)
 	}
-	src.audit = AuditStatus{OK: true, Rows: 7}
+	src.Audit = AuditStatus{OK: true, Rows: 7}
 	ta.press(t, "v")
 	if out := ta.screen(); !strings.Contains(out, "chain OK (7 rows)") {
 		t.Errorf("verify now did not update the badge:\n%s", out)
 	}
-	src.fail.Store(true)
+	src.Fail.Store(true)
 	ta.press(t, "v")
 	if out := ta.screen(); !strings.Contains(out, "chain check failed: dial unix") {
 		t.Errorf("failed check not shown:\n%s", out)
@@ -438,8 +439,8 @@ func TestAuditChain(t *testing.T) {
 }
 
 func TestScrollLongLists(t *testing.T) {
-	src := sampleSource()
-	src.wallets = manyWallets(1000)
+	src := uitest.SampleSource()
+	src.Wallets = manyWallets(1000)
 	ta := newTestApp(t, src, nil).start(t, 80, 24)
 	ta.press(t, "end")
 	if out := ta.screen(); !strings.Contains(out, "> ") || !strings.Contains(out, "v1000") {
@@ -458,7 +459,7 @@ func TestScrollLongLists(t *testing.T) {
 }
 
 func TestResizeTooSmall(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 80, 24)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 80, 24)
 	ta.size(60, 20)
 	if out := ta.screen(); !strings.Contains(out, "enlarge the window to at least 80x24 (now 60x20)") {
 		t.Errorf("no size message:\n%s", out)
@@ -478,7 +479,7 @@ func TestResizeTooSmall(t *testing.T) {
 }
 
 func TestNoSource(t *testing.T) {
-	ta := &testApp{App: NewApp(Options{HSM: sampleHSM(), Profile: 1, Refresh: -1})}
+	ta := &testApp{App: NewApp(Options{HSM: uitest.SampleHSM(), Profile: 1, Refresh: -1})}
 	ta.after = func(time.Duration, tea.Msg) tea.Cmd { return nil }
 	ta.start(t, 80, 24)
 	for _, k := range []string{"enter", "2", "enter", "3", "enter", "v", "4", "5", "?", "r"} {
@@ -493,7 +494,7 @@ func TestNoSource(t *testing.T) {
 // TestSpinner: a spinner while a load is in flight, never blocking keys;
 // gone when the loads are back.
 func TestSpinner(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 80, 24)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 80, 24)
 	_, cmd := ta.Update(keyMsg("r")) // loads started, not yet run
 	if out := ta.screen(); !strings.Contains(out, "| loading") {
 		t.Errorf("no spinner while loading:\n%s", out)

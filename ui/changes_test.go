@@ -10,6 +10,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
 // lineWith is the first line of out that contains every one of parts.
@@ -35,18 +36,18 @@ func isMarked(l string) bool {
 // new one, are marked; the marks go on the next refresh without change. The
 // "5m ago" of the last allocation moving on its own is no change.
 func TestInventoryChanges(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 160, 40)
-	ta.now = t0.Add(10 * time.Minute) // every "ago" moves
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 160, 40)
+	ta.now = uitest.T0.Add(10 * time.Minute) // every "ago" moves
 	ta.refresh(t)
 	if ls := changedLines(ta.screen()); len(ls) > 0 {
 		t.Fatalf("marked without a change: %q", ls)
 	}
-	ta.src.mu.Lock()
-	ta.src.wallets[1].Paths += 3
-	ta.src.wallets[3].Health = model.HealthWarning
-	ta.src.wallets = append(ta.src.wallets, model.WalletSummary{Version: 6, Name: "v6", Status: model.StatusCreated,
+	ta.src.Mu.Lock()
+	ta.src.Wallets[1].Paths += 3
+	ta.src.Wallets[3].Health = model.HealthWarning
+	ta.src.Wallets = append(ta.src.Wallets, model.WalletSummary{Version: 6, Name: "v6", Status: model.StatusCreated,
 		Environment: model.EnvironmentTesting, Health: model.HealthUnknown})
-	ta.src.mu.Unlock()
+	ta.src.Mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
 	for _, want := range []string{"1,204,335", "v4", "v6"} {
@@ -76,21 +77,21 @@ func TestInventoryChanges(t *testing.T) {
 // TestDetailChanges: facts, manufacturer rows and new operations that
 // changed since the last refresh of an open detail are marked.
 func TestDetailChanges(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 160, 60)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 160, 60)
 	ta.press(t, "down", "enter")
 	ta.refresh(t)
 	if out := ta.screen(); len(changedLines(out)) > 0 || strings.Contains(out, components.ChangeMark+"paths") {
 		t.Fatalf("marked without a change:\n%s", out)
 	}
-	ta.src.mu.Lock()
-	d := ta.src.details[2]
+	ta.src.Mu.Lock()
+	d := ta.src.Details[2]
 	d.Wallet.Paths += 10
 	d.Manufacturers = append([]model.Manufacturer(nil), d.Manufacturers...)
 	d.Manufacturers[1].Paths += 10
-	d.Recent = append([]model.Operation{{Seq: 7, Type: "allocate_path", Wallet: ptr(2), Status: "completed",
-		InitiatedBy: "ikea-service", Details: json.RawMessage(`{}`), Time: t0}}, d.Recent...)
-	ta.src.details[2] = d
-	ta.src.mu.Unlock()
+	d.Recent = append([]model.Operation{{Seq: 7, Type: "allocate_path", Wallet: uitest.Ptr(2), Status: "completed",
+		InitiatedBy: "ikea-service", Details: json.RawMessage(`{}`), Time: uitest.T0}}, d.Recent...)
+	ta.src.Details[2] = d
+	ta.src.Mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
 	if !strings.Contains(out, components.ChangeMark+"paths 1,204,342") {
@@ -116,15 +117,15 @@ func TestDetailChanges(t *testing.T) {
 
 // TestAuditNewRows: operations logged since the last refresh are marked.
 func TestAuditNewRows(t *testing.T) {
-	ta := newTestApp(t, sampleSource(), sampleHSM()).start(t, 120, 40)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 120, 40)
 	ta.press(t, "3")
 	if ls := changedLines(ta.screen()); len(ls) > 0 {
 		t.Fatalf("marked on the first load: %q", ls)
 	}
-	ta.src.mu.Lock()
-	ta.src.ops = append([]model.Operation{{Seq: 7, Type: "set_default", Wallet: ptr(1), Status: "completed",
-		InitiatedBy: "dave", Details: json.RawMessage(`{}`), Time: t0}}, ta.src.ops...)
-	ta.src.mu.Unlock()
+	ta.src.Mu.Lock()
+	ta.src.Ops = append([]model.Operation{{Seq: 7, Type: "set_default", Wallet: uitest.Ptr(1), Status: "completed",
+		InitiatedBy: "dave", Details: json.RawMessage(`{}`), Time: uitest.T0}}, ta.src.Ops...)
+	ta.src.Mu.Unlock()
 	ta.refresh(t)
 	out := ta.screen()
 	if ls := changedLines(out); len(ls) != 1 || !strings.Contains(ls[0], "dave") || !strings.Contains(out, "1 new (*)") {
@@ -141,13 +142,13 @@ func TestAuditNewRows(t *testing.T) {
 // are also styled.
 func TestChangesNoColor(t *testing.T) {
 	change := func(ta *testApp) {
-		ta.src.mu.Lock()
-		ta.src.wallets[1].Paths += 3
-		ta.src.health[1].OpenWarnings = 1
-		ta.src.mu.Unlock()
+		ta.src.Mu.Lock()
+		ta.src.Wallets[1].Paths += 3
+		ta.src.Health[1].OpenWarnings = 1
+		ta.src.Mu.Unlock()
 	}
 	for _, scr := range []string{"1", "2"} {
-		ta := newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.Profile = DetectProfile(nil, []string{"NO_COLOR=1"}) }).start(t, 120, 40)
+		ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Profile = DetectProfile(nil, []string{"NO_COLOR=1"}) }).start(t, 120, 40)
 		ta.press(t, scr)
 		change(ta)
 		ta.refresh(t)
@@ -159,7 +160,7 @@ func TestChangesNoColor(t *testing.T) {
 			t.Errorf("screen %s: no change mark with NO_COLOR:\n%s", scr, out)
 		}
 
-		ta = newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.Profile = colorprofile.ANSI }).start(t, 120, 40)
+		ta = newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Profile = colorprofile.ANSI }).start(t, 120, 40)
 		ta.press(t, scr)
 		change(ta)
 		ta.refresh(t)

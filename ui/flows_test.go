@@ -13,9 +13,10 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
-func withFlows(req RequestSource, cer *fakeCeremony) func(*Options) {
+func withFlows(req RequestSource, cer *uitest.Ceremony) func(*Options) {
 	return func(o *Options) {
 		o.Requests = req
 		if cer != nil {
@@ -59,8 +60,8 @@ func mustNotShow(t *testing.T, ta *testApp, bad ...string) {
 // her own request, and approves it as bob and carol: the screen says what
 // it still waits for at each step, and export writes it once only.
 func TestRequestFlow(t *testing.T) {
-	req := newFakeRequests("alice")
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(req, nil)).start(t, 100, 30)
+	req := uitest.NewRequests("alice")
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, nil)).start(t, 100, 30)
 	ta.press(t, "5", "enter")
 	mustShow(t, ta, "Creation requests — you are alice", "no creation requests yet")
 
@@ -85,14 +86,14 @@ func TestRequestFlow(t *testing.T) {
 	mustShow(t, ta, "two-person rule: alice filed request WCR-2026-03-14-001 and cannot approve it")
 	ta.press(t, "esc")
 
-	req.login = "bob"
+	req.LoginName = "bob"
 	ta.press(t, "a", "enter", "enter")
 	mustShow(t, ta, "recorded: approved", "waiting for", "operations, executive")
-	req.login = "carol"
+	req.LoginName = "carol"
 	ta.press(t, "a")
 	arrow(t, ta, "right") // pick executive
 	ta.press(t, "enter", "enter")
-	req.login = "dave"
+	req.LoginName = "dave"
 	ta.press(t, "a", "enter")
 	ta.typeText(t, "ok")
 	ta.press(t, "enter")
@@ -113,14 +114,14 @@ func TestRequestFlow(t *testing.T) {
 
 // TestRequestFlowRejectNeedsReason: a rejection without a reason is not sent.
 func TestRequestFlowRejectNeedsReason(t *testing.T) {
-	req := newFakeRequests("alice")
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(req, nil)).start(t, 100, 30)
+	req := uitest.NewRequests("alice")
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, nil)).start(t, 100, 30)
 	ta.press(t, "5", "enter", "n", "tab")
 	ta.typeText(t, "p")
 	ta.press(t, "tab", "tab", "tab")
 	ta.typeText(t, "r")
 	ta.press(t, "ctrl+s")
-	req.login = "bob"
+	req.LoginName = "bob"
 	ta.press(t, "x", "enter", "enter")
 	mustShow(t, ta, "reason is required")
 	ta.typeText(t, "no budget")
@@ -131,9 +132,9 @@ func TestRequestFlowRejectNeedsReason(t *testing.T) {
 // TestFlowsReadOnly: a read-only console offers no action that changes
 // anything: no new request, approve, reject or export keys, and no ceremony.
 func TestFlowsReadOnly(t *testing.T) {
-	req := newFakeRequests("viewer")
-	req.reqs = []model.CreationRequest{{ID: "WCR-2026-03-14-001", Status: "pending", RequiredApprovals: []string{"security", "operations"}}}
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(req, &fakeCeremony{}), func(o *Options) { o.ReadOnly = true }).start(t, 100, 30)
+	req := uitest.NewRequests("viewer")
+	req.Reqs = []model.CreationRequest{{ID: "WCR-2026-03-14-001", Status: "pending", RequiredApprovals: []string{"security", "operations"}}}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, &uitest.Ceremony{}), func(o *Options) { o.ReadOnly = true }).start(t, 100, 30)
 	ta.press(t, "5")
 	mustShow(t, ta, "Witnessed key ceremony", "read-only console")
 	ta.press(t, "enter")
@@ -187,8 +188,8 @@ func walkCeremony(t *testing.T, ta *testApp, until string) {
 // PIN and the entropy never reach the screen, a refused witness does not
 // count, and the end says where the transcript is.
 func TestCeremonyFlow(t *testing.T) {
-	cer := &fakeCeremony{}
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
+	cer := &uitest.Ceremony{}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
 	mustShow(t, ta, "WKC-20260314-093000-abc123", "step 1 of 8", "this step does request.")
 
 	ta.typeText(t, "q/media/usb/expired.json") // q types: the ceremony owns the keys
@@ -229,13 +230,13 @@ func TestCeremonyFlow(t *testing.T) {
 		ta.press(t, "enter")
 	}
 	mustShow(t, ta, "ceremony complete", "transcript written to /media/usb/WKC-20260314-093000-", "abc123.json")
-	for _, s := range cer.secrets {
-		if strings.Contains(strings.Join(cer.calls, "\n"), s) {
+	for _, s := range cer.Secrets {
+		if strings.Contains(strings.Join(cer.Calls, "\n"), s) {
 			t.Errorf("a secret reached a call log: %q", s)
 		}
 	}
-	if len(cer.secrets) != 2 || cer.secrets[0] != "87654321" {
-		t.Errorf("secrets passed %q", cer.secrets)
+	if len(cer.Secrets) != 2 || cer.Secrets[0] != "87654321" {
+		t.Errorf("secrets passed %q", cer.Secrets)
 	}
 	ta.press(t, "esc")
 	mustShow(t, ta, "Guided flows")
@@ -244,8 +245,8 @@ func TestCeremonyFlow(t *testing.T) {
 // TestCeremonyAbort: ctrl+x asks for a typed confirmation, then aborts at
 // the current step; esc at the question goes on with the ceremony.
 func TestCeremonyAbort(t *testing.T) {
-	cer := &fakeCeremony{}
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
+	cer := &uitest.Ceremony{}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
 	walkCeremony(t, ta, "backup")
 	ta.press(t, "ctrl+x")
 	mustShow(t, ta, "Abort the ceremony at step backup?")
@@ -259,23 +260,23 @@ func TestCeremonyAbort(t *testing.T) {
 	ta.typeText(t, "abort")
 	ta.press(t, "enter")
 	mustShow(t, ta, "ABORTED", "aborted at backup", "destroyed; transcript /media/usb/x.json")
-	if cer.aborted != "backup: cancelled by the operator" {
-		t.Errorf("aborted %q", cer.aborted)
+	if cer.Aborted != "backup: cancelled by the operator" {
+		t.Errorf("aborted %q", cer.Aborted)
 	}
 }
 
 // TestCeremonyCtrlC: ctrl+c during the ceremony aborts it before the console
 // quits, and the operator is told on the terminal afterwards.
 func TestCeremonyCtrlC(t *testing.T) {
-	cer := &fakeCeremony{}
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
+	cer := &uitest.Ceremony{}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
 	walkCeremony(t, ta, "backup")
 	ta.press(t, "ctrl+c")
 	if !ta.quitting(t) {
 		t.Fatal("ctrl+c did not quit")
 	}
-	if !strings.HasPrefix(cer.aborted, "backup: ") || cer.keyMade {
-		t.Errorf("ctrl+c: aborted %q, key still made %v", cer.aborted, cer.keyMade)
+	if !strings.HasPrefix(cer.Aborted, "backup: ") || cer.KeyMade {
+		t.Errorf("ctrl+c: aborted %q, key still made %v", cer.Aborted, cer.KeyMade)
 	}
 	if f := ta.Farewell(); !strings.Contains(f, "ABORTED at step backup") || !strings.Contains(f, "destroyed") {
 		t.Errorf("farewell %q", f)
@@ -302,9 +303,9 @@ func flowApp(t *testing.T, w, h int, st struct {
 	keys []string
 	text []string
 }) *testApp {
-	req := newFakeRequests("alice")
-	cer := &fakeCeremony{}
-	ta := newTestApp(t, sampleSource(), sampleHSM(), withFlows(req, cer), func(o *Options) { o.Flow = st.flow }).start(t, w, h)
+	req := uitest.NewRequests("alice")
+	cer := &uitest.Ceremony{}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, cer), func(o *Options) { o.Flow = st.flow }).start(t, w, h)
 	if len(st.text) > 0 {
 		walkCeremony(t, ta, st.text[0])
 	}
@@ -339,8 +340,8 @@ func TestFlowSizeSweep(t *testing.T) {
 // TestCeremonyProgram runs the ceremony flow as a real Bubble Tea program:
 // the steps run as commands off the UI goroutine and their results arrive.
 func TestCeremonyProgram(t *testing.T) {
-	cer := &fakeCeremony{}
-	o := Options{Source: sampleSource(), Profile: colorprofile.NoTTY, Refresh: -1, Location: time.UTC, Flow: "ceremony",
+	cer := &uitest.Ceremony{}
+	o := Options{Source: uitest.SampleSource(), Profile: colorprofile.NoTTY, Refresh: -1, Location: time.UTC, Flow: "ceremony",
 		StartCeremony: func(context.Context) (Ceremony, error) { return cer, nil }}
 	tm := teatest.NewTestModel(t, NewApp(o), teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "step 1 of 8")
@@ -357,7 +358,7 @@ func TestCeremonyProgram(t *testing.T) {
 	if !strings.Contains(fm.Farewell(), "ABORTED at step witnesses") {
 		t.Errorf("farewell %q", fm.Farewell())
 	}
-	if cer.aborted == "" {
+	if cer.Aborted == "" {
 		t.Error("ctrl+c did not abort the ceremony")
 	}
 }

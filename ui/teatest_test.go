@@ -9,12 +9,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
 // These tests run the console as a real Bubble Tea program (timers,
 // commands on their own goroutines, the renderer) and drive it with keys.
 
-func programApp(src *fakeSource, h HSMStatus, refresh time.Duration) *App {
+func programApp(src *uitest.Source, h HSMStatus, refresh time.Duration) *App {
 	o := Options{Source: src, Profile: colorprofile.NoTTY, Refresh: refresh, Location: time.UTC}
 	if h != nil {
 		o.HSM = h
@@ -29,7 +30,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 }
 
 func TestProgramKeys(t *testing.T) {
-	tm := teatest.NewTestModel(t, programApp(sampleSource(), sampleHSM(), time.Second), teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, programApp(uitest.SampleSource(), uitest.SampleHSM(), time.Second), teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "compromised")
 
 	tm.Send(keyMsg("2"))
@@ -72,19 +73,19 @@ func TestProgramKeys(t *testing.T) {
 // TestProgramOutage: with the refresh timer running, the database fails,
 // the header shows it, and the console recovers on its own when it is back.
 func TestProgramOutage(t *testing.T) {
-	src := sampleSource()
+	src := uitest.SampleSource()
 	tm := teatest.NewTestModel(t, programApp(src, nil, 20*time.Millisecond), teatest.WithInitialTermSize(100, 30))
 	waitFor(t, tm, "compromised")
 
-	src.fail.Store(true)
+	src.Fail.Store(true)
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		return bytes.Contains(b, []byte("unreachable since")) && bytes.Contains(b, []byte("refresh failed"))
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 
-	src.fail.Store(false)
-	start := src.oks.Load()
+	src.Fail.Store(false)
+	start := src.OKs.Load()
 	deadline := time.Now().Add(5 * time.Second)
-	for src.oks.Load() < start+20 && time.Now().Before(deadline) {
+	for src.OKs.Load() < start+20 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := tm.Quit(); err != nil {

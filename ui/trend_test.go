@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/colorprofile"
+	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
 // TestHealthTrendGlyphs: the health screen draws block elements with
@@ -17,7 +18,7 @@ func TestHealthTrendGlyphs(t *testing.T) {
 		{colorprofile.ANSI256, "▁", "____"},
 		{colorprofile.NoTTY, "____", "▁"},
 	} {
-		ta := newTestApp(t, sampleSource(), sampleHSM(), func(o *Options) { o.Profile = c.prof }).start(t, 120, 40)
+		ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Profile = c.prof }).start(t, 120, 40)
 		ta.press(t, "2", "down") // v1, with 48 runs
 		out := ta.screen()
 		if !strings.Contains(out, c.has) || strings.Contains(out, c.lacks) {

@@ -26,9 +26,9 @@ const hdRoot = "m/44'/501'/"
 // PathError reports why a path was rejected. Component is 1-based and 0 when
 // the problem concerns the whole path.
 type PathError struct {
-	Input     string
-	Component int
-	Reason    string
+	Input     string `json:"input"`
+	Component int    `json:"component"`
+	Reason    string `json:"reason"`
 }
 
 func (e *PathError) Error() string {
@@ -85,6 +85,20 @@ func (p Path) String() string {
 		b.WriteString(strconv.FormatUint(uint64(c), 10))
 	}
 	return b.String()
+}
+
+// MarshalText gives the dotted form, so that JSON (--json) shows "2.3.4.5"
+// rather than an array of numbers.
+func (p Path) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText accepts what ParsePath accepts.
+func (p *Path) UnmarshalText(b []byte) error {
+	q, err := ParsePath(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 // Depth is the number of components.

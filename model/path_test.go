@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -277,4 +278,22 @@ func FuzzParsePath(f *testing.F) {
 			t.Fatalf("HD round trip of %s = %d, %v, %v", p, w, r, err)
 		}
 	})
+}
+
+func TestPathJSONIsTheDottedForm(t *testing.T) {
+	b, err := json.Marshal(struct {
+		Path Path `json:"path"`
+	}{Path{2, 3, 4, 5}})
+	if err != nil || string(b) != `{"path":"2.3.4.5"}` {
+		t.Errorf("json of a path: %s, %v", b, err)
+	}
+	var back struct {
+		Path Path `json:"path"`
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back.Path.String() != "2.3.4.5" {
+		t.Errorf("back from json: %v, %v", back.Path, err)
+	}
+	if err := json.Unmarshal([]byte(`{"path":"2..3"}`), &back); err == nil || !strings.Contains(err.Error(), "component 2 is empty") {
+		t.Errorf("bad path from json: %v", err)
+	}
 }

@@ -41,8 +41,9 @@ var AllStatuses = []Status{
 // Transition is one allowed edge of the lifecycle; Action is the verb the
 // operator uses for it (and the audit log records).
 type Transition struct {
-	From, To Status
-	Action   string
+	From   Status `json:"from"`
+	To     Status `json:"to"`
+	Action string `json:"action"`
 }
 
 // Transitions is the complete lifecycle: anything not listed is illegal.
@@ -215,7 +216,7 @@ func ParseVersion(s string) (int, error) {
 	n, err := strconv.ParseInt(d, 10, 64)
 	if err != nil || n > math.MaxInt32 {
 		// Only a range error is possible after isDigits.
-		return 0, bad("it is above the largest version 2147483647")
+		return 0, bad("the version number is too large (at most 2147483647)")
 	}
 	if n == 0 {
 		return 0, bad("versions start at 1")

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -226,5 +227,16 @@ func TestVersionNameRoundTrip(t *testing.T) {
 	}
 	if got := VersionName(3); got != "v3" {
 		t.Errorf("VersionName(3) = %q", got)
+	}
+}
+
+func TestTransitionJSONKeysAreSnakeCase(t *testing.T) {
+	b, _ := json.Marshal(Transitions[0])
+	if string(b) != `{"from":"created","to":"validated","action":"validate"}` {
+		t.Errorf("json of a transition: %s", b)
+	}
+	b, _ = json.Marshal(&PathError{Input: "2..3", Component: 2, Reason: "empty"})
+	if string(b) != `{"input":"2..3","component":2,"reason":"empty"}` {
+		t.Errorf("json of a path error: %s", b)
 	}
 }

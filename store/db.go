@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,13 +29,19 @@ type Options struct {
 	FastCluster bool
 	// ConnectTimeout bounds the first contact (default 5 s).
 	ConnectTimeout time.Duration
+	// ReadOnly makes every session of the pool read-only in PostgreSQL
+	// (default_transaction_read_only), so that no code path of a --read-only
+	// console can write, whatever the UI shows: a write comes back as
+	// ErrReadOnly (SQLSTATE 25006).
+	ReadOnly bool
 }
 
 // DB is an open database: a pgx pool, and the cluster behind it when embedded.
 type DB struct {
-	pool    *pgxpool.Pool
-	cluster *Cluster
-	where   string
+	pool     *pgxpool.Pool
+	cluster  *Cluster
+	where    string
+	readOnly bool
 }
 
 // libpqVars are the environment variables that name a server for libpq tools;
@@ -96,6 +104,15 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "wallet-console"
+	if opt.ReadOnly {
+		// Sent in the startup packet of every connection the pool opens, so
+		// it holds before the first statement. It is only a session default:
+		// a session may still SET default_transaction_read_only = off (or
+		// BEGIN READ WRITE) itself, so nothing in this package ever does.
+		// Against a login that means harm, the viewer role is the guard.
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	db.readOnly = opt.ReadOnly
 	db.where = describe(cfg, db.cluster)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -112,7 +129,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 			// It answered, and said no.
 			return nil, fmt.Errorf("database %s refused the connection: %s (check the user, password and database name in --dsn)", db.where, redact(pg.Message, dsn))
 		}
-		return nil, fmt.Errorf("database %s does not answer: %s (check --dsn and that the server is running)", db.where, redact(err.Error(), dsn))
+		return nil, fmt.Errorf("database %s does not answer: %s (check --dsn and that the server is running)", db.where, whyNoAnswer(err, dsn, opt.ConnectTimeout))
 	}
 	db.pool = pool
 	return db, nil
@@ -129,6 +146,9 @@ func describe(cfg *pgxpool.Config, c *Cluster) string {
 // Where says which database this is, for the header and for messages; it
 // never contains a password.
 func (db *DB) Where() string { return db.where }
+
+// ReadOnly reports whether the sessions are read-only (Options.ReadOnly).
+func (db *DB) ReadOnly() bool { return db.readOnly }
 
 // Embedded reports whether the console runs the database itself.
 func (db *DB) Embedded() bool { return db.cluster != nil }
@@ -171,6 +191,26 @@ func (db *DB) releaseCluster() {
 	defer cancel()
 	_ = db.cluster.Release(ctx)
 	db.cluster = nil
+}
+
+// whyNoAnswer says in a few words why a server did not answer, instead of
+// pgconn's chain of "failed to connect to ...: dial error: dial unix ...".
+func whyNoAnswer(err error, dsn string, timeout time.Duration) string {
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return "there is no server socket at that path"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing listens at that address (connection refused)"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "that host cannot be reached from here"
+	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
+		return fmt.Sprintf("no answer within %s", timeout)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Sprintf("the host name %q does not resolve", dnsErr.Name)
+	}
+	return redact(err.Error(), dsn)
 }
 
 // redact removes the password of dsn from msg.

@@ -1052,7 +1052,8 @@ func (l *demoLoader) walletV4() error {
 	if err := l.register(4, 1, l.ago(17), "active", nil); err != nil {
 		return err
 	}
-	return l.smallPaths(4, []int{1}, 12, []string{"development"}, 16, 1, "v4 allocations (development)")
+	// Deployed, not active: it takes test allocations only (model.AllocationAllowed).
+	return l.smallPaths(4, []int{1}, 12, []string{"test"}, 16, 1, "v4 allocations (test, while deployed)")
 }
 
 // walletV5 is an experimental wallet that lived two weeks for an HSM firmware

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -232,9 +233,9 @@ const genMinIndex = 100
 // with COPY, genBatchRows per transaction (after warm-up batches of 2,000 and
 // 20,000 rows when path_registry is small). The overlap and counter triggers
 // stay on, and each batch writes its path_bulk_generation audit row in the
-// same transaction. The wallet must take allocations (not inactive,
-// deprecated, retired or compromised, as the overlap trigger has it). Batches
-// committed before an error stay; the result counts them.
+// same transaction. The wallet must take allocations
+// (model.AllocationTypesFor): a deployed wallet gets test allocations only.
+// Batches committed before an error stay; the result counts them.
 func (db *DB) GeneratePaths(ctx context.Context, wallet int, n int, seed int64) (GenerateResult, error) {
 	res := GenerateResult{Wallet: wallet}
 	name := model.VersionName(wallet)
@@ -251,9 +252,18 @@ func (db *DB) GeneratePaths(ctx context.Context, wallet int, n int, seed int64) 
 	if err != nil {
 		return res, fmt.Errorf("generate paths in %s: %w", name, explain(err))
 	}
-	switch model.Status(status) {
-	case model.StatusInactive, model.StatusDeprecated, model.StatusRetired, model.StatusCompromised:
-		return res, fmt.Errorf("generate paths in %s: wallet %s is %s and takes no new allocations; use an active wallet", name, name, status)
+	// The types this wallet takes (model.AllocationAllowed; the database
+	// refuses the others): every one in an active wallet, test in a deployed one.
+	takes := model.AllocationTypesFor(model.Status(status), model.NoRollout)
+	if len(takes) == 0 {
+		return res, fmt.Errorf("generate paths in %s: %w", name,
+			model.AllocationAllowed(wallet, model.Status(status), model.AllocationTest, model.NoRollout))
+	}
+	drawType := func(rng *rand.Rand) string {
+		if t := demoType(rng, false); slices.Contains(takes, t) {
+			return t
+		}
+		return model.AllocationTest
 	}
 
 	// A manufacturer of its own, so that nothing already allocated can overlap.
@@ -318,7 +328,7 @@ func (db *DB) GeneratePaths(ctx context.Context, wallet int, n int, seed int64) 
 				first = path
 			}
 			last = path
-			typ := demoType(rng, false)
+			typ := drawType(rng)
 			q := demoQuantity(rng, typ)
 			at := now.Add(-time.Duration(rng.Int64N(window)))
 			return []any{int32(wallet), path, res.ManufacturerName, typ, int32(q), int32(1), int32(q),

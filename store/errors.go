@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,7 +20,12 @@ const (
 	codeTwoPerson    = "WL2PR"
 	codeAppendOnly   = "WLAUD"
 	codeIsolation    = "WLISO"
+	codeAllocation   = "WLALC" // 010: the wallet's status does not take this allocation type
 )
+
+// ErrReadOnly is returned (wrapped) when a read-only console tried to change
+// something: the database session refused it (SQLSTATE 25006).
+var ErrReadOnly = errors.New("this console is read-only (--read-only): nothing was changed")
 
 // ErrConflict is returned (wrapped) when a concurrent change got in the way
 // (serialization failure, deadlock): nothing was changed, and trying again is
@@ -53,6 +60,25 @@ func (e *OverlapError) Error() string {
 	}
 }
 
+// ManufacturerError says that a path's first component is not a manufacturer
+// registered in the wallet.
+type ManufacturerError struct {
+	Wallet int
+	Index  int
+}
+
+func (e *ManufacturerError) Error() string {
+	v := fmt.Sprintf("v%d", e.Wallet)
+	return fmt.Sprintf("manufacturer %d is not registered in %s: use a path under one of %s's manufacturers "+
+		"(console show %s lists them) or allocate in a wallet where manufacturer %d is registered",
+		e.Index, v, v, v, e.Index)
+}
+
+// fkKey reads the wallet and manufacturer out of PostgreSQL's detail of a
+// path_manufacturer_registered violation: Key (wallet_version,
+// manufacturer_index)=(6, 1) is not present in table "manufacturer_registry".
+var fkKey = regexp.MustCompile(`\(wallet_version, manufacturer_index\)=\((\d+), (\d+)\)`)
+
 // RuleError is a refusal by one of the schema's rules, with a message for people.
 type RuleError struct {
 	Code    string
@@ -83,6 +109,12 @@ func explain(err error) error {
 	switch pg.Code {
 	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation:
 		return &RuleError{Code: pg.Code, Message: pg.Message, Detail: pg.Detail}
+	case codeAllocation:
+		// The message is the whole sentence, fix included (the same words as
+		// model.AllocationAllowed); the detail only repeats it.
+		return &RuleError{Code: pg.Code, Message: pg.Message}
+	case "25006":
+		return ErrReadOnly
 	case "23P01":
 		if pg.ConstraintName == "unique_default_wallet" {
 			return &RuleError{Code: pg.Code, Message: "another wallet is already the default; clear its default first (only one default wallet is allowed)"}
@@ -98,7 +130,15 @@ func explain(err error) error {
 		}
 	case "23503":
 		if pg.ConstraintName == "path_manufacturer_registered" {
-			return &RuleError{Code: pg.Code, Message: "the path's first component is not a manufacturer registered in this wallet: register the manufacturer first", Detail: pg.Detail}
+			// AllocatePath asks first (ManufacturerError); this is for the
+			// statements that do not, and never shows PostgreSQL's key text.
+			if m := fkKey.FindStringSubmatch(pg.Detail); m != nil {
+				w, _ := strconv.Atoi(m[1])
+				i, _ := strconv.Atoi(m[2])
+				return &ManufacturerError{Wallet: w, Index: i}
+			}
+			return &RuleError{Code: pg.Code, Message: "the path's first component is not a manufacturer registered in its wallet: " +
+				"use a path under one of the wallet's manufacturers (console show <wallet> lists them)"}
 		}
 	case "40001", "40P01":
 		return fmt.Errorf("%w (%s)", ErrConflict, pg.Message)
@@ -110,6 +150,12 @@ func explain(err error) error {
 		return &RuleError{Code: pg.Code, Message: "the database ran out of shared memory (locks): " + pg.Message, Detail: "retry with a smaller batch, or raise max_locks_per_transaction"}
 	case "42501":
 		return &RuleError{Code: pg.Code, Message: "permission denied: this database login may not make that change (" + pg.Message + ")"}
+	case "55P03":
+		return &RuleError{Code: pg.Code, Message: "another session holds a lock this change needs, and waiting for it timed out: nothing was changed; try again in a moment"}
+	case "57014":
+		return &RuleError{Code: pg.Code, Message: "the database cancelled the statement (it ran past its time limit, or was cancelled): nothing was changed"}
+	case "22003":
+		return &RuleError{Code: pg.Code, Message: "a number is too large for the database: " + pg.Message}
 	case "57P01", "57P02", "57P03", "08000", "08003", "08006":
 		return fmt.Errorf("%w: %s", ErrUnreachable, pg.Message)
 	}

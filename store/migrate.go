@@ -78,6 +78,10 @@ func (db *DB) EnsureSchema(ctx context.Context) error {
 	if err == nil && current > latest {
 		return fmt.Errorf("the database schema is at version %d, newer than this console knows (%d): use a newer console", current, latest)
 	}
+	if db.readOnly {
+		// Migrating is writing: a read-only console says so instead.
+		return fmt.Errorf("the database schema is at version %d and this console needs %d, but this console is read-only (--read-only): run `console migrate` first", current, latest)
+	}
 	if _, merr := db.Migrate(ctx); merr != nil {
 		var pg *pgconn.PgError
 		if errors.As(merr, &pg) && pg.Code == "42501" {

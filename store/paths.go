@@ -29,11 +29,27 @@ type AllocationRequest struct {
 	Actor      string // for the operations log
 }
 
+// Allocated is what Allocate did: the allocation and its operations-log row.
+type Allocated struct {
+	model.Allocation
+	AuditSeq int64 // seq of its path_allocation row in wallet_operations_log
+}
+
 // AllocatePath allocates req.Path in req.Wallet with its audit row, in one
-// transaction. A collision with a live path comes back as *OverlapError naming
-// the path it collides with; bad input is refused before anything is written.
+// transaction (Allocate without the audit row's number).
 func (db *DB) AllocatePath(ctx context.Context, req AllocationRequest) (model.Allocation, error) {
-	var a model.Allocation
+	a, err := db.Allocate(ctx, req)
+	return a.Allocation, err
+}
+
+// Allocate allocates req.Path in req.Wallet with its audit row, in one
+// transaction. A collision with a live path comes back as *OverlapError naming
+// the path it collides with, a manufacturer not registered in the wallet as
+// *ManufacturerError, a wallet whose status does not take the type as a
+// *RuleError in model.AllocationAllowed's words; bad input is refused before
+// anything is written.
+func (db *DB) Allocate(ctx context.Context, req AllocationRequest) (Allocated, error) {
+	var a Allocated
 	p, err := model.ParsePath(req.Path)
 	if err != nil {
 		return a, err
@@ -63,6 +79,16 @@ func (db *DB) AllocatePath(ctx context.Context, req AllocationRequest) (model.Al
 		if err := walletExists(ctx, tx, req.Wallet); err != nil {
 			return err
 		}
+		// Asked before the insert so that the refusal names the wallet and
+		// the manufacturer; the foreign key is the guard.
+		var registered bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM manufacturer_registry
+			WHERE wallet_version = $1 AND manufacturer_index = $2)`, req.Wallet, int64(p.ManufacturerIndex())).Scan(&registered); err != nil {
+			return err
+		}
+		if !registered {
+			return &ManufacturerError{Wallet: req.Wallet, Index: int(p.ManufacturerIndex())}
+		}
 		var org *string
 		if req.OrgID != "" {
 			org = &req.OrgID
@@ -90,6 +116,7 @@ func (db *DB) AllocatePath(ctx context.Context, req AllocationRequest) (model.Al
 	}
 	a.Wallet, a.Path, a.Type, a.Quantity = req.Wallet, p, req.Type, req.Quantity
 	a.RangeStart, a.RangeEnd, a.Purpose = req.RangeStart, end, req.Purpose
+	a.AuditSeq = op.Seq
 	return a, nil
 }
 
@@ -118,4 +145,74 @@ func walletExists(ctx context.Context, tx pgx.Tx, version int) error {
 		return fmt.Errorf("wallet %s: %w (see `console status` for the wallets that exist)", model.VersionName(version), ErrNotFound)
 	}
 	return nil
+}
+
+// AllocationProbe is what PlanAllocation needs to know about an allocation
+// before it is made, read without writing anything. It is advisory: the
+// database's triggers decide when the allocation is made.
+type AllocationProbe struct {
+	WalletFound  bool
+	WalletStatus model.Status
+	// Manufacturer is the registration of the path's first component in the
+	// wallet; ManufacturerName is "" when it is not registered.
+	ManufacturerName   string
+	ManufacturerStatus string
+	// Conflict is a live path in the wallet that is the path itself, an
+	// ancestor or a descendant of it; "" when there is none.
+	Conflict string
+	// UsedStatus is the status of the same path when it was allocated before
+	// (live or not: a path is never reused); "" when it never was.
+	UsedStatus string
+}
+
+// ProbeAllocation reads, in one read-only snapshot, the wallet's status, the
+// manufacturer's registration and any live path that p would overlap in it.
+// The overlap probe is the trigger's: equality on each ancestor and a range
+// scan for descendants, both on the live-path index.
+func (db *DB) ProbeAllocation(ctx context.Context, wallet int, p model.Path) (AllocationProbe, error) {
+	var pr AllocationProbe
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return pr, fmt.Errorf("probe %s in v%d: %w", p, wallet, explain(err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var status string
+	err = tx.QueryRow(ctx, "SELECT status FROM wallet_versions WHERE version_id = $1", wallet).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pr, nil
+	}
+	if err != nil {
+		return pr, fmt.Errorf("probe %s in v%d: %w", p, wallet, explain(err))
+	}
+	pr.WalletFound, pr.WalletStatus = true, model.Status(status)
+	err = tx.QueryRow(ctx, `SELECT manufacturer_name, status FROM manufacturer_registry
+		WHERE wallet_version = $1 AND manufacturer_index = $2`, wallet, int64(p.ManufacturerIndex())).Scan(&pr.ManufacturerName, &pr.ManufacturerStatus)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return pr, fmt.Errorf("probe %s in v%d: manufacturer: %w", p, wallet, explain(err))
+	}
+	err = tx.QueryRow(ctx, "SELECT status FROM path_registry WHERE wallet_version = $1 AND base_path = $2", wallet, p.String()).Scan(&pr.UsedStatus)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return pr, fmt.Errorf("probe %s in v%d: %w", p, wallet, explain(err))
+	}
+	if pr.UsedStatus == "active" || pr.UsedStatus == "migrating" {
+		pr.Conflict = p.String()
+		return pr, nil
+	}
+	ancestors := make([]string, 0, p.Depth())
+	for _, a := range p.Ancestors() {
+		ancestors = append(ancestors, a.String())
+	}
+	err = tx.QueryRow(ctx, `SELECT base_path FROM (
+		  (SELECT base_path FROM path_registry
+		    WHERE wallet_version = $1 AND base_path = ANY($2::text[]) AND status IN ('active', 'migrating')
+		    ORDER BY base_path LIMIT 1)
+		  UNION ALL
+		  (SELECT base_path FROM path_registry
+		    WHERE wallet_version = $1 AND status IN ('active', 'migrating')
+		      AND base_path >= $3 || '.' AND base_path < $3 || '/'
+		    ORDER BY base_path LIMIT 1)) c LIMIT 1`, wallet, ancestors, p.String()).Scan(&pr.Conflict)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return pr, fmt.Errorf("probe %s in v%d: overlap: %w", p, wallet, explain(err))
+	}
+	return pr, nil
 }

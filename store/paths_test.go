@@ -128,7 +128,7 @@ func TestAllocationBadInputChangesNothing(t *testing.T) {
 		{store.AllocationRequest{Wallet: 99, Path: "2.3", Quantity: 1}, "wallet v99"},
 		{store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 0}, "quantity"},
 		{store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 1, Type: "bogus"}, `allocation type "bogus"`},
-		{store.AllocationRequest{Wallet: 1, Path: "7.3", Quantity: 1}, "not a manufacturer registered"},
+		{store.AllocationRequest{Wallet: 1, Path: "7.3", Quantity: 1}, "manufacturer 7 is not registered in v1: use a path under one of v1's manufacturers (console show v1 lists them)"},
 		{store.AllocationRequest{Wallet: 1, Path: "2.5.1", Quantity: 1}, "path 2.5.1 overlaps 2.5 in wallet v1"},
 		{store.AllocationRequest{Wallet: 1, Path: "2.5", Quantity: 1}, "path 2.5 is already allocated in wallet v1"},
 	}
@@ -165,7 +165,7 @@ func TestAllocationIntoRetiredWalletRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: 1, Path: "2.3", Quantity: 1})
-	if err == nil || !strings.Contains(err.Error(), "wallet v1 is deprecated") {
+	if err == nil || !strings.Contains(err.Error(), "v1 is deprecated: it takes only allocations made by a migration") {
 		t.Errorf("allocation in a deprecated wallet: %v", err)
 	}
 }

@@ -16,6 +16,8 @@ type Op struct {
 	Actor      string // the operator, as they are known to the console
 	ApprovalID string
 	Details    map[string]any
+	// Seq is set by the write: the row's sequence number in the log.
+	Seq int64
 }
 
 // inTx runs fn in one transaction and writes op in the same transaction: the
@@ -23,7 +25,12 @@ type Op struct {
 func (db *DB) inTx(ctx context.Context, op *Op, fn func(pgx.Tx) error) error {
 	// READ COMMITTED explicitly, whatever the server's default: the overlap
 	// check and the audit chain must see what committed while they waited.
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	if db.readOnly {
+		// Said again per transaction: a session default is not the only word.
+		opts.AccessMode = pgx.ReadOnly
+	}
+	tx, err := db.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return explain(err)
 	}
@@ -60,10 +67,9 @@ func writeOp(ctx context.Context, tx pgx.Tx, op *Op) error {
 	if actor == "" {
 		actor = "console"
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO wallet_operations_log
+	return tx.QueryRow(ctx, `INSERT INTO wallet_operations_log
 		(operation_type, wallet_version, operation_status, initiated_by, approval_id, operation_details)
-		VALUES ($1, $2, $3, $4, $5, $6)`, op.Type, op.Wallet, status, actor, approval, js)
-	return err
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`, op.Type, op.Wallet, status, actor, approval, js).Scan(&op.Seq)
 }
 
 // Record writes an operations-log row on its own (an event that changes no

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/jobs"
 )
 
 // Common is the context every screen shares, owned by the App and passed
@@ -30,6 +31,9 @@ type Common struct {
 
 	// Load starts the background calls and tracks those in flight.
 	Load *Loader
+	// Jobs runs the long work (a flow's run); the App owns it, the header
+	// shows it, screens only start and watch.
+	Jobs *jobs.Manager
 }
 
 // Clock returns the current time in the display zone.

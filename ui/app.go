@@ -16,15 +16,17 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/registry"
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/jobs"
 	"github.com/plings/walletconsole/ui/pages"
 )
 
 // Minimum terminal size; below it the console asks for a larger window.
 const (
-	MinWidth  = 80
-	MinHeight = 24
+	MinWidth  = 60
+	MinHeight = 16
 )
 
 // Options configure the console. Only Source is required.
@@ -65,6 +67,8 @@ type Options struct {
 	// StartCeremony begins a key ceremony (on the ceremony machine); nil
 	// means this console cannot run one.
 	StartCeremony CeremonyStarter
+	// Allocator is the allocation flow's side; nil hides it.
+	Allocator common.Allocator
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil
@@ -123,8 +127,15 @@ type App struct {
 	pages  []page
 	active int
 	inv    *pages.Inventory
+	audit  *pages.Audit
 	flows  *pages.Flows
-	flow   string // flow to open at start
+	// back is where esc returns to: the screens the operator jumped from
+	// (a detail opened on Health, a ":" jump), most recent last.
+	back []backStep
+	// quitAsk is the question asked before quitting over open work; "" when
+	// none is pending.
+	quitAsk string
+	flow    string // flow to open at start
 	// farewell is what to print on the terminal after the console closes.
 	farewell string
 
@@ -187,6 +198,7 @@ func NewApp(o Options) *App {
 		Now:        o.Now,
 		Loc:        o.Location,
 		Load:       common.NewLoader(ctx, o.Source, o.HSM, o.Timeout, o.RecentOps, o.AuditLimit),
+		Jobs:       jobs.NewManager(ctx, o.Now),
 	}
 	a := &App{
 		c:        c,
@@ -205,10 +217,15 @@ func NewApp(o Options) *App {
 		a.where = common.Inert(o.Source.Where())
 	}
 	a.help.Styles = c.Styles.Help
-	a.inv = pages.NewInventory(c)
-	a.flows = pages.NewFlows(c, o.Requests, o.StartCeremony)
-	a.pages = []page{a.inv, pages.NewHealth(c, o.HSM == nil), pages.NewAudit(c), pages.NewMigrations(c), a.flows}
+	for _, e := range registry.Of(registry.Screen) {
+		if ctor, ok := screenCtors[e.Name]; ok {
+			a.pages = append(a.pages, ctor(a, o))
+		}
+	}
 	screen := strings.ToLower(o.Screen)
+	if e, ok := registry.Lookup(registry.Screen, screen); ok {
+		screen = e.Name
+	}
 	if o.Flow != "" {
 		screen, a.flow = "flows", o.Flow
 	}
@@ -304,12 +321,18 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.spin, _ = a.spin.Update(a.spin.Tick())
 		return a, a.after(a.spin.Spinner.FPS, spinMsg{})
 	case common.OpenWalletMsg:
-		a.switchTo(0)
-		return a, tea.Batch(a.inv.Open(msg.Version), a.ensureSpin())
+		return a, tea.Batch(a.openWallet(msg.Version), a.ensureSpin())
 	case common.GotoMsg:
-		cmd := a.switchName(msg.Screen)
+		cmd := a.jump(msg.Screen)
 		a.msg, a.msgBad = msg.Note, false
 		return a, tea.Batch(cmd, a.ensureSpin())
+	case common.OpenFlowMsg:
+		return a, tea.Batch(a.openFlow(msg.Name, msg.Args), a.ensureSpin())
+	case jobs.ProgressMsg:
+		cmds = append(cmds, a.c.Jobs.Update(msg))
+	case jobs.DoneMsg:
+		cmds = append(cmds, a.c.Jobs.Update(msg))
+		a.jobDone(msg)
 	case common.DBPingMsg:
 		a.db.update(msg.Err, msg.Latency, a.c.Clock())
 	case common.HSMPingMsg:
@@ -332,7 +355,15 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // key handles a key press.
 func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := a.c.Keys
+	if a.quitAsk != "" {
+		return a.quitKey(msg)
+	}
 	if msg.String() == "ctrl+c" {
+		// ctrl+c always leaves a ceremony (which aborts it); over a running
+		// job it asks, and a second ctrl+c confirms.
+		if len(a.c.Jobs.Running()) > 0 {
+			return a.askQuit()
+		}
 		return a.quit()
 	}
 	if a.input != inputNone {
@@ -343,9 +374,13 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	a.msg = ""
 	p := a.page()
+	if why := a.refused(msg); why != "" {
+		a.fail(why)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		return a.quit()
+		return a.askQuit()
 	case key.Matches(msg, k.Help):
 		a.help.ShowAll = !a.help.ShowAll
 		a.layout()
@@ -355,9 +390,10 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.line.Reset(":", "")
 		return nil
 	case key.Matches(msg, k.Filter):
+		// The line opens even where there is nothing to filter, so that what
+		// is typed next ("/quick") is typed, never taken as keys.
 		if !p.Filterable() {
-			a.msg, a.msgBad = "nothing to filter here", false
-			return nil
+			a.msg, a.msgBad = "nothing to filter on this screen (esc closes the line)", false
 		}
 		a.input = inputFilter
 		a.line.Reset("/", p.Filter())
@@ -378,10 +414,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Prev):
 		return a.switchTo((a.active + len(a.pages) - 1) % len(a.pages))
 	case key.Matches(msg, k.Back):
-		if !p.Back() && p.Filter() != "" {
-			p.SetFilter("")
-		}
-		return nil
+		return a.escape()
 	}
 	return p.Update(msg)
 }
@@ -443,8 +476,8 @@ func (a *App) layout() {
 		helpH = max(len(strings.Split(a.help.FullHelpView(a.page().FullHelp()), "\n")), 1)
 	}
 	// Keep at least a few lines of the screen visible.
-	helpH = min(helpH, max(h-headerLines-1-5, 1))
-	a.pageH = max(h-headerLines-1-helpH, 0)
+	helpH = min(helpH, max(h-a.headerLines()-1-5, 1))
+	a.pageH = max(h-a.headerLines()-1-helpH, 0)
 	for _, p := range a.pages {
 		p.SetSize(w, a.pageH)
 	}
@@ -483,7 +516,7 @@ func (a *App) render() (string, *tea.Cursor) {
 	out = append(out, a.helpLines()...)
 	var cur *tea.Cursor
 	if a.input != inputNone {
-		cur = tea.NewCursor(cx, headerLines+a.pageH)
+		cur = tea.NewCursor(cx, a.headerLines()+a.pageH)
 	}
 	return strings.Join(out, "\n"), cur
 }

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"errors"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/registry"
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
 )
@@ -37,64 +41,161 @@ func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 		a.input = inputNone // backspace on an empty line closes it
 		return nil
 	}
-	if a.line.Update(msg) && a.input == inputFilter {
+	if a.line.Update(msg) && a.input == inputFilter && p.Filterable() {
 		p.SetFilter(a.line.String())
 	}
 	return nil
 }
 
-// screenNames are the names ":" accepts, in screen order.
-func (a *App) screenNames() []string {
-	names := make([]string, len(a.pages))
-	for i, p := range a.pages {
-		names[i] = p.Name()
+// targets are the names ":" accepts: every screen and flow of the
+// registry with its aliases.
+func targets() []string {
+	var names []string
+	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
+		for _, e := range registry.Of(k) {
+			names = append(names, e.Name)
+			names = append(names, e.Aliases...)
+		}
 	}
 	return names
 }
 
-// command runs a ":" line: a screen name (or a unique prefix of one, or its
-// number), or q / quit.
+// command runs a ":" line: a screen or flow of the registry (its name, an
+// alias or a unique prefix) with its arguments, a wallet (":v2"), a screen
+// number, or q / quit.
 func (a *App) command(line string) tea.Cmd {
-	name := strings.ToLower(strings.TrimSpace(line))
-	switch name {
-	case "":
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
 		return nil
+	}
+	name, args := strings.ToLower(fields[0]), fields[1:]
+	switch name {
 	case "q", "quit":
-		return a.quit()
+		return a.askQuit()
 	}
 	if len(name) == 1 && name[0] >= '1' && int(name[0]-'1') < len(a.pages) {
-		return a.switchTo(int(name[0] - '1'))
+		return a.jump(a.pages[name[0]-'1'].Name())
 	}
-	_, matches := components.Completion(name, a.screenNames())
-	for _, m := range matches {
-		if m == name {
-			matches = []string{m}
-			break
+	if len(name) > 1 && name[0] == 'v' && name[1] >= '0' && name[1] <= '9' {
+		return screenJumps["wallet"](a, []string{name})
+	}
+	e, ok := a.resolve(name)
+	if !ok {
+		return nil
+	}
+	if e.Kind == registry.Flow {
+		return a.openFlow(e.Name, args)
+	}
+	if jmp, ok := screenJumps[e.Name]; ok {
+		return jmp(a, args)
+	}
+	if e.Name == "audit" && len(args) > 0 {
+		f, err := parseAuditArgs(args)
+		if err != nil {
+			a.fail(err.Error())
+			return nil
+		}
+		cmd := a.jump("audit")
+		a.audit.SetQuery(f)
+		return cmd
+	}
+	if len(args) > 0 {
+		a.fail(":" + e.Name + " takes no arguments")
+		return nil
+	}
+	return a.jump(e.Name)
+}
+
+// resolve finds the registry entry a ":" name means, saying why when none.
+func (a *App) resolve(name string) (registry.Entry, bool) {
+	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
+		if e, ok := registry.Lookup(k, name); ok {
+			return e, true
 		}
 	}
-	if len(matches) == 1 {
-		return a.switchName(matches[0])
+	_, matches := components.Completion(name, targets())
+	uniq := map[string]registry.Entry{}
+	for _, m := range matches {
+		for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
+			if e, ok := registry.Lookup(k, m); ok {
+				uniq[e.Name] = e
+			}
+		}
 	}
-	a.msgBad = true
-	if len(matches) > 1 {
-		a.msg = "ambiguous screen " + common.Quote(name) + ": " + strings.Join(matches, ", ")
-	} else {
-		a.msg = "unknown screen " + common.Quote(name) + " — screens: " + strings.Join(a.screenNames(), ", ")
+	if len(uniq) == 1 {
+		for _, e := range uniq {
+			return e, true
+		}
 	}
-	return nil
+	// A prefix that names one screen and some flows means the screen
+	// (":mi" is the Migrations screen, ":migration" the flow).
+	var screen []registry.Entry
+	for _, e := range uniq {
+		if e.Kind == registry.Screen {
+			screen = append(screen, e)
+		}
+	}
+	if len(screen) == 1 {
+		return screen[0], true
+	}
+	if len(uniq) > 1 {
+		var names []string
+		for n := range uniq {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		a.fail("ambiguous " + common.Quote(name) + ": " + strings.Join(names, ", "))
+		return registry.Entry{}, false
+	}
+	var names []string
+	for _, e := range registry.Of(registry.Screen) {
+		if e.Key != "" {
+			names = append(names, e.Name)
+		}
+	}
+	a.fail("unknown screen or flow " + common.Quote(name) + " — screens: " + strings.Join(names, ", ") + "; ? lists the flows")
+	return registry.Entry{}, false
+}
+
+// parseAuditArgs reads ":audit --wallet v1 --type T --by LOGIN".
+func parseAuditArgs(args []string) (model.OpFilter, error) {
+	var f model.OpFilter
+	for i := 0; i < len(args); i++ {
+		flag := args[i]
+		if i+1 >= len(args) {
+			return f, errors.New(flag + " needs a value: :audit --wallet v1 --type TYPE --by LOGIN")
+		}
+		val := args[i+1]
+		i++
+		switch flag {
+		case "--wallet", "-w":
+			v, err := model.ParseVersion(val)
+			if err != nil {
+				return f, err
+			}
+			f.Wallet = &v
+		case "--type", "-t":
+			f.Type = val
+		case "--by", "--operator":
+			f.Operator = val
+		default:
+			return f, errors.New("unknown option " + common.Quote(flag) + " for :audit (use --wallet, --type, --by)")
+		}
+	}
+	return f, nil
 }
 
 // complete is tab on the ":" line.
 func (a *App) complete() {
-	done, matches := components.Completion(a.line.String(), a.screenNames())
+	done, matches := components.Completion(a.line.String(), targets())
 	switch len(matches) {
 	case 0:
-		a.msg, a.msgBad = "no screen starts with "+common.Quote(a.line.String()), true
+		a.msg, a.msgBad = "nothing starts with "+common.Quote(a.line.String()), true
 	case 1:
 		a.line.Reset(":", done)
 		a.msg = ""
 	default:
 		a.line.Reset(":", done)
-		a.msg, a.msgBad = "screens: "+strings.Join(matches, ", "), false
+		a.msg, a.msgBad = "one of: "+strings.Join(matches, ", "), false
 	}
 }

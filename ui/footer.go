@@ -21,10 +21,10 @@ func (a *App) statusLine() (string, int) {
 		line = prompt + strings.TrimPrefix(line, a.line.Prompt())
 		note := a.msg
 		if note == "" && a.input == inputCommand {
-			if _, m := components.Completion(a.line.String(), a.screenNames()); len(m) > 0 {
+			if _, m := components.Completion(a.line.String(), targets()); len(m) > 0 {
 				note = strings.Join(m, " ")
 			} else {
-				note = "no such screen"
+				note = "no such screen or flow"
 			}
 		}
 		if note != "" {
@@ -66,7 +66,7 @@ func (a *App) helpLines() []string {
 	default:
 		text = a.shortHelp(a.page().ShortHelp())
 	}
-	h := a.c.Height - headerLines - a.pageH - 1
+	h := a.c.Height - a.headerLines() - a.pageH - 1
 	return common.PadLines(common.ClampLines(text, a.c.Width, h), h)
 }
 

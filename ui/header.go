@@ -7,7 +7,18 @@ import (
 	"github.com/plings/walletconsole/ui/common"
 )
 
-const headerLines = 3
+// headerLines is the header's height: three lines, or two in a short
+// window (database and HSM share the first).
+func (a *App) headerLines() int {
+	if a.compact() {
+		return 2
+	}
+	return 3
+}
+
+// compact is a window below 80x24 (tmux's 80x23 pane included): the header
+// shrinks to two lines and the screens drop columns.
+func (a *App) compact() bool { return a.c.Height < 24 || a.c.Width < 80 }
 
 // connState follows one connection (database or HSM) from its pings: up
 // with a latency, or down since the first failure of the current outage.
@@ -48,6 +59,8 @@ func (a *App) header() []string {
 	switch {
 	case a.db.known && !a.db.ok:
 		// The error needs the room; the screens say how old their data is.
+	case len(a.c.Jobs.Running()) > 0:
+		right = a.jobLine()
 	case a.c.Load.Busy():
 		right = a.spin.View() + " loading"
 	case !a.updated.IsZero():
@@ -96,6 +109,24 @@ func (a *App) header() []string {
 		}
 		tabs.WriteString(" ")
 	}
+	if a.compact() {
+		// Two lines: the states of database and HSM without their names,
+		// then the tabs with the mode on the right.
+		hsmShort := s.R(s.Muted, "none")
+		if !a.noHSM {
+			hsmShort = a.connText(&a.hsm.connState, "")
+		}
+		short := s.R(s.Label, "DB ") + a.connText(&a.db, "") + "  " + s.R(s.Label, "HSM ") + hsmShort
+		badge := s.R(s.Operator, "OPERATOR")
+		if a.c.ReadOnly {
+			badge = s.R(s.ReadOnly, "READ-ONLY")
+		}
+		tabs := a.tabs(false)
+		if common.Width(tabs)+common.Width(badge)+1 > w {
+			tabs = a.tabs(true)
+		}
+		return []string{common.JoinRight(short, right, w), common.JoinRight(tabs, badge, w)}
+	}
 	return []string{l1, l2, common.Truncate(tabs.String(), w)}
 }
 
@@ -119,4 +150,48 @@ func (a *App) connText(c *connState, what string) string {
 		b.WriteString(" · " + what)
 	}
 	return b.String()
+}
+
+// tabs are the compact header's screen names, shortened to four letters
+// when short.
+func (a *App) tabs(short bool) string {
+	s := a.c.Styles
+	var b strings.Builder
+	for i, p := range a.pages {
+		t := firstWord(p.Title())
+		if short && len(t) > 4 {
+			t = t[:4]
+		}
+		label := common.Itoa(i+1) + " " + t
+		if i == a.active {
+			b.WriteString(s.R(s.TabActive, "["+label+"]"))
+		} else {
+			b.WriteString(s.R(s.TabIdle, " "+label+" "))
+		}
+	}
+	return b.String()
+}
+
+// firstWord shortens a tab's title in a narrow window.
+func firstWord(t string) string {
+	if i := strings.IndexByte(t, ' '); i > 0 {
+		return t[:i]
+	}
+	return t
+}
+
+// jobLine is the header's view of the running jobs: the oldest with its
+// progress, and how many more.
+func (a *App) jobLine() string {
+	s := a.c.Styles
+	run := a.c.Jobs.Running()
+	j := run[0]
+	text := a.spin.View() + " job " + common.Itoa(j.ID) + " " + common.Truncate(common.Inert(j.Title), 24)
+	if pct := j.Progress.Percent(); pct >= 0 {
+		text += " " + common.Itoa(pct) + "%"
+	}
+	if len(run) > 1 {
+		text += " (+" + common.Itoa(len(run)-1) + ")"
+	}
+	return s.R(s.Info, text)
 }

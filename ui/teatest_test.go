@@ -52,7 +52,7 @@ func TestProgramKeys(t *testing.T) {
 	tm.Send(keyMsg("enter"))
 	waitFor(t, tm, "unknown screen")
 
-	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	tm.Send(tea.WindowSizeMsg{Width: 50, Height: 14})
 	waitFor(t, tm, "enlarge the window")
 	tm.Send(tea.WindowSizeMsg{Width: 100, Height: 30})
 	waitFor(t, tm, "SEQ")

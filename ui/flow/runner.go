@@ -65,7 +65,7 @@ type Runner struct {
 	stage  Stage
 	form   components.Form
 	values Values
-	dirty  bool // a field was changed: esc asks before throwing it away
+	dirty  bool   // a field was changed: esc asks before throwing it away
 	ask    string // a question waiting for y/N ("discard what you typed?")
 
 	plan    model.Plan

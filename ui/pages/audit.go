@@ -74,6 +74,7 @@ type Audit struct {
 	tbl   *components.Table
 	nav   components.ListNav
 	envOf map[int]model.Environment // wallet → environment, from the inventory
+	query auditQuery                // ":audit --wallet v1 --type T --by LOGIN"
 
 	chain    *common.AuditStatus
 	chainAt  time.Time
@@ -237,6 +238,9 @@ func (p *Audit) rebuild() {
 			}
 		}
 		if f != "" && !strings.Contains(r.search, f) {
+			continue
+		}
+		if !p.query.match(&r.op) {
 			continue
 		}
 		p.rows = append(p.rows, r)

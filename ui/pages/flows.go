@@ -11,87 +11,89 @@ import (
 	"github.com/plings/walletconsole/ui/flows"
 )
 
-// flowEntry is one line of the Flows menu.
-type flowEntry struct {
-	name, title, about string
-	// open starts the wizard; nil when the flow is not built yet or not
-	// available in this console (read-only, no source).
-	open    func() (flows.Wizard, tea.Cmd)
-	missing string // why open is nil
+// FlowEntry is one line of the Flows menu (made from the registry).
+type FlowEntry struct {
+	Name, Title, About string
+	// Open starts the wizard with the ":" arguments; nil when the flow is
+	// not built yet or not available in this console (Missing says why).
+	Open    func(args []string) (flows.Wizard, tea.Cmd, error)
+	Missing string
 }
 
 // Flows lists the guided flows and runs the one opened.
 type Flows struct {
 	Base
-	entries []flowEntry
+	entries []FlowEntry
 	nav     components.ListNav
 	open    flows.Wizard
 	msg     string
 }
 
-func NewFlows(c *common.Common, req common.RequestSource, start common.CeremonyStarter) *Flows {
-	p := &Flows{Base: newBase(c, "flows", "Flows")}
-	reqs := flowEntry{name: "requests", title: "Creation requests",
-		about: "file a wallet creation request, approve or reject one, export an approved one for the ceremony machine"}
-	if req != nil {
-		reqs.open = func() (flows.Wizard, tea.Cmd) {
-			w := flows.NewRequests(c, req)
-			return w, w.Refresh()
-		}
-	} else {
-		reqs.missing = "no database connection for requests"
-	}
-	cer := flowEntry{name: "ceremony", title: "Witnessed key ceremony",
-		about: "on the air-gapped machine: request file, offline check, HSM, witnesses, entropy, key, backup, transcript"}
-	switch {
-	case c.ReadOnly:
-		cer.missing = "read-only console"
-	case start == nil:
-		cer.missing = "start it with: console ceremony run --token LABEL"
-	default:
-		cer.open = func() (flows.Wizard, tea.Cmd) {
-			w := flows.NewCeremony(c, start)
-			return w, w.Refresh()
-		}
-	}
-	p.entries = []flowEntry{reqs, cer}
-	for _, e := range []struct{ name, title string }{
-		{"validation", "Validation suite"},
-		{"deployment", "Deployment (blue-green, gradual traffic)"},
-		{"activation", "Activation"},
-		{"migration", "Manufacturer migration"},
-		{"deprecation", "Deprecation"},
-		{"retirement", "Retirement"},
-		{"incident", "Incident response (compromise runbook)"},
-		{"checklist", "Daily checklist"},
-		{"review", "Monthly review"},
-	} {
-		p.entries = append(p.entries, flowEntry{name: e.name, title: e.title, missing: "not built yet"})
-	}
+// NewFlows is the Flows menu over entries, in order.
+func NewFlows(c *common.Common, entries []FlowEntry) *Flows {
+	p := &Flows{Base: newBase(c, "flows", "Flows"), entries: entries}
 	p.nav.SetLen(len(p.entries))
 	return p
 }
 
-// OpenFlow opens the named flow (for `console ceremony run`).
-func (p *Flows) OpenFlow(name string) tea.Cmd {
+// closer is a wizard that can end by itself (a flow run that was closed).
+type closer interface{ Closed() bool }
+
+// drop forgets the open wizard once it closed itself.
+func (p *Flows) drop() {
+	if c, ok := p.open.(closer); ok && c.Closed() {
+		p.open = nil
+	}
+}
+
+// Busy reports whether the open flow holds typing or work that leaving
+// would lose (the shell asks before quitting or replacing it).
+func (p *Flows) Busy() bool {
+	if p.open == nil {
+		return false
+	}
+	type dirty interface{ Dirty() bool }
+	if d, ok := p.open.(dirty); ok {
+		return d.Dirty()
+	}
+	return p.open.Capturing()
+}
+
+// HasOpen reports whether a flow is open.
+func (p *Flows) HasOpen() bool { return p.open != nil }
+
+// OpenFlow opens the named flow with args (":allocate v2", the inventory's
+// a, `console ceremony run`). An open flow with typing in it is kept.
+func (p *Flows) OpenFlow(name string, args ...string) tea.Cmd {
 	for i, e := range p.entries {
-		if e.name == name {
+		if e.Name == name {
+			if p.Busy() {
+				p.msg = "finish or leave the open flow first (esc)"
+				return nil
+			}
 			p.nav.Cursor = i
 			p.nav.Clamp()
-			return p.start()
+			return p.startWith(args)
 		}
 	}
+	p.msg = "no flow " + common.Quote(name)
 	return nil
 }
 
-func (p *Flows) start() tea.Cmd {
+func (p *Flows) start() tea.Cmd { return p.startWith(nil) }
+
+func (p *Flows) startWith(args []string) tea.Cmd {
 	e := p.entries[p.nav.Cursor]
-	if e.open == nil {
-		p.msg = e.title + ": " + e.missing
+	if e.Open == nil {
+		p.msg = e.Title + ": " + e.Missing
+		return nil
+	}
+	w, cmd, err := e.Open(args)
+	if err != nil {
+		p.msg = e.Title + ": " + common.ErrText(err)
 		return nil
 	}
 	p.msg = ""
-	w, cmd := e.open()
 	p.open = w
 	return cmd
 }
@@ -112,7 +114,9 @@ func (p *Flows) Update(msg tea.Msg) tea.Cmd {
 			}
 			return nil
 		}
-		return p.open.Update(msg)
+		cmd := p.open.Update(msg)
+		p.drop()
+		return cmd
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if p.nav.Key(p.c.Keys, k) {
@@ -134,25 +138,25 @@ func (p *Flows) View() string {
 	out := []string{s.R(s.Section, common.Truncate("Guided flows", p.w))}
 	tw := 0
 	for _, e := range p.entries {
-		tw = max(tw, common.Width(e.title))
+		tw = max(tw, common.Width(e.Title))
 	}
 	tw = min(tw, p.w/2)
 	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
 		e := p.entries[i]
-		about := e.about
-		if e.open == nil {
-			about = e.missing
+		about := e.About
+		if e.Open == nil {
+			about = e.Missing
 		}
 		mark := "  "
 		if i == p.nav.Cursor {
 			mark = "> "
 		}
-		line := common.Fit(mark+common.Fit(e.title, tw, false)+"  "+about, p.w, false)
+		line := common.Fit(mark+common.Fit(e.Title, tw, false)+"  "+about, p.w, false)
 		switch {
 		case i == p.nav.Cursor:
 			line = s.R(s.Selected, line)
-		case e.open == nil:
+		case e.Open == nil:
 			line = s.R(s.Muted, line)
 		}
 		out = append(out, line)

@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/registry"
+	"github.com/plings/walletconsole/ui/flows"
+	"github.com/plings/walletconsole/ui/pages"
+)
+
+// This file binds the registry's screens and flows to their constructors.
+// Every Screen and Flow entry of package registry has exactly one binding
+// here (TestRegistryBound checks it); the tabs, the number keys, ":" and
+// its completion, the Flows menu and help all come from the registry.
+
+// screenCtors make the screens with a tab, by registry name.
+var screenCtors = map[string]func(a *App, o Options) page{
+	"inventory":  func(a *App, o Options) page { a.inv = pages.NewInventory(a.c); return a.inv },
+	"health":     func(a *App, o Options) page { return pages.NewHealth(a.c, o.HSM == nil) },
+	"audit":      func(a *App, o Options) page { a.audit = pages.NewAudit(a.c); return a.audit },
+	"migrations": func(a *App, o Options) page { return pages.NewMigrations(a.c) },
+	"flows":      func(a *App, o Options) page { a.flows = pages.NewFlows(a.c, a.flowEntries(o)); return a.flows },
+}
+
+// screenJumps are the screens without a tab of their own: ":wallet v2"
+// opens the inventory's detail.
+var screenJumps = map[string]func(a *App, args []string) tea.Cmd{
+	"wallet": func(a *App, args []string) tea.Cmd {
+		if len(args) != 1 {
+			a.fail("which wallet? :wallet v2 (or just :v2)")
+			return nil
+		}
+		v, err := model.ParseVersion(args[0])
+		if err != nil {
+			a.fail(err.Error())
+			return nil
+		}
+		return a.openWallet(v)
+	},
+}
+
+// flowOpeners start the flows that are built, by registry name. An opener
+// returns an error when it cannot start with these arguments; flowMissing
+// says why this console cannot run a flow at all ("" when it can).
+type flowOpener func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error)
+
+var flowMissing = map[string]func(o Options) string{
+	"requests": func(o Options) string {
+		if o.Requests == nil {
+			return "no database connection for requests"
+		}
+		return ""
+	},
+	"ceremony": func(o Options) string {
+		if o.StartCeremony == nil {
+			return "start it with: console ceremony run --token LABEL"
+		}
+		return ""
+	},
+	"allocate": func(o Options) string {
+		if o.Allocator == nil {
+			return "no database connection for allocations"
+		}
+		return ""
+	},
+}
+
+var flowOpeners = map[string]flowOpener{
+	"requests": func(a *App, o Options, _ []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Requests == nil {
+			return nil, nil, errors.New("no database connection for requests")
+		}
+		w := flows.NewRequests(a.c, o.Requests)
+		return w, w.Refresh(), nil
+	},
+	"ceremony": func(a *App, o Options, _ []string) (flows.Wizard, tea.Cmd, error) {
+		if o.StartCeremony == nil {
+			return nil, nil, errors.New("start it on the ceremony machine with: console ceremony run --token LABEL")
+		}
+		w := flows.NewCeremony(a.c, o.StartCeremony)
+		return w, w.Refresh(), nil
+	},
+	"allocate": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Allocator == nil {
+			return nil, nil, errors.New("no database connection for allocations")
+		}
+		preset := map[string]string{}
+		if len(args) > 0 {
+			v, err := model.ParseVersion(args[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			preset["wallet"] = model.VersionName(v)
+		}
+		w, cmd := flows.NewRunner(a.c, flows.AllocateSpec(o.Allocator), preset)
+		return w, cmd, nil
+	},
+}
+
+// flowEntries is the Flows menu, from the registry.
+func (a *App) flowEntries(o Options) []pages.FlowEntry {
+	var out []pages.FlowEntry
+	for _, e := range registry.Of(registry.Flow) {
+		fe := pages.FlowEntry{Name: e.Name, Title: e.Title, About: e.Summary}
+		open, ok := flowOpeners[e.Name]
+		switch {
+		case !e.Built || !ok:
+			fe.Missing = "not built yet"
+		case flowMissing[e.Name] != nil && flowMissing[e.Name](o) != "":
+			fe.Missing = flowMissing[e.Name](o)
+		case a.c.ReadOnly && e.ChangesState && e.Name != "requests":
+			// The request list reads only: its actions are refused inside.
+			fe.Missing = "read-only console: this flow changes state"
+		default:
+			fe.Open = func(args []string) (flows.Wizard, tea.Cmd, error) { return open(a, o, args) }
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+// goBindings are the ":" targets as help lines (never matched as keys).
+func goBindings(readOnly bool) []key.Binding {
+	var out []key.Binding
+	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
+		for _, e := range registry.Of(k) {
+			if !e.Built || (readOnly && e.ChangesState && e.Name != "requests") {
+				continue
+			}
+			out = append(out, key.NewBinding(key.WithKeys("\x00:"+e.Name), key.WithHelp(":"+e.Usage(), strings.ToLower(e.Title))))
+		}
+	}
+	return out
+}
+
+// screenNames are the tabbed screens' names, in tab order.
+func (a *App) screenNames() []string {
+	names := make([]string, len(a.pages))
+	for i, p := range a.pages {
+		names[i] = p.Name()
+	}
+	return names
+}

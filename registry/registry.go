@@ -77,10 +77,14 @@ func (e Entry) Usage() string {
 	var b strings.Builder
 	b.WriteString(e.Name)
 	for _, a := range e.Args {
+		name := a.Name
+		if !strings.HasPrefix(name, "-") {
+			name = strings.ToUpper(name) // a value to fill in; an option is shown as typed
+		}
 		if a.Required {
-			b.WriteString(" " + strings.ToUpper(a.Name))
+			b.WriteString(" " + name)
 		} else {
-			b.WriteString(" [" + strings.ToUpper(a.Name) + "]")
+			b.WriteString(" [" + name + "]")
 		}
 	}
 	return b.String()

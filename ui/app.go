@@ -473,7 +473,7 @@ func (a *App) layout() {
 	a.help.SetWidth(0) // shortHelp fits the short help; FullHelpView is clamped
 	helpH := 1
 	if a.help.ShowAll {
-		helpH = max(len(strings.Split(a.help.FullHelpView(a.page().FullHelp()), "\n")), 1)
+		helpH = max(len(strings.Split(a.help.FullHelpView(a.fullHelp()), "\n")), 1)
 	}
 	// Keep at least a few lines of the screen visible.
 	helpH = min(helpH, max(h-a.headerLines()-1-5, 1))

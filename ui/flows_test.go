@@ -56,8 +56,9 @@ func mustNotShow(t *testing.T, ta *testApp, bad ...string) {
 	}
 }
 
-// TestRequestFlow files a request as alice, is refused when alice approves
-// her own request, and approves it as bob and carol: the screen says what
+// TestRequestFlow files a request as alice, is blocked when alice approves
+// her own request, and approves it as bob, carol and dave: every change goes
+// through the runner (fields → checks → y/N → result), the screen says what
 // it still waits for at each step, and export writes it once only.
 func TestRequestFlow(t *testing.T) {
 	req := uitest.NewRequests("alice")
@@ -66,7 +67,7 @@ func TestRequestFlow(t *testing.T) {
 	mustShow(t, ta, "Creation requests — you are alice", "no creation requests yet")
 
 	ta.press(t, "n")
-	mustShow(t, ta, "New wallet creation request", "will need approvals from: security, operations")
+	mustShow(t, ta, "File a wallet creation request as alice", "[input]")
 	arrow(t, ta, "right") // testing → development
 	ta.press(t, "tab")
 	ta.typeText(t, "capacity q") // q types inside a field, it does not quit
@@ -75,41 +76,62 @@ func TestRequestFlow(t *testing.T) {
 	ta.typeText(t, "v1 is 70% full")
 	ta.press(t, "tab")
 	arrow(t, ta, "right") // risk medium → high
-	mustShow(t, ta, "will need approvals from: security, operations, executive")
 	ta.press(t, "ctrl+s")
-	mustShow(t, ta, "filed WCR-2026-03-14-001", "waiting for", "security, operations, executive", "capacity q")
+	mustShow(t, ta, "[checks]", "waits for approvals from: security, operations, executive", "PASS")
+	ta.press(t, "enter")
+	mustShow(t, ta, "go ahead? y/N")
+	if len(req.Reqs) != 0 {
+		t.Fatal("filed before the confirmation")
+	}
+	ta.press(t, "y")
+	mustShow(t, ta, "filed WCR-2026-03-14-001")
+	ta.press(t, "enter")
+	mustShow(t, ta, "waiting for", "security, operations, executive", "capacity q")
 	if ta.quitting(t) {
 		t.Fatal("q in a field quit the console")
 	}
 
-	ta.press(t, "a", "enter", "enter")
-	mustShow(t, ta, "two-person rule: alice filed request WCR-2026-03-14-001 and cannot approve it")
-	ta.press(t, "esc")
-
-	req.LoginName = "bob"
-	ta.press(t, "a", "enter", "enter")
-	mustShow(t, ta, "recorded: approved", "waiting for", "operations, executive")
-	req.LoginName = "carol"
-	ta.press(t, "a")
-	arrow(t, ta, "right") // pick executive
-	ta.press(t, "enter", "enter")
-	req.LoginName = "dave"
-	ta.press(t, "a", "enter")
-	ta.typeText(t, "ok")
+	// Her own request: the check blocks before anything is sent.
+	ta.press(t, "a", "ctrl+s")
+	mustShow(t, ta, "FAIL", "not your own request", "blocked")
 	ta.press(t, "enter")
-	mustShow(t, ta, "now approved (WAP-20260314093000)", "valid until")
+	mustNotShow(t, ta, "go ahead?")
+	ta.press(t, "esc", "esc")
+
+	approve := func(login string, keys ...string) {
+		t.Helper()
+		req.LoginName = login
+		ta.press(t, "a")
+		ta.press(t, keys...)
+		ta.press(t, "ctrl+s", "enter", "y")
+	}
+	approve("bob")
+	mustShow(t, ta, "recorded: approved")
+	ta.press(t, "enter")
+	mustShow(t, ta, "waiting for", "operations, executive")
+	approve("carol", "right") // pick executive
+	ta.press(t, "enter")
+	req.LoginName = "dave"
+	ta.press(t, "a", "tab")
+	ta.typeText(t, "ok")
+	ta.press(t, "ctrl+s", "enter", "y")
+	mustShow(t, ta, "now approved (WAP-20260314093000)")
+	ta.press(t, "enter")
+	mustShow(t, ta, "valid until")
 
 	ta.press(t, "w")
 	mustShow(t, ta, "Export WCR-2026-03-14-001", "WCR-2026-03-14-001.request.json")
-	ta.press(t, "enter")
+	ta.press(t, "ctrl+s", "enter", "y")
 	mustShow(t, ta, "wrote WCR-2026-03-14-001.request.json")
-	ta.press(t, "w", "enter")
-	mustShow(t, ta, "already exists and is never overwritten")
-	ta.press(t, "esc", "esc")
+	ta.press(t, "enter", "w", "ctrl+s", "enter", "y")
+	mustShow(t, ta, "already exists and is never overwritten", "nothing was changed")
+	ta.press(t, "esc", "esc", "esc")
 	mustShow(t, ta, "WCR-2026-03-14-001", "approved")
 
-	ta.press(t, "enter", "x", "enter")
-	mustShow(t, ta, "decisions are closed")
+	ta.press(t, "enter", "x", "tab")
+	ta.typeText(t, "late")
+	ta.press(t, "ctrl+s")
+	mustShow(t, ta, "request is pending — it is approved", "blocked")
 }
 
 // TestRequestFlowRejectNeedsReason: a rejection without a reason is not sent.
@@ -120,13 +142,36 @@ func TestRequestFlowRejectNeedsReason(t *testing.T) {
 	ta.typeText(t, "p")
 	ta.press(t, "tab", "tab", "tab")
 	ta.typeText(t, "r")
-	ta.press(t, "ctrl+s")
+	ta.press(t, "ctrl+s", "enter", "y", "enter")
 	req.LoginName = "bob"
-	ta.press(t, "x", "enter", "enter")
+	ta.press(t, "x", "ctrl+s")
 	mustShow(t, ta, "reason is required")
 	ta.typeText(t, "no budget")
-	ta.press(t, "enter")
+	ta.press(t, "ctrl+s", "enter", "y")
 	mustShow(t, ta, "recorded: rejected", "the request is now rejected")
+}
+
+// TestApproveAlwaysAsks is the bug a new user hit: from the inventory, a
+// then a again recorded an approval with no confirmation and no reason
+// (5 Enter Enter 1 a a Enter Enter). Every state change asks first.
+func TestApproveAlwaysAsks(t *testing.T) {
+	req := uitest.NewRequests("bob")
+	req.Reqs = []model.CreationRequest{{ID: "WCR-2026-03-14-001", Status: "pending", RequestedBy: "alice",
+		RequiredApprovals: []string{"security", "operations"}}}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, nil)).start(t, 100, 30)
+	ta.press(t, "5", "enter", "enter", "1", "a", "a", "enter", "enter")
+	for _, r := range req.Reqs {
+		if len(r.Approvals) != 0 {
+			t.Fatalf("an approval was recorded without a confirmation: %+v", r.Approvals)
+		}
+	}
+	ta = newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, nil)).start(t, 100, 30)
+	ta.press(t, "5", "enter", "enter", "a", "ctrl+s", "enter")
+	mustShow(t, ta, "go ahead? y/N")
+	ta.press(t, "n")
+	if len(req.Reqs[0].Approvals) != 0 {
+		t.Fatal("n recorded the approval")
+	}
 }
 
 // TestFlowsReadOnly: a read-only console offers no action that changes

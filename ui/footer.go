@@ -62,7 +62,7 @@ func (a *App) helpLines() []string {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		})
 	case a.help.ShowAll:
-		text = a.help.FullHelpView(a.page().FullHelp())
+		text = a.help.FullHelpView(a.fullHelp())
 	default:
 		text = a.shortHelp(a.page().ShortHelp())
 	}

@@ -146,3 +146,8 @@ func (a *App) screenNames() []string {
 	}
 	return names
 }
+
+// fullHelp is the screen's keys and, beside them, every ":" target.
+func (a *App) fullHelp() [][]key.Binding {
+	return append(a.page().FullHelp(), goBindings(a.c.ReadOnly))
+}

@@ -103,11 +103,20 @@ func New(c *common.Common, spec Spec, preset Values) (*Runner, tea.Cmd) {
 		}
 	}
 	r.form = components.Form{Fields: fields}
+	if c.ReadOnly {
+		// Read-only mode's refusal for flows, in one place: nothing is
+		// planned, nothing can be confirmed.
+		r.stage, r.planErr = StagePlan, "read-only console: "+spec.Title+" changes state, so it cannot run here (start the console without --read-only)"
+		return r, nil
+	}
 	if len(fields) == 0 {
 		return r, r.startPlan()
 	}
 	return r, nil
 }
+
+// Outcome is what the run changed, once it has.
+func (r *Runner) Outcome() (model.Outcome, bool) { return r.outcome, r.stage == StageResult }
 
 // Stage is where the run stands.
 func (r *Runner) Stage() Stage { return r.stage }

@@ -10,6 +10,7 @@ import (
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
+	"github.com/plings/walletconsole/ui/flow"
 )
 
 // Messages of the creation-request flow.
@@ -51,6 +52,8 @@ const (
 // 000, 1.1–1.2). The database enforces the two-person rule on the login;
 // this screen shows who you are and what each request still needs.
 type requestsWizard struct {
+	// run is the change under way (file, decide, export) on the runner.
+	run   *flow.Runner
 	c     *common.Common
 	src   common.RequestSource
 	login string
@@ -90,11 +93,53 @@ func (r *requestsWizard) current() *model.CreationRequest {
 	return nil
 }
 
-func (r *requestsWizard) Capturing() bool {
-	return r.mode == reqNew || r.mode == reqDecide || r.mode == reqExport
+func (r *requestsWizard) Capturing() bool { return r.run != nil && r.run.Capturing() }
+
+// Dirty reports whether leaving would lose typing.
+func (r *requestsWizard) Dirty() bool { return r.run != nil && (r.run.Dirty() || r.run.Running()) }
+
+// StateKeys are the keys that change state where the list or a request is shown.
+func (r *requestsWizard) StateKeys() []*key.Binding {
+	if r.run != nil {
+		return nil
+	}
+	k := r.c.Keys
+	return []*key.Binding{&k.NewReq, &k.Approve, &k.Reject, &k.Export}
+}
+
+// who is the database login the change will be recorded under.
+func (r *requestsWizard) who() string { return common.Inert(r.src.Login()) }
+
+// start opens a change on the runner.
+func (r *requestsWizard) start(spec flow.Spec) tea.Cmd {
+	run, cmd := flow.New(r.c, spec, nil)
+	r.run, r.note, r.err = run, "", ""
+	return cmd
+}
+
+// closeRun drops a finished run, keeping its summary as the note.
+func (r *requestsWizard) closeRun() tea.Cmd {
+	if r.run == nil || !r.run.Closed() {
+		return nil
+	}
+	if o, ok := r.run.Outcome(); ok {
+		r.note = common.Inert(o.Summary)
+		if id, ok := strings.CutPrefix(o.Summary, "filed "); ok {
+			r.open, r.mode = strings.Fields(id)[0], reqDetail
+			r.open = strings.TrimSuffix(r.open, ":")
+		}
+	}
+	r.run = nil
+	return r.Refresh()
 }
 
 func (r *requestsWizard) Back() bool {
+	if r.run != nil {
+		if !r.run.Back() {
+			r.closeRun()
+		}
+		return true
+	}
 	switch r.mode {
 	case reqList:
 		return false
@@ -108,15 +153,17 @@ func (r *requestsWizard) Back() bool {
 }
 
 func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case requestsMsg:
-		if msg.err != nil {
-			r.err = common.ErrText(msg.err)
+	if r.run != nil {
+		if m, ok := msg.(requestsMsg); ok {
+			r.takeRequests(m)
 			return nil
 		}
-		r.loaded = true
-		r.reqs = msg.reqs
-		r.nav.SetLen(len(r.reqs))
+		cmd := r.run.Update(msg)
+		return tea.Batch(cmd, r.closeRun())
+	}
+	switch msg := msg.(type) {
+	case requestsMsg:
+		r.takeRequests(msg)
 		return nil
 	case requestFiledMsg:
 		r.busy = false
@@ -154,6 +201,16 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+func (r *requestsWizard) takeRequests(msg requestsMsg) {
+	if msg.err != nil {
+		r.err = common.ErrText(msg.err)
+		return
+	}
+	r.loaded = true
+	r.reqs = msg.reqs
+	r.nav.SetLen(len(r.reqs))
+}
+
 func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 	k := r.c.Keys
 	switch r.mode {
@@ -183,7 +240,7 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 				r.sc.Offset = 0
 			}
 		case key.Matches(km, k.NewReq):
-			r.newForm()
+			return r.start(fileSpec(r.src, r.who()))
 		}
 	case reqDetail:
 		req := r.current()
@@ -191,11 +248,11 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 		case r.sc.Key(k, km):
 		case req == nil:
 		case key.Matches(km, k.Approve):
-			r.decideForm(req, "approved")
+			return r.start(decideSpec(r.src, *req, "approved", r.who(), r.c.Now))
 		case key.Matches(km, k.Reject):
-			r.decideForm(req, "rejected")
+			return r.start(decideSpec(r.src, *req, "rejected", r.who(), r.c.Now))
 		case key.Matches(km, k.Export):
-			r.exportForm(req)
+			return r.start(exportSpec(r.src, *req, r.c.Now))
 		}
 	}
 	return nil
@@ -290,6 +347,9 @@ func (r *requestsWizard) submit() tea.Cmd {
 }
 
 func (r *requestsWizard) View(w, h int) string {
+	if r.run != nil {
+		return r.run.View(w, h)
+	}
 	s := r.c.Styles
 	var out []string
 	switch r.mode {
@@ -428,6 +488,9 @@ func (r *requestsWizard) Status() string {
 
 func (r *requestsWizard) ShortHelp() []key.Binding {
 	k := r.c.Keys
+	if r.run != nil {
+		return []key.Binding{k.Back, k.Help, k.Quit}
+	}
 	switch r.mode {
 	case reqList:
 		return []key.Binding{k.Up, k.Down, k.Open, k.NewReq, k.Back, k.Help, k.Quit}

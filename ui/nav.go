@@ -114,6 +114,7 @@ func (a *App) openWork() string {
 func (a *App) askQuit() tea.Cmd {
 	if w := a.openWork(); w != "" {
 		a.quitAsk = w + " — quit anyway? y/N"
+		a.msg, a.msgBad = a.quitAsk, true
 		return nil
 	}
 	return a.quit()

@@ -43,3 +43,17 @@ type CeremonyRun struct {
 	TranscriptSHA256 string    `json:"transcript_sha256"`
 	At               time.Time `json:"at"`
 }
+
+// CeremonyStep is one step of the ceremony as a front end lists it.
+type CeremonyStep struct {
+	Name     string `json:"name"` // request, offline, hsm, witnesses, entropy, key, backup, close
+	Title    string `json:"title"`
+	Describe string `json:"describe"` // what will happen, shown before the step runs
+}
+
+// WitnessProgress counts the witness signatures collected.
+type WitnessProgress struct {
+	Name string `json:"name"` // the witness whose signature was accepted
+	Done int    `json:"done"`
+	Need int    `json:"need"`
+}

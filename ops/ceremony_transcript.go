@@ -30,25 +30,32 @@ type ImportResult struct {
 	Created bool // false: it was imported before, nothing changed
 }
 
-// ImportTranscript creates the wallet version a verified transcript made
-// (status created), once, and only for the request and approval this
-// database knows.
-func (s *Service) ImportTranscript(ctx context.Context, path string) (ImportResult, error) {
+// ReadTranscript verifies the transcript at path and returns what the
+// connected side takes from it, without a database (a tampered or aborted
+// transcript is refused before one is opened).
+func ReadTranscript(path string) (model.CeremonyImport, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return ImportResult{}, fmt.Errorf("read the transcript: %w", err)
+		return model.CeremonyImport{}, fmt.Errorf("read the transcript: %w", err)
 	}
 	sum, err := ceremony.Verify(data)
 	if err != nil {
-		return ImportResult{}, &Refused{What: "ceremony import " + path, Why: "the transcript does not verify", Err: err}
+		return model.CeremonyImport{}, &Refused{What: "ceremony import " + path, Why: "the transcript does not verify", Err: err}
 	}
 	in, err := sum.Import(data)
 	if err != nil {
-		return ImportResult{}, &Refused{What: "ceremony import " + path, Err: err}
+		return model.CeremonyImport{}, &Refused{What: "ceremony import " + path, Err: err}
 	}
+	return in, nil
+}
+
+// ImportCeremony creates the wallet version a verified transcript made
+// (status created), once, and only for the request and approval this
+// database knows; importing it again changes nothing (Created false).
+func (s *Service) ImportCeremony(ctx context.Context, in model.CeremonyImport) (ImportResult, error) {
 	created, err := s.DB.ImportCeremony(ctx, in, s.Actor)
 	if err != nil {
-		return ImportResult{}, fmt.Errorf("ceremony import %s: %w", path, err)
+		return ImportResult{}, fmt.Errorf("ceremony import %s: %w", in.CeremonyID, err)
 	}
 	return ImportResult{Import: in, Created: created}, nil
 }

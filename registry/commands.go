@@ -62,7 +62,7 @@ var commands = []Entry{
 		Args:    []Arg{{Name: "file", Type: ArgFile, Required: true}}},
 	{Kind: Command, Name: "ceremony prove-backup", Built: true, ChangesState: true,
 		Summary: "prove the backup token holds the master key (needed to activate): --backup-token LABEL",
-		Args:    []Arg{{Name: "version", Type: ArgWallet, Required: true}}},
+		Args:    []Arg{{Name: "version", Type: ArgWallet, Required: true, Help: "the wallet version the ceremony made, e.g. v7"}}},
 	{Kind: Command, Name: "help", Built: true,
 		Summary: "this list, or one command's flags: console help COMMAND",
 		Args:    []Arg{{Name: "command", Type: ArgText}, {Name: "verb", Type: ArgText}}},

@@ -121,17 +121,19 @@ func bindCeremonyVerify(fs *flag.FlagSet) handler {
 
 func bindCeremonyImport(fs *flag.FlagSet) handler {
 	return func(ctx context.Context, c *call) error {
-		path := c.args[0]
+		in, err := ops.ReadTranscript(c.args[0])
+		if err != nil {
+			return err
+		}
 		s, closeS, err := c.g.service(ctx)
 		if err != nil {
 			return err
 		}
 		defer closeS()
-		res, err := s.ImportTranscript(ctx, path)
+		res, err := s.ImportCeremony(ctx, in)
 		if err != nil {
 			return err
 		}
-		in := res.Import
 		if !res.Created {
 			fmt.Fprintf(c.out, "already imported: ceremony %s (%s, transcript %s…) — nothing changed\n",
 				ui.Inert(in.CeremonyID), model.VersionName(in.Version), in.TranscriptSHA256[:16])

@@ -8,11 +8,10 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/plings/walletconsole/model"
-	"github.com/plings/walletconsole/store"
 )
 
-// bindAllocate is `console allocate`. It still calls the store directly:
-// the allocation use case (ops/allocate.go) is being written alongside.
+// bindAllocate is `console allocate` (ops.Allocate: its checks, then the
+// allocation with its audit row).
 func bindAllocate(fs *flag.FlagSet) handler {
 	wallet := fs.String("wallet", "", "wallet version, e.g. v1")
 	path := fs.String("path", "", "base path, e.g. 2.3.4.5.10")
@@ -32,13 +31,13 @@ func bindAllocate(fs *flag.FlagSet) handler {
 		if _, err := model.ParsePath(*path); err != nil {
 			return err
 		}
-		db, closeDB, err := c.g.open(ctx)
+		s, closeS, err := c.g.service(ctx)
 		if err != nil {
 			return err
 		}
-		defer closeDB()
-		a, err := db.AllocatePath(ctx, store.AllocationRequest{Wallet: v, Path: *path, Type: *typ, Quantity: *qty,
-			RangeStart: *start, Purpose: *purpose, Actor: c.g.operator})
+		defer closeS()
+		a, _, err := s.Allocate(ctx, model.AllocationRequest{Wallet: v, Path: *path, Type: *typ, Quantity: *qty,
+			RangeStart: *start, Purpose: *purpose})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	flag "github.com/spf13/pflag"
@@ -181,5 +182,11 @@ func flagError(name string, err error) error {
 	if f, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
 		return fmt.Errorf("%s does not take %s (`console help %s` lists its flags)", name, f, name)
 	}
+	if m := badBool.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s: %s takes true or false (or no value at all), not %q", name, m[2], m[1])
+	}
 	return fmt.Errorf("%s: %s", name, msg)
 }
+
+// badBool is pflag's refusal of a bool flag's value, which quotes strconv.
+var badBool = regexp.MustCompile(`^invalid argument "(.*)" for "(.*?)" flag: strconv\.ParseBool`)

@@ -13,6 +13,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/ui"
 )
@@ -170,7 +171,7 @@ func bindHSMSelftest(fs *flag.FlagSet) handler {
 			return err
 		}
 		defer closeAll()
-		res, err := ops.New(nil).Selftest(ctx, t, *signs)
+		res, err := ops.Selftest(ctx, t, *signs, model.DefaultThresholds().Signature)
 		if err != nil {
 			return err
 		}

@@ -105,12 +105,13 @@ func TestBadValuesRefused(t *testing.T) {
 		{[]string{"demo", "--paths", "-5"}, `invalid argument "-5" for "--paths" flag: must be at least 0`},
 		{[]string{"audit", "log", "--limit", "99999999999999999999"}, "number too large"},
 		{[]string{"show", "v1", "--recent", "lots"}, "not a whole number"},
-		{[]string{"show", "99999999999999999999"}, "above the largest version"},
+		{[]string{"show", "99999999999999999999"}, "the version number is too large"},
 		{[]string{"audit"}, "audit takes one of: verify, log"},
 		{[]string{"audit", "nope"}, `unknown audit command "nope": use verify, log`},
 		{[]string{"status", "extra"}, `status takes no arguments`},
 		{[]string{"show"}, "show takes VERSION (the wallet version, e.g. v2)"},
 		{[]string{"status", "--wallet", "v1"}, "status does not take --wallet"},
+		{[]string{"status", "--json=maybe"}, `--json takes true or false (or no value at all), not "maybe"`},
 	} {
 		r := console(t, nil, append(tc.args, "--data-dir", dir)...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {

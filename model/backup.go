@@ -6,9 +6,9 @@ package model
 // ceremony recorded. Until it exists for a ceremony whose transcript did not
 // prove the backup, the wallet cannot be activated.
 type BackupProof struct {
-	Token       string // the backup token's label
-	Label       string // the key's label on the backup token
-	Fingerprint string // SHA-256 (hex) of the master public key it proves
-	Challenge   []byte // the fresh challenge the backup token signed
-	Signature   []byte // the backup token's Ed25519 signature over Challenge
+	Token       string `json:"token"`       // the backup token's label
+	Label       string `json:"label"`       // the key's label on the backup token
+	Fingerprint string `json:"fingerprint"` // SHA-256 (hex) of the master public key it proves
+	Challenge   []byte `json:"challenge"`   // the fresh challenge the backup token signed
+	Signature   []byte `json:"signature"`   // the backup token's Ed25519 signature over Challenge
 }

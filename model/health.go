@@ -45,13 +45,13 @@ const (
 // Thresholds are the limits above which a check degrades. A value exactly at
 // its limit is still healthy.
 type Thresholds struct {
-	HSMResponse    time.Duration
-	Signature      time.Duration
-	PathAllocation time.Duration
-	DatabaseQuery  time.Duration
+	HSMResponse    time.Duration `json:"hsm_response_ns"`
+	Signature      time.Duration `json:"signature_ns"`
+	PathAllocation time.Duration `json:"path_allocation_ns"`
+	DatabaseQuery  time.Duration `json:"database_query_ns"`
 	// Error rates are percentages of failed requests, not fractions.
-	ErrorRateWarning  float64
-	ErrorRateCritical float64
+	ErrorRateWarning  float64 `json:"error_rate_warning"`
+	ErrorRateCritical float64 `json:"error_rate_critical"`
 }
 
 // DefaultThresholds are the limits from the operations procedures.
@@ -68,11 +68,11 @@ func DefaultThresholds() Thresholds {
 
 // CheckResult is one evaluated check, already worded for display.
 type CheckResult struct {
-	Name      CheckName
-	State     HealthState
-	Value     string
-	Threshold string
-	Message   string
+	Name      CheckName   `json:"name"`
+	State     HealthState `json:"state"`
+	Value     string      `json:"value"`
+	Threshold string      `json:"threshold"`
+	Message   string      `json:"message"`
 }
 
 // latencyCheck is shared by the checks that fail on error and warn when slow.
@@ -167,8 +167,11 @@ func (t Thresholds) SecurityAlerts(openWarnings, openCritical int) CheckResult {
 	return r
 }
 
-// Overall folds check results into the system state; with no results nothing
-// is known.
+// Overall folds check results into a state: unhealthy if any check failed,
+// else warning if any warned, else unknown if any check is unknown (or was
+// not run), else healthy. With no results nothing is known. An unknown check
+// never reads as healthy: a wallet whose signatures nobody measured is not
+// known to sign well.
 func Overall(results []CheckResult) HealthState {
 	if len(results) == 0 {
 		return HealthUnknown
@@ -176,10 +179,15 @@ func Overall(results []CheckResult) HealthState {
 	state := HealthHealthy
 	for _, r := range results {
 		switch r.State {
-		case HealthFailed:
+		case HealthFailed, HealthUnhealthy:
 			return HealthUnhealthy
 		case HealthWarning:
 			state = HealthWarning
+		case HealthHealthy:
+		default: // unknown, or a state this version does not know
+			if state == HealthHealthy {
+				state = HealthUnknown
+			}
 		}
 	}
 	return state

@@ -150,6 +150,12 @@ func TestOverall(t *testing.T) {
 		{"one failed", res(HealthHealthy, HealthFailed), HealthUnhealthy},
 		{"failed beats warning", res(HealthWarning, HealthFailed, HealthWarning), HealthUnhealthy},
 		{"failed last", res(HealthHealthy, HealthHealthy, HealthFailed), HealthUnhealthy},
+		{"unknown is not healthy", res(HealthHealthy, HealthUnknown, HealthHealthy), HealthUnknown},
+		{"three unknown", res(HealthUnknown, HealthUnknown, HealthUnknown, HealthHealthy, HealthHealthy, HealthHealthy), HealthUnknown},
+		{"warning beats unknown", res(HealthUnknown, HealthWarning), HealthWarning},
+		{"failed beats unknown", res(HealthUnknown, HealthFailed), HealthUnhealthy},
+		{"empty state is unknown", res(HealthHealthy, ""), HealthUnknown},
+		{"all unknown", res(HealthUnknown, HealthUnknown), HealthUnknown},
 	}
 	for _, tt := range tests {
 		if got := Overall(tt.results); got != tt.want {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
@@ -106,7 +107,8 @@ func benchDSN(b *testing.B) string {
 // schema check) for the benchmarks' data directory.
 func openConsole(b *testing.B, ctx context.Context, dsn string) (*store.DB, func()) {
 	b.Helper()
-	fs, g := newFlags("")
+	fs, c, _ := command("console")
+	g := &c.g
 	if err := fs.Parse([]string{"--dsn", dsn, "--data-dir", b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
@@ -223,7 +225,7 @@ func BenchmarkKeyToFrame(b *testing.B) {
 	ctx := context.Background()
 	db, closeDB := openConsole(b, ctx, dsn)
 	defer closeDB()
-	app := ui.NewApp(ui.Options{Source: dbSource{db}, Refresh: -1, Profile: colorprofile.TrueColor, Context: ctx})
+	app := ui.NewApp(ui.Options{Source: ops.New(db), Refresh: -1, Profile: colorprofile.TrueColor, Context: ctx})
 	l := newEventLoop(app)
 	defer l.close()
 	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -286,7 +288,8 @@ func BenchmarkKeyToFrame(b *testing.B) {
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	dsn := benchDSN(b)
 	ctx := context.Background()
-	fs, g := newFlags("")
+	fs, c, _ := command("console")
+	g := &c.g
 	if err := fs.Parse([]string{"--dsn", dsn, "--data-dir", b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
@@ -297,7 +300,7 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		app := ui.NewApp(ui.Options{Source: dbSource{db}, Refresh: -1, Profile: colorprofile.TrueColor, Context: ctx})
+		app := ui.NewApp(ui.Options{Source: ops.New(db), Refresh: -1, Profile: colorprofile.TrueColor, Context: ctx})
 		l := newEventLoop(app)
 		l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
 		l.exec(app.Init())

@@ -144,7 +144,7 @@ func TestCeremonyProveBackup(t *testing.T) {
 		{"an unknown version", []string{"v9", "--backup-token", "backup"},
 			[]string{"ceremony prove-backup v9: REFUSED: wallet v9 is not in this database: not found"}},
 		{"no backup token", []string{"v1"}, []string{"give the backup token with --backup-token LABEL"}},
-		{"no version", []string{"--backup-token", "backup"}, []string{"console ceremony prove-backup vN --backup-token LABEL"}},
+		{"no version", []string{"--backup-token", "backup"}, []string{"ceremony prove-backup takes VERSION (the wallet version the ceremony made, e.g. v7)"}},
 		{"an unknown token", []string{"v1", "--backup-token", "nosuch"}, []string{"open the backup token nosuch", "token not found"}},
 	} {
 		res := prove(tc.args...)

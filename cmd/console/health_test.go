@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/store/pgtest"
 )
@@ -33,11 +35,44 @@ func TestHealthExitCodes(t *testing.T) {
 		signature_avg_ms = 5, hsm_response_avg_ms = 10`)
 	exec(`UPDATE security_alerts SET status = 'resolved', resolved_at = now()`)
 
+	// v4 has no metrics at all: three checks and its error rate have nothing
+	// to go on, so v4 is unknown and so is the whole (it was "healthy").
 	r := console(t, nil, "health", "--dsn", dsn, "--json")
+	var rep ops.HealthReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if r.code != exitUnknown || rep.Overall != model.HealthUnknown {
+		t.Errorf("v4 without metrics: exit %d, overall %s; want %d, unknown\n%s", r.code, rep.Overall, exitUnknown, r.stderr)
+	}
+	for _, w := range rep.Wallets {
+		if w.Version == 4 && w.Overall != model.HealthUnknown {
+			t.Errorf("v4 without metrics is %s, want unknown: %+v", w.Overall, w.Checks)
+		}
+	}
+	// status says the same of every wallet as health.
+	st := console(t, nil, "status", "--dsn", dsn, "--json")
+	var inv struct {
+		Wallets []model.WalletSummary `json:"wallets"`
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &inv); err != nil {
+		t.Fatalf("status json: %v", err)
+	}
+	for _, w := range rep.Wallets {
+		for _, s := range inv.Wallets {
+			if s.Version == w.Version && s.Health != w.Overall {
+				t.Errorf("%s: status says %s, health says %s", w.Name, s.Health, w.Overall)
+			}
+		}
+	}
+	exec(`INSERT INTO wallet_health_metrics (wallet_version, metric_date, error_count, request_count,
+		path_allocation_avg_ms, signature_avg_ms, hsm_response_avg_ms) VALUES (4, current_date, 0, 10, 200, 5, 10)`)
+
+	r = console(t, nil, "health", "--dsn", dsn, "--json")
 	if r.code != exitHealthy {
 		t.Fatalf("calm day: exit %d, want %d\n%s%s", r.code, exitHealthy, r.stdout, r.stderr)
 	}
-	var rep healthReport
+	rep = ops.HealthReport{}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Overall != "healthy" || len(rep.Wallets) != 4 {
 		t.Errorf("json: %v %+v", err, rep)
 	}

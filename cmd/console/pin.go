@@ -5,10 +5,43 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plings/walletconsole/hsm"
 )
+
+// pinTries is how many PINs the full-screen console asks for at start
+// before it runs without the HSM.
+const pinTries = 3
+
+// loginTries logs in with PINs from read, up to tries of them: a PIN the
+// token refuses as incorrect is asked again (warn hears how many tries are
+// left), anything else (a locked PIN, no terminal) ends at once. Each PIN is
+// cleared after use and never written anywhere.
+func loginTries(login func([]byte) error, read func() ([]byte, error), tries int, warn io.Writer) error {
+	var err error
+	for i := 1; i <= tries; i++ {
+		var pin []byte
+		if pin, err = read(); err != nil {
+			return err
+		}
+		err = login(pin)
+		clear(pin)
+		if err == nil || !errors.Is(err, hsm.ErrPINIncorrect) {
+			return err
+		}
+		if left := tries - i; left > 0 && warn != nil {
+			fmt.Fprintf(warn, "PIN incorrect; %d tries left\n", left)
+		}
+	}
+	if tries > 1 {
+		return fmt.Errorf("%d PINs refused: %w", tries, err)
+	}
+	return err
+}
 
 // readPIN takes the PIN from file (automation) or asks for it on the
 // terminal with echo off. The PIN is never a flag value, never logged.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,18 +14,18 @@ const stamp = "2006-01-02 15:04 UTC"
 
 // standing says where a request stands, in one line.
 func standing(r model.CreationRequest) string {
-	switch r.Status {
-	case "pending":
+	switch model.RequestStatus(r.Status) {
+	case model.RequestPending:
 		return "waiting for: " + strings.Join(r.WaitingFor(), ", ")
-	case "approved":
+	case model.RequestApproved:
 		return fmt.Sprintf("approval %s, valid until %s", r.ApprovalID, r.ValidUntil.UTC().Format(stamp))
-	case "expired":
+	case model.RequestExpired:
 		return fmt.Sprintf("approval %s ran out at %s; file a new request", r.ApprovalID, r.ValidUntil.UTC().Format(stamp))
-	case "used":
+	case model.RequestUsed:
 		return fmt.Sprintf("created wallet %s (approval %s)", model.VersionName(r.WalletVersion), r.ApprovalID)
-	case "rejected":
+	case model.RequestRejected:
 		for _, a := range r.Approvals {
-			if a.Decision == "rejected" {
+			if a.Decision == string(model.DecisionRejected) {
 				return fmt.Sprintf("rejected by %s as %s: %s", ui.Inert(a.Approver), a.Role, ui.Inert(a.Reason))
 			}
 		}
@@ -74,20 +73,10 @@ func printRequest(out io.Writer, r model.CreationRequest) {
 	fmt.Fprintf(out, "%s: %s\n", r.Status, standing(r))
 }
 
-// inertError shows an error's text harmlessly (it may quote the database)
-// and keeps the error underneath for errors.Is and errors.As.
-type inertError struct{ err error }
-
-func (e inertError) Error() string { return ui.Inert(e.err.Error()) }
-func (e inertError) Unwrap() error { return e.err }
-
-func inert(err error) error {
-	if err == nil {
-		return nil
+// printLines prints text from the database or a file line by line, each
+// made inert (Inert shows a newline as \x0a).
+func printLines(out io.Writer, text string) {
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		fmt.Fprintln(out, ui.Inert(l))
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return err
-	}
-	return inertError{err}
 }

@@ -33,7 +33,7 @@ func TestServerByDSNAndEnvironment(t *testing.T) {
 	c := pgtest.Cluster(t)
 	env := []string{"PGHOST=" + c.SocketDir(), "PGPORT=5432", "PGUSER=postgres", "PGDATABASE=" + name}
 	r = console(t, env, "status", "--json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"Name": "v1"`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "v1"`) {
 		t.Errorf("status from libpq variables: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -2,149 +2,129 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"sync"
+	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/plings/walletconsole/hsm"
-	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/registry"
 	"github.com/plings/walletconsole/ui"
 )
-
-// dbSource adapts the store to what the screens need (ui does not import store).
-type dbSource struct{ *store.DB }
-
-// hsmSource shows the token in the header and measures it for the health screen.
-type hsmSource struct {
-	module string
-	t      *hsm.Token
-	probe  *signProbe // nil: a key of its own for every measurement
-}
-
-func (h hsmSource) Describe() (string, string, bool) { return h.module, h.t.Label(), h.t.LoggedIn() }
-
-func (h hsmSource) Ping(ctx context.Context) (time.Duration, error) {
-	r, err := h.t.Ping()
-	return r.Latency, err
-}
-
-// SignTiming signs a few test messages with a session key (CKA_TOKEN false,
-// so it is gone when the token is closed, never a wallet's key) and returns
-// the average time of one signature.
-func (h hsmSource) SignTiming(ctx context.Context) (time.Duration, error) {
-	p := h.probe
-	if p == nil {
-		p = &signProbe{}
-		defer p.close()
-	}
-	return p.time(ctx, h.t)
-}
-
-// signProbe is the health screen's test key: made on first use and kept,
-// so that a real HSM's own log does not get a key generation on every
-// refresh; made again if it stops working (a token that logged out and in).
-type signProbe struct {
-	mu  sync.Mutex
-	key *hsm.Key
-}
-
-const signProbeCount = 10
-
-func (p *signProbe) time(ctx context.Context, t *hsm.Token) (time.Duration, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.key == nil {
-		suffix := make([]byte, 4)
-		_, _ = rand.Read(suffix)
-		k, err := t.GenerateKey("console-sign-probe-"+hex.EncodeToString(suffix), hsm.KeyOptions{Session: true})
-		if err != nil {
-			return 0, err
-		}
-		p.key = k
-	}
-	msg := []byte("wallet console signature timing")
-	start := time.Now()
-	for range signProbeCount {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		if _, err := p.key.Sign(msg); err != nil {
-			p.dropLocked()
-			return 0, err
-		}
-	}
-	return time.Since(start) / signProbeCount, nil
-}
-
-// dropLocked destroys the key (best effort: a session key goes with its
-// session anyway) so that the next measurement makes a new one.
-func (p *signProbe) dropLocked() {
-	if p.key != nil {
-		_ = p.key.Token().DestroyKey(p.key.Label())
-		p.key = nil
-	}
-}
-
-func (p *signProbe) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.dropLocked()
-}
 
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
 }
 
-// cmdConsole opens the full-screen console; without a terminal it prints the
+// Bounds of --refresh: faster than once a second costs the host's CPU (1ms
+// took 80 %) and tells an operator nothing new; slower than an hour is a
+// screen nobody watches.
+const (
+	minRefresh = time.Second
+	maxRefresh = time.Hour
+)
+
+// checkRefresh refuses an interval outside the bounds; 0 turns the
+// automatic refresh off (r still refreshes).
+func checkRefresh(d time.Duration) error {
+	if d == 0 || (d >= minRefresh && d <= maxRefresh) {
+		return nil
+	}
+	return fmt.Errorf("--refresh must be between 1s and 1h (or 0 to turn the automatic refresh off), not %s", d)
+}
+
+// fallbackScreens are the first screens --screen accepts while the registry
+// lists none (the ui fills registry/screens.go).
+var fallbackScreens = []string{"inventory", "health", "audit", "migrations", "flows"}
+
+// checkScreen accepts a registry screen's name or alias.
+func checkScreen(name string) (string, error) {
+	screens := registry.Of(registry.Screen)
+	if len(screens) == 0 {
+		if slices.Contains(fallbackScreens, name) {
+			return name, nil
+		}
+		return "", fmt.Errorf("--screen %q: no such screen; use one of %s", name, strings.Join(fallbackScreens, ", "))
+	}
+	if e, ok := registry.Lookup(registry.Screen, name); ok {
+		return e.Name, nil
+	}
+	names := make([]string, len(screens))
+	for i, e := range screens {
+		names[i] = e.Name
+	}
+	return "", fmt.Errorf("--screen %q: no such screen; use one of %s", name, strings.Join(names, ", "))
+}
+
+// bindConsole is the full-screen console; without a terminal it prints the
 // inventory instead, so that `console | less` and cron still get the facts.
-func cmdConsole(ctx context.Context, args []string, out io.Writer) error {
-	fs, g := newFlags("")
+func bindConsole(fs *flag.FlagSet) handler {
 	var h hsmFlags
 	h.register(fs)
 	readOnly := fs.Bool("read-only", false, "hide every action that changes anything")
-	refresh := fs.Duration("refresh", 5*time.Second, "how often the screens refresh")
-	screen := fs.String("screen", "inventory", "first screen: inventory, health, audit, migrations, flows")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
-		return printStatus(ctx, g, false, out)
-	}
-	var hs ui.HSMStatus
-	if h.token != "" {
-		_, t, closeHSM, err := h.openToken(g, true)
+	refresh := durationFlag(fs, "refresh", 5*time.Second, "how often the screens refresh (1s to 1h; 0: never on their own)")
+	screen := fs.String("screen", "inventory", "first screen: "+strings.Join(fallbackScreens, ", "))
+	return func(ctx context.Context, c *call) error {
+		if err := checkRefresh(*refresh); err != nil {
+			return err
+		}
+		first, err := checkScreen(strings.ToLower(strings.TrimSpace(*screen)))
 		if err != nil {
 			return err
 		}
-		defer closeHSM()
-		probe := &signProbe{}
-		defer probe.close()
-		hs = hsmSource{module: h.module, t: t, probe: probe}
+		if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
+			return printStatus(ctx, &c.g, false, c.out)
+		}
+		var (
+			tok         *hsm.Token
+			noHSMReason string
+		)
+		if h.token != "" {
+			_, t, closeHSM, err := h.openTokenTries(&c.g, pinTries, os.Stderr)
+			switch {
+			case errors.Is(err, hsm.ErrPINIncorrect):
+				// Three wrong PINs: the console is still useful without the HSM.
+				noHSMReason = fmt.Sprintf("token %s: PIN refused %d times; running without the HSM", ui.Inert(h.token), pinTries)
+				if h.pinFile != "" {
+					noHSMReason = fmt.Sprintf("token %s: the PIN in --pin-file was refused; running without the HSM", ui.Inert(h.token))
+				}
+			case err != nil:
+				return err
+			default:
+				defer closeHSM()
+				tok = t
+			}
+		}
+		s, closeS, err := c.g.service(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeS()
+		s.Token, s.Module = tok, h.module
+		flow, err := s.RequestFlow(ctx)
+		if err != nil {
+			return err
+		}
+		every := *refresh
+		if every == 0 {
+			every = -1 // ui: a negative interval turns the timer off
+		}
+		opts := ui.Options{Source: s, ReadOnly: *readOnly, Refresh: every, NoHSMReason: noHSMReason,
+			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow}
+		if v := s.HSM(); v != nil {
+			opts.HSM = v
+		}
+		p := tea.NewProgram(ui.NewApp(opts), tea.WithContext(ctx), tea.WithColorProfile(opts.Profile))
+		if _, err := p.Run(); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("console: %w", err)
+		}
+		return nil
 	}
-	db, closeDB, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	login, err := db.Login(ctx)
-	if err != nil {
-		return err
-	}
-	prof := ui.DefaultProfile()
-	app := ui.NewApp(ui.Options{Source: dbSource{db}, HSM: hs, ReadOnly: *readOnly, Refresh: *refresh,
-		Profile: prof, Screen: *screen, Context: ctx,
-		Requests: requestSource{db: db, actor: g.operator, login: login}})
-	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithColorProfile(prof))
-	if _, err := p.Run(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("console: %w", err)
-	}
-	return nil
 }

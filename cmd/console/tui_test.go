@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -10,77 +10,118 @@ import (
 	"github.com/plings/walletconsole/hsm"
 )
 
-// TestHSMSourceSignTiming: the health screen's signature timing signs in a
-// real (SoftHSM) token with a session key of its own, reuses it from one
-// refresh to the next, and leaves nothing on the token.
-func TestHSMSourceSignTiming(t *testing.T) {
-	env, _ := softToken(t)
-	t.Setenv("SOFTHSM2_CONF", strings.TrimPrefix(env[0], "SOFTHSM2_CONF="))
-	m, err := hsm.Open(hsm.SoftHSMModule)
-	if err != nil {
-		t.Fatal(err)
+// fakeToken accepts one PIN; every refusal is the token's "PIN incorrect".
+type fakeToken struct {
+	good  string
+	tries int
+}
+
+func (f *fakeToken) login(pin []byte) error {
+	f.tries++
+	if string(pin) == f.good {
+		return nil
 	}
-	defer m.Close()
-	tok, err := m.Token("ops")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tok.Close()
-	if err := tok.LoginString("123456"); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	keys := func() []hsm.KeyInfo {
-		t.Helper()
-		ks, err := tok.Keys()
-		if err != nil {
-			t.Fatal(err)
+	return &hsm.Error{Op: "log in to token", Kind: hsm.ErrPINIncorrect}
+}
+
+// pins reads the given PINs in turn, like an operator typing them.
+func pins(ps ...string) (func() ([]byte, error), *int) {
+	n := 0
+	return func() ([]byte, error) {
+		if n >= len(ps) {
+			return nil, errors.New("no more PINs")
 		}
-		return ks
-	}
-	before := len(keys())
+		n++
+		return []byte(ps[n-1]), nil
+	}, &n
+}
 
-	probe := &signProbe{}
-	src := hsmSource{module: hsm.SoftHSMModule, t: tok, probe: probe}
-	avg, err := src.SignTiming(ctx)
-	if err != nil || avg <= 0 || avg > time.Second {
-		t.Fatalf("sign timing: %v %v", avg, err)
-	}
-	label := probe.key.Label()
-	if _, err := src.SignTiming(ctx); err != nil || probe.key.Label() != label {
-		t.Errorf("second timing: %v; key %q, want the same %q", err, probe.key.Label(), label)
-	}
-	for _, k := range keys() {
-		if k.Label == label && k.OnToken {
-			t.Errorf("the probe key is a token object: %+v", k)
+// A wrong PIN is asked again, three tries in all; it is never echoed.
+func TestLoginTries(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		typed   []string
+		ok      bool
+		logins  int
+		warning string
+	}{
+		{"right first time", []string{"4711"}, true, 1, ""},
+		{"right on the third", []string{"0000", "1111", "4711"}, true, 3, "1 tries left"},
+		{"three wrong", []string{"0000", "1111", "2222", "4711"}, false, 3, "2 tries left"},
+	} {
+		tok := &fakeToken{good: "4711"}
+		read, asked := pins(tc.typed...)
+		var warn bytes.Buffer
+		err := loginTries(tok.login, read, pinTries, &warn)
+		if (err == nil) != tc.ok || tok.tries != tc.logins || *asked != tc.logins {
+			t.Errorf("%s: err %v after %d logins (%d PINs read); want ok=%v after %d", tc.name, err, tok.tries, *asked, tc.ok, tc.logins)
+		}
+		if !tc.ok && !errors.Is(err, hsm.ErrPINIncorrect) {
+			t.Errorf("%s: %v does not say the PIN was incorrect (the console runs without the HSM on it)", tc.name, err)
+		}
+		if !strings.Contains(warn.String(), tc.warning) {
+			t.Errorf("%s: warnings %q lack %q", tc.name, warn.String(), tc.warning)
+		}
+		for _, p := range tc.typed {
+			if strings.Contains(warn.String(), p) || (err != nil && strings.Contains(err.Error(), p)) {
+				t.Errorf("%s: PIN %s appears in the output", tc.name, p)
+			}
 		}
 	}
-	probe.close()
-	if _, err := tok.FindKey(label); !errors.Is(err, hsm.ErrKeyNotFound) {
-		t.Errorf("probe key still there after close: %v", err)
+	// A locked PIN is not asked again.
+	read, asked := pins("0000", "4711")
+	locked := func([]byte) error { return &hsm.Error{Kind: hsm.ErrPINLocked} }
+	if err := loginTries(locked, read, pinTries, nil); !errors.Is(err, hsm.ErrPINLocked) || *asked != 1 {
+		t.Errorf("locked: %v after %d PINs", err, *asked)
 	}
+}
 
-	// Without a probe: a key for the one measurement, destroyed after it.
-	if _, err := (hsmSource{module: hsm.SoftHSMModule, t: tok}).SignTiming(ctx); err != nil {
-		t.Fatal(err)
+func TestCheckRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		d  time.Duration
+		ok bool
+	}{
+		{0, true}, {time.Second, true}, {5 * time.Second, true}, {time.Hour, true},
+		{time.Millisecond, false}, {999 * time.Millisecond, false}, {-5 * time.Second, false}, {2 * time.Hour, false},
+	} {
+		if err := checkRefresh(tc.d); (err == nil) != tc.ok {
+			t.Errorf("checkRefresh(%s) = %v, want ok=%v", tc.d, err, tc.ok)
+		}
 	}
-	if n := len(keys()); n != before {
-		t.Errorf("%d keys on the token, %d before", n, before)
-	}
+}
 
-	// A cancelled call ends early with the context's error.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := src.SignTiming(cctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-	probe.close()
-
-	// Logged out, signing fails: the health check shows it as failed.
-	if err := tok.Logout(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.SignTiming(ctx); err == nil {
-		t.Errorf("signing while logged out succeeded")
+// Bad values are refused with what is allowed and a non-zero exit, before
+// any database is opened.
+func TestBadValuesRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--refresh", "1ms"}, "--refresh must be between 1s and 1h (or 0 to turn the automatic refresh off), not 1ms"},
+		{[]string{"--refresh", "-5s"}, "--refresh must be between 1s and 1h"},
+		{[]string{"--refresh", "soon"}, "not a duration: write it like 5s, 1m or 1h"},
+		{[]string{"--screen", "nowhere"}, `--screen "nowhere": no such screen; use one of inventory, health`},
+		{[]string{"demo", "--paths", "-5"}, `invalid argument "-5" for "--paths" flag: must be at least 0`},
+		{[]string{"audit", "log", "--limit", "99999999999999999999"}, "number too large"},
+		{[]string{"show", "v1", "--recent", "lots"}, "not a whole number"},
+		{[]string{"show", "99999999999999999999"}, "the version number is too large"},
+		{[]string{"audit"}, "audit takes one of: verify, log"},
+		{[]string{"audit", "nope"}, `unknown audit command "nope": use verify, log`},
+		{[]string{"status", "extra"}, `status takes no arguments`},
+		{[]string{"show"}, "show takes VERSION (the wallet version, e.g. v2)"},
+		{[]string{"status", "--wallet", "v1"}, "status does not take --wallet"},
+		{[]string{"status", "--json=maybe"}, `--json takes true or false (or no value at all), not "maybe"`},
+	} {
+		r := console(t, nil, append(tc.args, "--data-dir", dir)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want non-zero and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+		if strings.Contains(r.stderr, "strconv") || strings.Contains(r.stderr, "time: ") {
+			t.Errorf("%v: Go's own error text reaches the operator: %q", tc.args, r.stderr)
+		}
+		if serverRunning(dir) {
+			t.Fatalf("%v: a server was started for a refused command", tc.args)
+		}
 	}
 }

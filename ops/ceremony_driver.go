@@ -1,6 +1,7 @@
-package main
+package ops
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,31 +11,54 @@ import (
 
 	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/hsm"
-	"github.com/plings/walletconsole/ui"
+	"github.com/plings/walletconsole/model"
 )
 
-// ceremonyDriver adapts package ceremony to the console's ceremony flow: it
-// words each step's result for the operator, reads witness signatures from
-// files on the removable media (or pasted text), writes the challenge and
-// the final message there for witnesses to sign, and opens the backup token.
-type ceremonyDriver struct {
+// CeremonyDriver adapts package ceremony to the console's ceremony flow
+// (the method set of ui.Ceremony, in model's types): it words each step's
+// result for the operator, reads witness signatures from files on the
+// removable media (or pasted text), writes the challenge and the final
+// message there for witnesses to sign, and opens the backup token.
+type CeremonyDriver struct {
 	c      *ceremony.Ceremony
 	m      *hsm.Module
 	dir    string
 	backup *hsm.Token
 }
 
-func (d *ceremonyDriver) ID() string { return d.c.ID() }
+// CeremonyConfig is what a ceremony run needs besides the Service's database.
+type CeremonyConfig struct {
+	Module        *hsm.Module
+	TokenLabel    string
+	TranscriptDir string // absolute; the removable media
+	NetRoot       string // tests: read /proc and /sys under this root
+}
 
-func (d *ceremonyDriver) Steps() []ui.CeremonyStep {
-	var out []ui.CeremonyStep
+// StartCeremony begins a ceremony on this (air-gapped) machine, its own
+// database recording it.
+func (s *Service) StartCeremony(ctx context.Context, cfg CeremonyConfig) (*CeremonyDriver, error) {
+	c, err := ceremony.New(ctx, ceremony.Config{Module: cfg.Module, TokenLabel: cfg.TokenLabel, Operator: s.Actor,
+		TranscriptDir: cfg.TranscriptDir, NetRoot: cfg.NetRoot, Ledger: s.DB})
+	if err != nil {
+		return nil, err
+	}
+	return &CeremonyDriver{c: c, m: cfg.Module, dir: cfg.TranscriptDir}, nil
+}
+
+// ID is the ceremony's id.
+func (d *CeremonyDriver) ID() string { return d.c.ID() }
+
+// Steps names the steps in order, with what each will do.
+func (d *CeremonyDriver) Steps() []model.CeremonyStep {
+	var out []model.CeremonyStep
 	for _, s := range ceremony.Steps() {
-		out = append(out, ui.CeremonyStep{Name: s.String(), Title: s.Title(), Describe: s.Describe()})
+		out = append(out, model.CeremonyStep{Name: s.String(), Title: s.Title(), Describe: s.Describe()})
 	}
 	return out
 }
 
-func (d *ceremonyDriver) LoadRequest(path string) (string, error) {
+// LoadRequest reads and checks the request file.
+func (d *CeremonyDriver) LoadRequest(path string) (string, error) {
 	info, err := d.c.LoadRequest(path)
 	if err != nil {
 		return "", err
@@ -44,7 +68,8 @@ func (d *ceremonyDriver) LoadRequest(path string) (string, error) {
 		info.Need, len(info.Roster)), nil
 }
 
-func (d *ceremonyDriver) CheckOffline(override string) (string, error) {
+// CheckOffline proves the machine is offline; an override records a rehearsal.
+func (d *CeremonyDriver) CheckOffline(override string) (string, error) {
 	rep, err := d.c.CheckOffline(override)
 	if err != nil {
 		return "", err
@@ -55,7 +80,8 @@ func (d *ceremonyDriver) CheckOffline(override string) (string, error) {
 	return rep.Summary, nil
 }
 
-func (d *ceremonyDriver) OpenHSM(pin []byte) (string, error) {
+// OpenHSM logs in to the ceremony token.
+func (d *CeremonyDriver) OpenHSM(pin []byte) (string, error) {
 	info, err := d.c.OpenHSM(pin)
 	if err != nil {
 		return "", err
@@ -65,7 +91,7 @@ func (d *ceremonyDriver) OpenHSM(pin []byte) (string, error) {
 
 // Challenge also writes the challenge to <dir>/<id>.challenge.txt for the
 // witnesses to sign on their own machines.
-func (d *ceremonyDriver) Challenge() (string, string, error) {
+func (d *CeremonyDriver) Challenge() (string, string, error) {
 	text := d.c.Challenge()
 	if text == nil {
 		return "", "", errors.New("no challenge yet: the HSM step comes first")
@@ -74,7 +100,9 @@ func (d *ceremonyDriver) Challenge() (string, string, error) {
 	return string(text), path, err
 }
 
-func (d *ceremonyDriver) FinalMessage() (string, string, error) {
+// FinalMessage is what the master key and the witnesses sign at the end; it
+// is written to <dir>/<id>.final.txt.
+func (d *CeremonyDriver) FinalMessage() (string, string, error) {
 	text, err := d.c.FinalMessage()
 	if err != nil {
 		return "", "", err
@@ -85,7 +113,7 @@ func (d *ceremonyDriver) FinalMessage() (string, string, error) {
 
 // writeOnce writes name in the transcript directory unless it is already
 // there with the same content (a second call of the same step).
-func (d *ceremonyDriver) writeOnce(name string, text []byte) (string, error) {
+func (d *CeremonyDriver) writeOnce(name string, text []byte) (string, error) {
 	path := filepath.Join(d.dir, name)
 	if old, err := os.ReadFile(path); err == nil {
 		if string(old) == string(text) {
@@ -104,22 +132,23 @@ func (d *ceremonyDriver) writeOnce(name string, text []byte) (string, error) {
 	return path, f.Close()
 }
 
-func (d *ceremonyDriver) AddWitness(sig string) (ui.Progress, error) {
-	b, err := signatureInput(sig)
-	if err != nil {
-		return ui.Progress{}, err
-	}
-	p, err := d.c.AddWitness(b)
-	return ui.Progress{Name: p.Name, Done: p.Done, Need: p.Need}, err
+// AddWitness checks one witness attestation (armored text or a file path).
+func (d *CeremonyDriver) AddWitness(sig string) (model.WitnessProgress, error) {
+	return d.addSignature(sig, d.c.AddWitness)
 }
 
-func (d *ceremonyDriver) AddClosingSignature(sig string) (ui.Progress, error) {
+// AddClosingSignature checks one witness's signature of the final message.
+func (d *CeremonyDriver) AddClosingSignature(sig string) (model.WitnessProgress, error) {
+	return d.addSignature(sig, d.c.AddClosingSignature)
+}
+
+func (d *CeremonyDriver) addSignature(sig string, add func([]byte) (ceremony.Progress, error)) (model.WitnessProgress, error) {
 	b, err := signatureInput(sig)
 	if err != nil {
-		return ui.Progress{}, err
+		return model.WitnessProgress{}, err
 	}
-	p, err := d.c.AddClosingSignature(b)
-	return ui.Progress{Name: p.Name, Done: p.Done, Need: p.Need}, err
+	p, err := add(b)
+	return model.WitnessProgress{Name: p.Name, Done: p.Done, Need: p.Need}, err
 }
 
 // signatureInput is a pasted armored signature (package ceremony reads it
@@ -144,7 +173,9 @@ func signatureInput(s string) ([]byte, error) {
 	return b, nil
 }
 
-func (d *ceremonyDriver) MixEntropy(e []byte) (string, error) {
+// MixEntropy mixes operator entropy into the HSM's generator; only its
+// digest is recorded.
+func (d *CeremonyDriver) MixEntropy(e []byte) (string, error) {
 	info, err := d.c.MixEntropy(e)
 	if err != nil {
 		return "", err
@@ -157,7 +188,8 @@ func (d *ceremonyDriver) MixEntropy(e []byte) (string, error) {
 		info.OperatorBytes, info.OperatorSHA256[:16]), nil
 }
 
-func (d *ceremonyDriver) GenerateKey() (string, error) {
+// GenerateKey makes the master key in the HSM and checks it.
+func (d *CeremonyDriver) GenerateKey() (string, error) {
 	k, err := d.c.GenerateKey()
 	if err != nil {
 		return "", err
@@ -166,7 +198,9 @@ func (d *ceremonyDriver) GenerateKey() (string, error) {
 		k.Label, k.IDHex, k.Fingerprint), nil
 }
 
-func (d *ceremonyDriver) Backup(token string, pin []byte) (string, error) {
+// Backup backs the key up to token (logging in with pin); token "" records
+// an out-of-band backup whose proof comes later (ProveBackup).
+func (d *CeremonyDriver) Backup(token string, pin []byte) (string, error) {
 	if token == "" {
 		info, err := d.c.Backup(nil)
 		if err != nil {
@@ -175,7 +209,7 @@ func (d *ceremonyDriver) Backup(token string, pin []byte) (string, error) {
 		return info.Note, nil
 	}
 	if d.backup == nil || d.backup.Label() != token {
-		d.closeBackup()
+		d.CloseBackup()
 		t, err := d.m.Token(token)
 		if err != nil {
 			return "", err
@@ -193,9 +227,11 @@ func (d *ceremonyDriver) Backup(token string, pin []byte) (string, error) {
 	return info.Note, nil
 }
 
-func (d *ceremonyDriver) Close() (string, error) { return d.c.Close() }
+// Close signs and writes the transcript; it returns the file's path.
+func (d *CeremonyDriver) Close() (string, error) { return d.c.Close() }
 
-func (d *ceremonyDriver) Abort(step, reason string) (string, error) {
+// Abort destroys any key made, records why and writes the transcript.
+func (d *CeremonyDriver) Abort(step, reason string) (string, error) {
 	path, err := d.c.Abort(step, reason)
 	var what string
 	if path != "" {
@@ -207,11 +243,12 @@ func (d *ceremonyDriver) Abort(step, reason string) (string, error) {
 	return what, err
 }
 
-func (d *ceremonyDriver) Finished() bool { return d.c.Outcome() != "" }
+// Finished reports whether the ceremony was closed or aborted.
+func (d *CeremonyDriver) Finished() bool { return d.c.Outcome() != "" }
 
-// closeBackup logs out of the backup token (after the ceremony ends: an
-// abort may still destroy a copy on it).
-func (d *ceremonyDriver) closeBackup() {
+// CloseBackup logs out of the backup token; call it after the ceremony
+// ends (an abort may still destroy a copy on it).
+func (d *CeremonyDriver) CloseBackup() {
 	if d.backup != nil {
 		d.backup.Close()
 		d.backup = nil

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	flag "github.com/spf13/pflag"
+
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ops"
+	"github.com/plings/walletconsole/store"
+)
+
+// This file: migrate and demo.
+
+func bindMigrate(fs *flag.FlagSet) handler {
+	return func(ctx context.Context, c *call) error {
+		defer c.g.setupLog()()
+		// Not g.open: that migrates already, and migrate says what it did.
+		db, err := store.Open(ctx, store.Options{DSN: c.g.dsn, DataDir: c.g.dataDir})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		res, err := ops.New(db).Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "database: %s\n", db.Where())
+		if len(res.Applied) == 0 {
+			fmt.Fprintf(c.out, "schema is up to date at version %d; nothing to do\n", res.To)
+			return nil
+		}
+		for _, m := range res.Applied {
+			fmt.Fprintf(c.out, "applied %03d %s\n", m.Seq, m.Name)
+		}
+		fmt.Fprintf(c.out, "schema migrated from version %d to %d\n", res.From, res.To)
+		return nil
+	}
+}
+
+func bindDemo(fs *flag.FlagSet) handler {
+	paths := intFlag(fs, "paths", 0, 0, 1_000_000_000, "instead of the demo inventory, generate this many path allocations (COPY) in --wallet")
+	wallet := fs.String("wallet", "v1", "wallet for --paths")
+	seed := int64Flag(fs, "seed", 1, "random seed for --paths")
+	ifEmpty := fs.Bool("if-empty", false, "load the demo inventory only if the database has no wallets yet (make run)")
+	return func(ctx context.Context, c *call) error {
+		o := ops.DemoOptions{Paths: *paths, Seed: *seed, IfEmpty: *ifEmpty}
+		if o.Paths > 0 {
+			v, err := model.ParseVersion(*wallet)
+			if err != nil {
+				return err
+			}
+			o.Wallet = v
+		}
+		s, closeS, err := c.g.service(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeS()
+		res, err := s.Demo(ctx, o)
+		if err != nil {
+			return err
+		}
+		if res.Skipped != "" {
+			fmt.Fprintln(c.out, res.Skipped)
+			return nil
+		}
+		fmt.Fprintln(c.out, res.Summary)
+		return nil
+	}
+}

@@ -1,0 +1,90 @@
+package ops
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/store"
+)
+
+// BackupResult is what a backup proof found and recorded.
+type BackupResult struct {
+	Version     int
+	KeyLabel    string
+	Fingerprint string
+	// AlreadyProven: the proof existed before; nothing was done or recorded.
+	AlreadyProven bool
+	// Note is the database's word when a proof raced ours in ("" otherwise).
+	Note  string
+	Proof *hsm.Proof
+}
+
+// ProveBackup proves that a backup token holds version's master key: the
+// token signs a fresh random challenge with its copy, the signature is
+// verified under the master public key the ceremony recorded, and the proof
+// is recorded (DESIGN.md, the witnessed key ceremony, point 5). Until then
+// a wallet whose ceremony backed its key up out of band cannot be
+// activated. open opens and logs in to the backup token (the PIN is the
+// caller's business) and is called only when a proof is needed.
+func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel string,
+	open func() (*hsm.Token, func(), error)) (BackupResult, error) {
+	vn := model.VersionName(version)
+	res := BackupResult{Version: version}
+	label, pubPEM, fingerprint, proven, err := s.DB.CeremonyKey(ctx, version)
+	if err != nil {
+		return res, &Refused{What: "ceremony prove-backup " + vn, Err: err}
+	}
+	res.KeyLabel, res.Fingerprint = label, fingerprint
+	if proven {
+		res.AlreadyProven = true
+		return res, nil
+	}
+	pub, err := masterKey(pubPEM, fingerprint)
+	if err != nil {
+		return res, &Refused{What: "ceremony prove-backup " + vn, Err: err}
+	}
+	tok, closeToken, err := open()
+	if err != nil {
+		return res, fmt.Errorf("ceremony prove-backup %s: open the backup token %s: %w", vn, tokenLabel, err)
+	}
+	proof, err := hsm.Prove(tok, label, pub)
+	closeToken()
+	switch {
+	case errors.Is(err, hsm.ErrKeyNotFound):
+		return res, &Refused{What: "ceremony prove-backup " + vn, Err: fmt.Errorf(
+			"backup token %s holds no key %s, so it is no backup of %s's master key: %w", tokenLabel, label, vn, err)}
+	case errors.Is(err, hsm.ErrBackupMismatch):
+		return res, &Refused{What: "ceremony prove-backup " + vn, Err: fmt.Errorf(
+			"the key %s on backup token %s is not %s's master key: %w", label, tokenLabel, vn, err)}
+	case err != nil:
+		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
+	}
+	res.Proof = proof
+	err = s.DB.RecordBackupProof(ctx, version, model.BackupProof{Token: proof.Token, Label: proof.Label,
+		Fingerprint: proof.Fingerprint, Challenge: proof.Challenge, Signature: proof.Signature}, s.Actor)
+	if errors.Is(err, store.ErrAlreadyProven) {
+		res.AlreadyProven, res.Note = true, err.Error()
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
+	}
+	return res, nil
+}
+
+// masterKey reads the ceremony's master public key and checks it against the
+// recorded fingerprint.
+func masterKey(pubPEM, fingerprint string) (ed25519.PublicKey, error) {
+	pub, err := model.ParsePublicKeyPEM(pubPEM)
+	if err != nil {
+		return nil, fmt.Errorf("the ceremony's record: %w", err)
+	}
+	if fp := model.Fingerprint(pub); fp != fingerprint {
+		return nil, fmt.Errorf("the ceremony's master public key has fingerprint %s, but %s is recorded: the record is inconsistent", fp, fingerprint)
+	}
+	return pub, nil
+}

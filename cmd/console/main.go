@@ -27,6 +27,9 @@ type globals struct {
 	dataDir  string
 	operator string
 	logFile  string
+	// readOnly opens a read-only database session (the full-screen
+	// console's --read-only): no code path below the UI can write either.
+	readOnly bool
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -82,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // when this is the last console using it).
 func (g *globals) open(ctx context.Context) (*store.DB, func(), error) {
 	closeLog := g.setupLog()
-	db, err := store.Open(ctx, store.Options{DSN: g.dsn, DataDir: g.dataDir})
+	db, err := store.Open(ctx, store.Options{DSN: g.dsn, DataDir: g.dataDir, ReadOnly: g.readOnly})
 	if err != nil {
 		closeLog()
 		return nil, nil, err

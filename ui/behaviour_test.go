@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
 	"github.com/plings/walletconsole/ui/internal/uitest"
 	"github.com/plings/walletconsole/ui/pages"
@@ -99,15 +100,15 @@ func TestFilter(t *testing.T) {
 		t.Errorf("filter is %q, want q", got)
 	}
 	ta.press(t, "backspace")
-	ta.typeText(t, "TEST") // live and case-insensitive: matches "testing"
+	ta.typeText(t, "TESTING") // live and case-insensitive: matches "testing"
 	if n := len(ta.inv.Shown()); n != 1 || ta.inv.Shown()[0] != 3 {
-		t.Errorf("filter TEST shows %d rows, want v3 only", n)
+		t.Errorf("filter TESTING shows %d rows, want v3 only", n)
 	}
 	ta.press(t, "enter") // keep the filter, close the line
-	if ta.input != inputNone || ta.inv.Filter() != "TEST" {
+	if ta.input != inputNone || ta.inv.Filter() != "TESTING" {
 		t.Errorf("enter did not keep the filter")
 	}
-	if out := ta.screen(); !strings.Contains(out, "/TEST (esc clears)") {
+	if out := ta.screen(); !strings.Contains(out, "/TESTING (esc clears)") {
 		t.Errorf("the kept filter is not shown:\n%s", out)
 	}
 	ta.press(t, "esc")
@@ -158,7 +159,7 @@ func TestSort(t *testing.T) {
 	if got := order(); !equal(got, []int{2, 1, 4, 3, 5}) {
 		t.Errorf("by identifiers, reversed: %v", got)
 	}
-	if out := ta.screen(); !strings.Contains(out, "sort identifiers ↓") {
+	if out := ta.screen(); !strings.Contains(out, "sort identifiers v") {
 		t.Errorf("status line does not name the sort:\n%s", out)
 	}
 	// The cursor stays on the same wallet across sorts.
@@ -240,14 +241,15 @@ func TestReadOnly(t *testing.T) {
 		if !ta.c.Keys.Verify.Enabled() {
 			t.Error("verify is off")
 		}
-		// The action key does nothing in read-only mode.
-		ta.press(t, "1", "a")
-		wantScreen := "flows"
-		if ro {
-			wantScreen = "inventory"
+		// The action key does nothing in read-only mode; otherwise it asks
+		// the App to open the allocation flow.
+		ta.press(t, "1")
+		var opened bool
+		if cmd := ta.inv.Update(keyMsg("a")); cmd != nil {
+			_, opened = cmd().(common.OpenFlowMsg)
 		}
-		if ta.Screen() != wantScreen {
-			t.Errorf("read-only=%v: a led to %s, want %s", ro, ta.Screen(), wantScreen)
+		if opened == ro {
+			t.Errorf("read-only=%v: a opened the allocation flow: %v", ro, opened)
 		}
 		if mode := ta.screen(); !strings.Contains(mode, map[bool]string{false: "OPERATOR", true: "READ-ONLY"}[ro]) {
 			t.Errorf("read-only=%v: mode not in the header", ro)
@@ -280,7 +282,7 @@ func TestOutage(t *testing.T) {
 		}
 	}
 	ta.press(t, "esc")
-	if out := ta.screen(); !strings.Contains(out, "v4    compromised") || !strings.Contains(out, "refresh failed") {
+	if out := ta.screen(); !strings.Contains(out, "v4     compromised") || !strings.Contains(out, "refresh failed") {
 		t.Errorf("the inventory is not kept during the outage:\n%s", out)
 	}
 	// Health measures the failure against the thresholds.
@@ -366,7 +368,7 @@ func TestHealthChanges(t *testing.T) {
 	out := ta.screen()
 	ls := changedLines(out)
 	joined := strings.Join(ls, "\n")
-	if !strings.Contains(joined, "overall healthy→warning, ERRORS 0.03 %→0.05 %, ALERTS ok→wa") ||
+	if !strings.Contains(joined, "overall healthy→warning, ERR 0.03 %→0.05 %, ALERT ok→wa") ||
 		!strings.Contains(joined, "new wallet") {
 		t.Errorf("changes are not marked:\n%s", out)
 	}

@@ -45,7 +45,7 @@ func auditColumns() []components.Column {
 type opRow struct {
 	op     model.Operation
 	cells  []string
-	search string // lower-case type, operators and wallet for "/"
+	search string // every cell and the details, lower case, for "/"
 	isNew  bool   // logged since the last refresh
 }
 
@@ -61,8 +61,10 @@ func newOpRow(o model.Operation, loc *time.Location) opRow {
 	cells[acOperator] = common.Inert(o.InitiatedBy)
 	cells[acDBUser] = common.Inert(o.DBUser)
 	cells[acApproval] = common.Inert(o.ApprovalID)
-	return opRow{op: o, cells: cells, search: strings.ToLower(strings.Join([]string{
-		cells[acType], cells[acOperator], cells[acDBUser], cells[acWallet]}, "\x00"))}
+	// The details as the entry view shows them, so that "/" finds a path
+	// (2.3.4.5) or a reason in them as well as in the columns.
+	search := searchText(cells) + "\x00" + strings.ToLower(strings.Join(prettyJSON(o.Details), "\n"))
+	return opRow{op: o, cells: cells, search: search}
 }
 
 // Audit is the operations log, newest first, with the hash chain's
@@ -91,7 +93,21 @@ type Audit struct {
 }
 
 func NewAudit(c *common.Common) *Audit {
-	return &Audit{Base: newBase(c, "audit", "Audit"), tbl: components.NewMarkedTable(auditColumns()...), envOf: map[int]model.Environment{}}
+	p := &Audit{Base: newBase(c, "audit", "Audit"), envOf: map[int]model.Environment{}}
+	p.newTable()
+	return p
+}
+
+// newTable makes the table, measured and laid out; the sequence number's
+// heading carries the arrow of the order (newest first).
+func (p *Audit) newTable() {
+	p.tbl = components.NewMarkedTable(sortedColumns(auditColumns(), acSeq, sortArrow(p.c.Styles, true), false)...)
+	cells := make([][]string, len(p.all))
+	for i := range p.all {
+		cells[i] = p.all[i].cells
+	}
+	p.tbl.Measure(cells)
+	p.tbl.Layout(p.w)
 }
 
 func (p *Audit) SetSize(w, h int) {
@@ -148,7 +164,6 @@ func (p *Audit) Update(msg tea.Msg) tea.Cmd {
 		prevHead := p.head
 		p.markLoaded(now)
 		p.all = make([]opRow, len(msg.Ops))
-		cells := make([][]string, len(msg.Ops))
 		p.head, p.fresh = 0, 0
 		for i, o := range msg.Ops {
 			p.all[i] = newOpRow(o, p.c.Loc)
@@ -157,10 +172,8 @@ func (p *Audit) Update(msg tea.Msg) tea.Cmd {
 				p.fresh++
 			}
 			p.head = max(p.head, o.Seq)
-			cells[i] = p.all[i].cells
 		}
-		p.tbl.Measure(cells)
-		p.tbl.Layout(p.w)
+		p.newTable()
 		p.resize()
 		p.rebuild()
 		var head int64
@@ -193,6 +206,7 @@ func (p *Audit) Update(msg tea.Msg) tea.Cmd {
 	case common.EnvChangedMsg:
 		p.rebuild()
 	case common.RestyleMsg:
+		p.newTable()
 		if p.entry != nil {
 			p.entry.build()
 		}

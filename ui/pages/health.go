@@ -84,12 +84,19 @@ type Health struct {
 }
 
 func NewHealth(c *common.Common, noHSM bool) *Health {
-	return &Health{
+	p := &Health{
 		Base:   newBase(c, "health", "Health"),
 		noHSM:  noHSM,
-		tbl:    components.NewMarkedTable(healthColumns()...),
 		checks: components.NewMarkedTable(checkColumns()...),
 	}
+	p.newTable()
+	return p
+}
+
+// newTable makes the wallet table; the overall state's heading carries the
+// arrow of the order (worst first).
+func (p *Health) newTable() {
+	p.tbl = components.NewMarkedTable(sortedColumns(healthColumns(), hcOverall, sortArrow(p.c.Styles, true), false)...)
 }
 
 // below is the number of lines under the wallet rows: a blank line, the
@@ -118,10 +125,14 @@ func (p *Health) SetSize(w, h int) {
 }
 
 // resize gives the wallet rows what they need of what the checks below
-// leave, keeping room for a few notes, and at least one line.
+// leave, keeping room for a few notes. On a short terminal the wallets come
+// first: they get all but the four lines that start the checks below (a
+// blank, the wallet's title, the check titles and one check), and at least
+// one line.
 func (p *Health) resize() {
-	room := p.h - p.top() - healthBelow
-	p.nav.SetHeight(max(min(len(p.rows), room-healthNotes), 1))
+	avail := p.h - p.top()
+	room := max(avail-healthBelow-healthNotes, avail-4, 1)
+	p.nav.SetHeight(min(len(p.rows), room))
 }
 
 func (p *Health) Filterable() bool { return true }
@@ -161,6 +172,9 @@ func (p *Health) Update(msg tea.Msg) tea.Cmd {
 		p.build()
 	case common.EnvChangedMsg:
 		p.rebuild()
+	case common.RestyleMsg:
+		p.newTable()
+		p.build()
 	case tea.KeyPressMsg:
 		k := p.c.Keys
 		if p.nav.Key(k, msg) {

@@ -26,7 +26,9 @@ const (
 
 // checkShort names the checks in the wallet table's headings and in the
 // change notes.
-var checkShort = [ckCount]string{"HSM", "SIGN", "ALLOC", "DB", "ERRORS", "ALERTS"}
+// They are at most five wide, so that at 60 columns the wallet's name, its
+// overall state and the six checks fit on a line.
+var checkShort = [ckCount]string{"HSM", "SIGN", "ALLOC", "DB", "ERR", "ALERT"}
 
 // liveCheck is one check the console measures itself; every wallet shares
 // it (one database, one HSM).
@@ -164,15 +166,20 @@ func differs(prev *model.CheckResult, cur model.CheckResult, live bool) bool {
 	return prev.State != cur.State || (!live && prev.Value != cur.Value)
 }
 
-// overallOf folds the known checks; with none known, nothing is known.
+// overallOf folds a wallet's checks: unhealthy when one failed, warning
+// when one warns, otherwise unknown when one is unknown (not measured, no
+// stored metrics) or there are none, and healthy only when every check is.
 func overallOf(rs []model.CheckResult) model.HealthState {
-	known := make([]model.CheckResult, 0, len(rs))
+	st := model.Overall(rs)
+	if st != model.HealthHealthy {
+		return st
+	}
 	for _, r := range rs {
-		if r.State != model.HealthUnknown && r.State != "" {
-			known = append(known, r)
+		if r.State == model.HealthUnknown || r.State == "" {
+			return model.HealthUnknown
 		}
 	}
-	return model.Overall(known)
+	return st
 }
 
 // evaluate combines live and stored checks into the rows of the screen.

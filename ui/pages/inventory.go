@@ -33,19 +33,23 @@ const (
 )
 
 func inventoryColumns() []components.Column {
+	// What goes first when the terminal is narrow: the highest priority
+	// number. The name, status, health and path count always show (at 60
+	// columns they fit with the longest name and count); then the
+	// environment, the default mark, the other counts, and the rest.
 	c := make([]components.Column, icCount)
-	c[icDefault] = components.Column{Title: "DEF", Width: 3}
+	c[icDefault] = components.Column{Title: "DEF", Width: 3, Prio: 2}
 	c[icName] = components.Column{Title: "NAME", Max: 16}
 	c[icStatus] = components.Column{Title: "STATUS", Width: 11}              // compromised
 	c[icHealth] = components.Column{Title: "HEALTH", Width: 9}               // unhealthy
-	c[icEnv] = components.Column{Title: "ENV", Width: 11}                    // development
-	c[icSecurity] = components.Column{Title: "SECURITY", Width: 12, Prio: 1} // experimental
-	c[icMfrs] = components.Column{Title: "MFRS", Max: 8, Right: true, Prio: 2}
+	c[icEnv] = components.Column{Title: "ENV", Width: 11, Prio: 1}           // development
+	c[icSecurity] = components.Column{Title: "SECURITY", Width: 12, Prio: 4} // experimental
+	c[icMfrs] = components.Column{Title: "MFRS", Max: 8, Right: true, Prio: 3}
 	c[icPaths] = components.Column{Title: "PATHS", Max: 14, Right: true}
-	c[icIDs] = components.Column{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 3}
-	c[icLast] = components.Column{Title: "LAST ALLOC", Width: 10, Prio: 4}
-	c[icMigr] = components.Column{Title: "MIGR", Width: 4, Right: true, Prio: 5}
-	c[icDesc] = components.Column{Title: "DESCRIPTION", Max: 60, Min: 12, Flex: true, Prio: 6}
+	c[icIDs] = components.Column{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 5}
+	c[icLast] = components.Column{Title: "LAST ALLOC", Width: 10, Prio: 6}
+	c[icMigr] = components.Column{Title: "MIGR", Width: 4, Right: true, Prio: 7}
+	c[icDesc] = components.Column{Title: "DESCRIPTION", Max: 60, Min: 12, Flex: true, Prio: 8}
 	return c
 }
 
@@ -54,7 +58,7 @@ func inventoryColumns() []components.Column {
 type invRow struct {
 	w      model.WalletSummary
 	cells  []string
-	search string // lower-case name, status and environment for "/"
+	search string // every cell, lower case, for "/"
 	// What changed since the last refresh: a bit per column, or the whole
 	// row for a wallet that was not there.
 	changed uint32
@@ -105,11 +109,12 @@ func newInvRow(w model.WalletSummary, now time.Time) invRow {
 		cells[icMigr] = common.Itoa(int(*w.MigrationCompletion+0.5)) + "%"
 	}
 	cells[icDesc] = common.Inert(w.Description)
-	return invRow{
-		w:      w,
-		cells:  cells,
-		search: strings.ToLower(cells[icName] + "\x00" + cells[icStatus] + "\x00" + cells[icEnv]),
-	}
+	return invRow{w: w, cells: cells, search: searchText(cells)}
+}
+
+// searchText is what "/" looks in: every cell as shown, lower case.
+func searchText(cells []string) string {
+	return strings.ToLower(strings.Join(cells, "\x00"))
 }
 
 // walletName is a wallet's name, inert, or its version when the name is empty.
@@ -188,7 +193,7 @@ func compareWallets(col int, a, b *model.WalletSummary) int {
 	case icDesc:
 		return strings.Compare(a.Description, b.Description)
 	}
-	return 0 // name: the version order, applied as the tie-break
+	return 0 // name: the version order, the tie-break of every column
 }
 
 func migr(w *model.WalletSummary) float64 {
@@ -224,8 +229,21 @@ type Inventory struct {
 }
 
 func NewInventory(c *common.Common) *Inventory {
-	return &Inventory{Base: newBase(c, "inventory", "Inventory"), tbl: components.NewMarkedTable(inventoryColumns()...), sort: icName}
+	p := &Inventory{Base: newBase(c, "inventory", "Inventory"), sort: icName}
+	p.newTable()
+	return p
 }
+
+// newTable makes the table for the sort in force (its column's title
+// carries the arrow), measured and laid out.
+func (p *Inventory) newTable() {
+	p.tbl = components.NewMarkedTable(sortedColumns(inventoryColumns(), p.sort, p.arrow(), true)...)
+	p.tbl.Measure(p.allCells())
+	p.tbl.Layout(p.w)
+}
+
+// arrow is the mark of the sort order.
+func (p *Inventory) arrow() string { return sortArrow(p.c.Styles, p.desc) }
 
 func (p *Inventory) SetSize(w, h int) {
 	p.Base.SetSize(w, h)
@@ -318,8 +336,7 @@ func (p *Inventory) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		p.all = all
-		p.tbl.Measure(p.allCells())
-		p.tbl.Layout(p.w)
+		p.newTable()
 		p.resize()
 		p.rebuild()
 		if p.detail != nil {
@@ -340,6 +357,7 @@ func (p *Inventory) Update(msg tea.Msg) tea.Cmd {
 	case common.EnvChangedMsg:
 		p.rebuild()
 	case common.RestyleMsg:
+		p.newTable()
 		if p.detail != nil {
 			p.detail.build()
 		}
@@ -376,9 +394,11 @@ func (p *Inventory) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Sort):
 		p.nextSort()
+		p.newTable()
 		p.rebuild()
 	case key.Matches(msg, k.Reverse):
 		p.desc = !p.desc
+		p.newTable()
 		p.rebuild()
 	case key.Matches(msg, k.Allocate):
 		if r := p.selected(); r != nil {
@@ -388,11 +408,10 @@ func (p *Inventory) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// allocate is the allocation action. The flow is not built yet; say so on
-// the flows screen rather than pretend.
+// allocate asks the App to open the allocation flow on wallet v.
 func allocate(v int) tea.Cmd {
 	return func() tea.Msg {
-		return common.GotoMsg{Screen: "flows", Note: "allocate paths in " + model.VersionName(v) + ": the allocation flow is not built yet"}
+		return common.OpenFlowMsg{Name: "allocate", Args: []string{model.VersionName(v)}}
 	}
 }
 
@@ -417,6 +436,9 @@ func (p *Inventory) rebuild() {
 	col, desc := p.sort, p.desc
 	slices.SortStableFunc(p.rows, func(a, b *invRow) int {
 		c := compareWallets(col, &a.w, &b.w)
+		if col == icName {
+			c = cmp.Compare(a.w.Version, b.w.Version)
+		}
 		if desc {
 			c = -c
 		}
@@ -437,16 +459,6 @@ func (p *Inventory) rebuild() {
 	}
 }
 
-func (p *Inventory) sortMark(i int) string {
-	if i != p.sort {
-		return ""
-	}
-	if p.desc {
-		return "↓"
-	}
-	return "↑"
-}
-
 func (p *Inventory) View() string {
 	if p.isOpen && p.detail != nil {
 		return p.detail.View()
@@ -454,7 +466,7 @@ func (p *Inventory) View() string {
 	s := p.c.Styles
 	out := make([]string, 0, p.h)
 	out = append(out, p.staleLines()...)
-	out = append(out, p.tbl.Header(s, p.sortMark))
+	out = append(out, p.tbl.Header(s, nil))
 	switch {
 	case !p.loaded:
 		out = append(out, p.notLoaded("wallets"))
@@ -503,7 +515,7 @@ func (p *Inventory) Status() string {
 	if p.c.Env != "" {
 		st += " · env " + string(p.c.Env)
 	}
-	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].Title) + " " + p.sortMark(p.sort)
+	st += " · sort " + strings.ToLower(inventoryColumns()[p.sort].Title) + " " + p.arrow()
 	return st
 }
 

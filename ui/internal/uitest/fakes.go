@@ -172,13 +172,13 @@ func SampleSource() *Source {
 			Paths: 1_204_332, Identifiers: 1_002_443_100, LastAllocation: T0.Add(-42 * time.Second), Health: model.HealthHealthy},
 		{Version: 3, Name: "v3", Status: model.StatusValidated, Environment: model.EnvironmentTesting,
 			SecurityLevel: model.SecurityLevelStandard, Description: "rehearsal of the next rotation",
-			MasterKeyID: "plings_master_key_v3", CreatedAt: T0.AddDate(0, -1, 0), Health: model.HealthUnknown},
+			MasterKeyID: "plings_master_key_v3", CreatedAt: T0.AddDate(0, -1, 0), Health: model.HealthWarning},
 		{Version: 4, Name: "v4", Status: model.StatusCompromised, Environment: model.EnvironmentDevelopment,
 			SecurityLevel: model.SecurityLevelExperimental, Description: "lab key, exposed in a test",
 			MasterKeyID: "plings_master_key_v4", CreatedAt: T0.AddDate(0, -3, 0), Manufacturers: 1, Paths: 17,
 			Identifiers: 170, LastAllocation: T0.AddDate(0, 0, -40), Health: model.HealthUnhealthy},
 		{Version: 5, Name: "v5", Status: model.StatusCreated, Environment: model.EnvironmentProduction,
-			SecurityLevel: model.SecurityLevelHigh, Description: "next production key, from the March ceremony",
+			SecurityLevel: model.SecurityLevelHigh, Description: "next production key, from the March HSM ceremony",
 			MasterKeyID: "plings_master_key_v5", CreatedAt: T0.Add(-3 * time.Hour), Health: model.HealthUnknown},
 	}
 	ops := []model.Operation{

@@ -188,33 +188,6 @@ func inventoryOf(t testing.TB) []model.WalletSummary {
 	return src.Wallets
 }
 
-// TestOverallRule: unknown checks make the wallet unknown unless one warns
-// or fails.
-func TestOverallRule(t *testing.T) {
-	r := func(states ...model.HealthState) []model.CheckResult {
-		var out []model.CheckResult
-		for _, s := range states {
-			out = append(out, model.CheckResult{State: s})
-		}
-		return out
-	}
-	for _, c := range []struct {
-		in   []model.CheckResult
-		want model.HealthState
-	}{
-		{r(model.HealthHealthy, model.HealthHealthy), model.HealthHealthy},
-		{r(model.HealthHealthy, model.HealthUnknown), model.HealthUnknown},
-		{r(model.HealthUnknown, model.HealthWarning), model.HealthWarning},
-		{r(model.HealthUnknown, model.HealthFailed), model.HealthUnhealthy},
-		{r(model.HealthUnknown), model.HealthUnknown},
-		{nil, model.HealthUnknown},
-	} {
-		if got := overallOf(c.in); got != c.want {
-			t.Errorf("%v: %s, want %s", c.in, got, c.want)
-		}
-	}
-}
-
 // TestInventoryAllocate: a asks the App to open the allocation flow on the
 // selected wallet, from the list and from the detail.
 func TestInventoryAllocate(t *testing.T) {

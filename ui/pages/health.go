@@ -148,16 +148,15 @@ func (p *Health) Refresh() tea.Cmd {
 }
 
 func (p *Health) Update(msg tea.Msg) tea.Cmd {
-	th := p.c.Thresholds
 	switch msg := msg.(type) {
 	case common.DBPingMsg:
-		p.db.set(th.DatabaseResponse(msg.Latency, msg.Err), p.c.Clock())
+		p.db.set(model.Measurement{Took: msg.Latency, Err: msg.Err}, p.c.Clock())
 		p.build()
 	case common.HSMPingMsg:
-		p.hsm.set(th.HSMConnectivity(msg.Latency, msg.Err), p.c.Clock())
+		p.hsm.set(model.Measurement{Took: msg.Latency, Err: msg.Err}, p.c.Clock())
 		p.build()
 	case common.SignMsg:
-		p.sig.set(th.SignaturePerformance(msg.Avg, msg.Err), p.c.Clock())
+		p.sig.set(model.Measurement{Took: msg.Avg, Err: msg.Err}, p.c.Clock())
 		p.build()
 	case common.HealthMsg:
 		now := p.c.Clock()

@@ -8,10 +8,10 @@ import (
 	"github.com/plings/walletconsole/ui/common"
 )
 
-// This file: the six checks of every wallet, evaluated against the
-// thresholds from what the console measures live (database, HSM, signing)
-// and what the database stores (daily metrics, open alerts), and what
-// changed since the last refresh.
+// This file: the six checks of every wallet, graded by the one evaluation
+// (model.EvaluateHealth) from what the console measures live (database,
+// HSM, signing) and what the database stores (daily metrics, open alerts),
+// and what changed since the last refresh.
 
 // Check positions, in model.AllChecks order.
 const (
@@ -30,27 +30,34 @@ const (
 // overall state and the six checks fit on a line.
 var checkShort = [ckCount]string{"HSM", "SIGN", "ALLOC", "DB", "ERR", "ALERT"}
 
-// liveCheck is one check the console measures itself; every wallet shares
-// it (one database, one HSM).
+// liveCheck is one measurement the console takes itself (database, HSM,
+// signing); every wallet shares it. The evaluation against the thresholds
+// is model.EvaluateHealth's.
 type liveCheck struct {
-	res  *model.CheckResult
-	prev *model.CheckResult // the measurement before res
+	cur  *model.Measurement
+	prev *model.Measurement // the measurement before cur
 	at   time.Time
 }
 
-func (l *liveCheck) set(r model.CheckResult, at time.Time) {
-	r.Value, r.Message = common.Inert(r.Value), common.Inert(r.Message)
-	l.prev, l.res, l.at = l.res, &r, at
+func (l *liveCheck) set(m model.Measurement, at time.Time) {
+	l.prev, l.cur, l.at = l.cur, &m, at
 }
 
-// walletInputs is one wallet's stored inputs and the checks evaluated from
-// them, with the previous evaluation for the change marks.
+// before is the measurement of the previous refresh, or the current one
+// when there was none.
+func (l *liveCheck) before() *model.Measurement {
+	if l.prev != nil {
+		return l.prev
+	}
+	return l.cur
+}
+
+// walletInputs is one wallet's stored inputs, with those of the previous
+// refresh for the change marks.
 type walletInputs struct {
-	in         common.HealthInput
-	stored     [ckCount]*model.CheckResult // nil for the checks measured live
-	prev       [ckCount]*model.CheckResult // from the previous refresh
-	isNew      bool                        // not in the previous refresh
-	prevStatus model.Status
+	in    common.HealthInput
+	prev  *common.HealthInput // nil for a wallet not in the previous refresh
+	isNew bool                // not in the previous refresh (and there was one)
 }
 
 // checkView is one check of one wallet as shown.
@@ -75,14 +82,17 @@ type walletView struct {
 	search        string
 }
 
-// isLive says whether check i is measured by the console: the database
-// always, the HSM and signing when an HSM is configured (otherwise their
-// stored daily averages stand in).
-func (p *Health) isLive(i int) bool {
-	return i == ckDB || (!p.noHSM && (i == ckHSM || i == ckSign))
+// liveNow is the live measurements for the evaluation; liveBefore those of
+// the previous refresh.
+func (p *Health) liveNow() model.LiveHealth {
+	return model.LiveHealth{Database: p.db.cur, NoHSM: p.noHSM, HSM: p.hsm.cur, Signature: p.sig.cur}
 }
 
-// live is the shared measurement of a live check.
+func (p *Health) liveBefore() model.LiveHealth {
+	return model.LiveHealth{Database: p.db.before(), NoHSM: p.noHSM, HSM: p.hsm.before(), Signature: p.sig.before()}
+}
+
+// live is the shared measurement of live check i.
 func (p *Health) live(i int) *liveCheck {
 	switch i {
 	case ckHSM:
@@ -94,66 +104,41 @@ func (p *Health) live(i int) *liveCheck {
 	}
 }
 
-// evalStored evaluates the checks that come from the stored inputs.
-func (p *Health) evalStored(in common.HealthInput) [ckCount]*model.CheckResult {
-	th := p.c.Thresholds
-	var out [ckCount]*model.CheckResult
-	day := ""
-	if in.MetricDate != nil {
-		day = " · daily metrics of " + in.MetricDate.UTC().Format(time.DateOnly)
-	}
-	stored := func(name model.CheckName, d *time.Duration, eval func(time.Duration) model.CheckResult) *model.CheckResult {
-		if d == nil {
-			return &model.CheckResult{Name: name, State: model.HealthUnknown, Value: "—", Message: "no measurement recorded"}
-		}
-		r := eval(*d)
-		r.Message += day
-		return &r
-	}
-	if p.noHSM {
-		out[ckHSM] = stored(model.CheckHSMConnectivity, in.HSMResponseAvg, func(d time.Duration) model.CheckResult { return th.HSMConnectivity(d, nil) })
-		out[ckSign] = stored(model.CheckSignaturePerformance, in.SignatureAvg, func(d time.Duration) model.CheckResult { return th.SignaturePerformance(d, nil) })
-	}
-	out[ckAlloc] = stored(model.CheckPathAllocationRate, in.AllocationAvg, th.PathAllocationRate)
-	er := th.ErrorRate(in.Errors, in.Requests)
-	er.Message += day
-	out[ckErrors] = &er
-	al := th.SecurityAlerts(in.OpenWarnings, in.OpenCritical)
-	al.Value = strconv.Itoa(in.OpenCritical) + " crit, " + strconv.Itoa(in.OpenWarnings) + " warn"
-	out[ckAlerts] = &al
-	for _, r := range out {
-		if r != nil {
-			r.Value, r.Message = common.Inert(r.Value), common.Inert(r.Message)
+// grade is model.EvaluateHealth of a wallet's inputs, its texts made inert
+// (and the alert counts written short).
+func (p *Health) grade(in common.HealthInput, live model.LiveHealth) model.WalletHealth {
+	wh := model.EvaluateHealth(in, live, p.c.Thresholds)
+	for i := range wh.Checks {
+		r := &wh.Checks[i]
+		r.Value, r.Message, r.Threshold = common.Inert(r.Value), common.Inert(r.Message), common.Inert(r.Threshold)
+		if r.Name == model.CheckSecurityAlerts { // short, for the VALUE column
+			r.Value = strconv.Itoa(in.OpenCritical) + " crit, " + strconv.Itoa(in.OpenWarnings) + " warn"
 		}
 	}
-	return out
+	return wh
 }
 
-// setInputs takes a refresh of the stored inputs: each wallet's stored
-// checks are evaluated again and the previous ones kept for the marks.
+// setInputs takes a refresh of the stored inputs, keeping the previous
+// ones for the marks.
 func (p *Health) setInputs(ins []common.HealthInput) {
 	first := !p.loaded
-	old := make(map[int]*walletInputs, len(p.inputs))
+	old := make(map[int]*common.HealthInput, len(p.inputs))
 	for i := range p.inputs {
-		old[p.inputs[i].in.Version] = &p.inputs[i]
+		old[p.inputs[i].in.Version] = &p.inputs[i].in
 	}
 	next := make([]walletInputs, len(ins))
 	for i, in := range ins {
 		in.Name, in.Status, in.Environment = common.Inert(in.Name), model.Status(common.Inert(string(in.Status))), model.Environment(common.Inert(string(in.Environment)))
-		w := walletInputs{in: in, stored: p.evalStored(in), prevStatus: in.Status}
+		w := walletInputs{in: in}
 		if o, ok := old[in.Version]; ok {
-			w.prev, w.prevStatus = o.stored, o.in.Status
+			cp := *o
+			w.prev = &cp
 		} else {
 			w.isNew = !first
 		}
 		next[i] = w
 	}
 	p.inputs = next
-}
-
-// unknownCheck stands for a live check not measured yet.
-func unknownCheck(name model.CheckName, why string) model.CheckResult {
-	return model.CheckResult{Name: name, State: model.HealthUnknown, Value: "—", Message: why}
 }
 
 // differs says whether a check changed between two refreshes: its state
@@ -166,58 +151,31 @@ func differs(prev *model.CheckResult, cur model.CheckResult, live bool) bool {
 	return prev.State != cur.State || (!live && prev.Value != cur.Value)
 }
 
-// overallOf folds a wallet's checks: unhealthy when one failed, warning
-// when one warns, otherwise unknown when one is unknown (not measured, no
-// stored metrics) or there are none, and healthy only when every check is.
-func overallOf(rs []model.CheckResult) model.HealthState {
-	st := model.Overall(rs)
-	if st != model.HealthHealthy {
-		return st
-	}
-	for _, r := range rs {
-		if r.State == model.HealthUnknown || r.State == "" {
-			return model.HealthUnknown
-		}
-	}
-	return st
-}
-
-// evaluate combines live and stored checks into the rows of the screen.
+// evaluate grades every wallet now and as of the previous refresh, into the
+// rows of the screen.
 func (p *Health) evaluate() {
+	now, before := p.liveNow(), p.liveBefore()
 	p.all = make([]walletView, len(p.inputs))
 	for wi := range p.inputs {
 		src := &p.inputs[wi]
-		v := walletView{in: src.in, isNew: src.isNew, statusChanged: !src.isNew && src.prevStatus != src.in.Status}
-		var cur, before []model.CheckResult
+		cur := p.grade(src.in, now)
+		prevIn := src.in
+		if src.prev != nil {
+			prevIn = *src.prev
+		}
+		was := p.grade(prevIn, before)
+		v := walletView{in: src.in, isNew: src.isNew, statusChanged: src.prev != nil && src.prev.Status != src.in.Status,
+			overall: cur.Overall, prevOverall: was.Overall}
 		for i := range ckCount {
-			var cv checkView
-			if p.isLive(i) {
-				l := p.live(i)
-				cv.live = true
-				if l.res == nil {
-					why := "not measured yet"
-					if p.noHSM && i != ckDB {
-						why = "no HSM configured"
-					}
-					cv.res = unknownCheck(model.AllChecks[i], why)
-				} else {
-					cv.res, cv.prev = *l.res, l.prev
-				}
-			} else if r := src.stored[i]; r != nil {
-				cv.res, cv.prev = *r, src.prev[i]
-			} else {
-				cv.res = unknownCheck(model.AllChecks[i], "not measured yet")
+			cv := checkView{res: cur.Checks[i], live: now.IsLive(model.AllChecks[i])}
+			// A previous result exists for a live check once it was measured
+			// twice, for a stored one once the wallet was loaded before.
+			if (cv.live && p.live(i).prev != nil) || (!cv.live && src.prev != nil) {
+				cv.prev = &was.Checks[i]
 			}
 			cv.changed = differs(cv.prev, cv.res, cv.live)
-			cur = append(cur, cv.res)
-			if cv.prev != nil {
-				before = append(before, *cv.prev)
-			} else {
-				before = append(before, cv.res)
-			}
 			v.checks[i] = cv
 		}
-		v.overall, v.prevOverall = overallOf(cur), overallOf(before)
 		v.note = p.changeNote(src, &v)
 		v.changed = v.note != ""
 		p.all[wi] = v
@@ -230,8 +188,8 @@ func (p *Health) changeNote(src *walletInputs, v *walletView) string {
 		return "new wallet"
 	}
 	var parts []string
-	if src.prevStatus != src.in.Status {
-		parts = append(parts, "status "+string(src.prevStatus)+"→"+string(src.in.Status))
+	if v.statusChanged {
+		parts = append(parts, "status "+string(src.prev.Status)+"→"+string(src.in.Status))
 	}
 	if v.prevOverall != v.overall {
 		parts = append(parts, "overall "+string(v.prevOverall)+"→"+string(v.overall))

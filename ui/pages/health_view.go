@@ -39,12 +39,17 @@ func (p *Health) View() string {
 // liveLine is what the console measured itself, shared by every wallet.
 func (p *Health) liveLine() string {
 	s := p.c.Styles
-	part := func(label string, l *liveCheck, none string) string {
-		if l.res == nil {
+	// The shared checks as graded for any wallet (they do not depend on
+	// its inputs), now and at the previous measurement.
+	cur, was := p.grade(common.HealthInput{}, p.liveNow()), p.grade(common.HealthInput{}, p.liveBefore())
+	part := func(label string, i int, none string) string {
+		l := p.live(i)
+		if l.cur == nil || p.noHSM && i != ckDB {
 			return label + " " + s.R(s.Unknown, none)
 		}
-		text := label + " " + s.R(s.Health(l.res.State), string(l.res.State)) + " " + l.res.Value
-		if differs(l.prev, *l.res, true) {
+		r := cur.Checks[i]
+		text := label + " " + s.R(s.Health(r.State), string(r.State)) + " " + r.Value
+		if l.prev != nil && differs(&was.Checks[i], r, true) {
 			return s.R(s.Changed, components.ChangeMark+label) + text[len(label):]
 		}
 		return text
@@ -59,8 +64,8 @@ func (p *Health) liveLine() string {
 			at = t.at
 		}
 	}
-	line := s.R(s.Section, "Live") + " " + part("DB", &p.db, "not measured yet") + " · " +
-		part("HSM", &p.hsm, hsmNone) + " · " + part("signing", &p.sig, sigNone)
+	line := s.R(s.Section, "Live") + " " + part("DB", ckDB, "not measured yet") + " · " +
+		part("HSM", ckHSM, hsmNone) + " · " + part("signing", ckSign, sigNone)
 	if !at.IsZero() {
 		line += s.R(s.Muted, " · measured "+common.Stamp(at, p.c.Loc))
 	}

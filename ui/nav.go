@@ -104,8 +104,8 @@ func (a *App) openWork() string {
 		}
 		return "a job is running (" + what + "): quitting cancels it"
 	}
-	if a.flows != nil && a.flows.HasOpen() {
-		return "a flow is open: quitting leaves it"
+	if a.flows != nil && a.flows.Busy() {
+		return "a flow is open with work in it: quitting leaves it"
 	}
 	return ""
 }

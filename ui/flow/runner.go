@@ -137,8 +137,17 @@ func (r *Runner) Capturing() bool {
 // Running reports whether the flow's job is under way.
 func (r *Runner) Running() bool { return r.stage == StageRunning }
 
-// Dirty reports whether leaving now would lose what was typed.
-func (r *Runner) Dirty() bool { return r.dirty && r.stage == StageInput }
+// Dirty reports whether leaving now would lose what was typed (not yet
+// run) or drop a running job's screen; a finished run loses nothing.
+func (r *Runner) Dirty() bool {
+	switch r.stage {
+	case StageInput, StagePlanning, StagePlan, StageConfirm:
+		return r.dirty
+	case StageRunning:
+		return true
+	}
+	return false
+}
 
 func (r *Runner) collect() {
 	for i, f := range r.spec.Fields {
@@ -235,6 +244,8 @@ func (r *Runner) Back() bool {
 	switch r.stage {
 	case StageInput:
 		if r.dirty {
+			// Only typing on this screen asks; values already checked were
+			// seen by the operator and are kept while the flow is open.
 			r.ask = "discard what you typed?"
 			return true
 		}

@@ -43,3 +43,6 @@ func (w *RunnerWizard) FullHelp() [][]key.Binding {
 	k := w.c.Keys
 	return [][]key.Binding{{k.NextField, k.PrevField, k.Choose, k.Submit, k.Back}, k.Global()}
 }
+
+// Dirty reports whether leaving would lose typing or a running job's screen.
+func (w *RunnerWizard) Dirty() bool { return w.r.Dirty() }

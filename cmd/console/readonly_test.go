@@ -63,57 +63,15 @@ func TestReadOnlyConsoleChangesNothing(t *testing.T) {
 	}
 	app := ui.NewApp(ui.Options{Source: s, ReadOnly: true, Refresh: -1, Profile: colorprofile.NoTTY,
 		Context: ctx, Requests: flow, Allocator: s, Location: time.UTC})
-	var model tea.Model = app
-	drain := func(cmd tea.Cmd) {
-		queue := []tea.Cmd{cmd}
-		for n := 0; len(queue) > 0 && n < 10000; n++ {
-			c := queue[0]
-			queue = queue[1:]
-			if c == nil {
-				continue
-			}
-			msg := c()
-			if b, ok := msg.(tea.BatchMsg); ok {
-				queue = append(queue, b...)
-				continue
-			}
-			if msg == nil {
-				continue
-			}
-			if _, quit := msg.(tea.QuitMsg); quit {
-				continue
-			}
-			var next tea.Cmd
-			model, next = model.Update(msg)
-			queue = append(queue, next)
-		}
-	}
+	d := &appDriver{t: t, m: app}
 	press := func(k string) {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "down":
-			msg = tea.KeyPressMsg{Code: tea.KeyDown}
-		case "ctrl+s":
-			msg = tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl}
-		default:
-			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
-		}
 		if k == "q" || k == "ctrl+c" {
 			return // leaving is not a change; the rest must not be one either
 		}
-		var cmd tea.Cmd
-		model, cmd = model.Update(msg)
-		drain(cmd)
+		d.press(k)
 	}
-	_, cmd := model.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	drain(cmd)
-	drain(app.Init())
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.drain(app.Init())
 
 	// Every printable key and the keys that act, on every screen, then in
 	// every flow, with "y" and enter after each to accept whatever asks.
@@ -145,6 +103,7 @@ func TestReadOnlyConsoleChangesNothing(t *testing.T) {
 		press("esc")
 		press("esc")
 	}
+	attemptWrites(d)
 	if after := fingerprint(t, admin); after != before {
 		t.Fatalf("a read-only console changed the database:\nbefore %s\nafter  %s", before, after)
 	}
@@ -152,5 +111,66 @@ func TestReadOnlyConsoleChangesNothing(t *testing.T) {
 	_, err = ro.Pool().Exec(ctx, `INSERT INTO users (email) VALUES ('intruder@example.org')`)
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a read-only session accepted an INSERT: %v", err)
+	}
+}
+
+// attemptWrites walks the changes a writable console makes with these same
+// keys: an allocation in v1 and a creation request, each confirmed.
+func attemptWrites(d *appDriver) {
+	d.press("esc")
+	d.press("esc")
+	d.colon("allocate v1")
+	d.press("tab")
+	d.typeText("1.888.1")
+	for _, k := range []string{"ctrl+s", "enter", "y", "enter", "esc", "esc", "y"} {
+		d.press(k)
+	}
+	d.colon("requests")
+	d.press("n")
+	d.press("tab")
+	d.typeText("capacity")
+	for range 3 {
+		d.press("tab")
+	}
+	d.typeText("v1 is full")
+	for _, k := range []string{"ctrl+s", "enter", "y", "enter", "esc", "esc", "y"} {
+		d.press(k)
+	}
+}
+
+// TestWritableConsoleWrites is the control of the read-only test: the same
+// keys on a writable console do change the database, so the read-only
+// test's "nothing changed" means something.
+func TestWritableConsoleWrites(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	dsn := pgtest.DSN(t, name)
+	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := fingerprint(t, db)
+	s := ops.New(db)
+	flow, err := s.RequestFlow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := ui.NewApp(ui.Options{Source: s, Refresh: -1, Profile: colorprofile.NoTTY,
+		Context: ctx, Requests: flow, Allocator: s, Location: time.UTC})
+	d := &appDriver{t: t, m: app}
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.drain(app.Init())
+	attemptWrites(d)
+	var paths, reqs int
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM path_registry WHERE base_path = '1.888.1'),
+		(SELECT count(*) FROM wallet_creation_requests WHERE purpose = 'capacity')`).Scan(&paths, &reqs); err != nil {
+		t.Fatal(err)
+	}
+	if paths != 1 || reqs != 1 || fingerprint(t, db) == before {
+		t.Fatalf("the writable console did not allocate (%d) or file (%d):\n%s", paths, reqs, d.screen())
 	}
 }

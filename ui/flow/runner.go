@@ -272,7 +272,6 @@ func (r *Runner) Back() bool {
 }
 
 func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
-	keys := r.c.Keys
 	if r.ask != "" {
 		switch strings.ToLower(k.String()) {
 		case "y":
@@ -335,7 +334,6 @@ func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	_ = keys
 	return nil
 }
 

@@ -11,7 +11,7 @@ var (
 			Summary: "the six checks of every wallet against their thresholds, with trends"},
 		{Kind: Screen, Name: "audit", Aliases: []string{"log"}, Title: "Audit", Key: "3", Built: true,
 			Summary: "the operations log and its hash chain (--wallet vN, --type T, --by LOGIN)",
-			Args: []Arg{{Name: "--wallet vN", Type: ArgWallet}}},
+			Args:    []Arg{{Name: "--wallet vN", Type: ArgWallet}}},
 		{Kind: Screen, Name: "migrations", Title: "Migrations", Key: "4", Built: true,
 			Summary: "manufacturer migrations in flight"},
 		{Kind: Screen, Name: "flows", Title: "Flows", Key: "5", Built: true,

@@ -88,4 +88,3 @@ func TestAllocationFlowOnTheDatabase(t *testing.T) {
 	seq := head()
 	d.mustShow("#" + itoa(seq))
 }
-

@@ -1,5 +1,7 @@
 package ceremony
 
+import "github.com/plings/walletconsole/model"
+
 // Step is a step of the ceremony, in order.
 type Step int
 
@@ -110,4 +112,93 @@ func (s Step) Describe() string {
 		return "The ceremony is over."
 	}
 	return ""
+}
+
+// Inputs are the fields the operator fills in for the step, in order; a
+// step without inputs runs on a key. A front end builds its form from them
+// (it knows no step by name): secrets are typed without echo and passed as
+// bytes, never recorded.
+func (s Step) Inputs() []model.CeremonyInput {
+	switch s {
+	case StepRequest:
+		return []model.CeremonyInput{{Label: "request file", Kind: model.InputText, Required: true,
+			Hint: "the file `console request export` wrote, on the removable media"}}
+	case StepHSM:
+		return []model.CeremonyInput{{Label: "PIN", Kind: model.InputSecret, Required: true,
+			Hint: "the token's user PIN; never shown, logged or recorded"}}
+	case StepWitnesses, StepClose:
+		return []model.CeremonyInput{{Label: "signature", Kind: model.InputFileOrPaste, Required: true,
+			Hint: "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it"}}
+	case StepEntropy:
+		return []model.CeremonyInput{{Label: "entropy", Kind: model.InputSecret, Required: true,
+			Hint: "type dice rolls or other entropy, at least 16 characters; only its digest is recorded"}}
+	case StepBackup:
+		return []model.CeremonyInput{
+			{Label: "backup token", Kind: model.InputText,
+				Hint: "label of the backup token; empty: backed up out of band, proof later"},
+			{Label: "backup PIN", Kind: model.InputSecret, Hint: "the backup token's user PIN"},
+		}
+	}
+	return nil
+}
+
+// Override is the input the operator may open instead of running the step
+// as it is, or nil: the offline step's rehearsal override, recorded in the
+// transcript (which is then marked REHEARSAL).
+func (s Step) Override() *model.CeremonyInput {
+	if s != StepOffline {
+		return nil
+	}
+	return &model.CeremonyInput{Label: "override", Kind: model.InputText, Required: true,
+		Hint: "REHEARSAL ONLY: why this ceremony runs on a connected machine; it is recorded and the wallet cannot be imported"}
+}
+
+// Signs is the text witnesses sign during the step: the challenge in the
+// witnesses step, the final message in the close step.
+func (s Step) Signs() model.CeremonySignText {
+	switch s {
+	case StepWitnesses:
+		return model.SignChallenge
+	case StepClose:
+		return model.SignFinal
+	}
+	return model.SignNothing
+}
+
+// SignWith is how a witness signs the step's text, FILE standing for its
+// file ("" when the step has nothing to sign).
+func (s Step) SignWith() string {
+	if s.Signs() == model.SignNothing {
+		return ""
+	}
+	return "ssh-keygen -Y sign -f KEY -n " + Namespace + " FILE"
+}
+
+// Action is what running the step calls (see model.CeremonyAction).
+func (s Step) Action() model.CeremonyAction {
+	switch s {
+	case StepRequest:
+		return model.ActLoadRequest
+	case StepOffline:
+		return model.ActCheckOffline
+	case StepHSM:
+		return model.ActOpenHSM
+	case StepWitnesses:
+		return model.ActAddWitness
+	case StepEntropy:
+		return model.ActMixEntropy
+	case StepKey:
+		return model.ActGenerateKey
+	case StepBackup:
+		return model.ActBackup
+	case StepClose:
+		return model.ActAddClosingSignature
+	}
+	return model.ActNone
+}
+
+// Model is the step as a front end shows and runs it.
+func (s Step) Model() model.CeremonyStep {
+	return model.CeremonyStep{Name: s.String(), Title: s.Title(), Describe: s.Describe(),
+		Inputs: s.Inputs(), Override: s.Override(), Signs: s.Signs(), SignWith: s.SignWith(), Action: s.Action()}
 }

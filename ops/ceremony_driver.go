@@ -15,7 +15,7 @@ import (
 )
 
 // CeremonyDriver adapts package ceremony to the console's ceremony flow
-// (the method set of ui.Ceremony, in model's types): it words each step's
+// (it is a ui.Ceremony: the interface is in model's types): it words each step's
 // result for the operator, reads witness signatures from files on the
 // removable media (or pasted text), writes the challenge and the final
 // message there for witnesses to sign, and opens the backup token.
@@ -48,11 +48,12 @@ func (s *Service) StartCeremony(ctx context.Context, cfg CeremonyConfig) (*Cerem
 // ID is the ceremony's id.
 func (d *CeremonyDriver) ID() string { return d.c.ID() }
 
-// Steps names the steps in order, with what each will do.
+// Steps lists the steps in order as package ceremony declares them: what
+// each will do, its inputs, the text it has signed and its action.
 func (d *CeremonyDriver) Steps() []model.CeremonyStep {
 	var out []model.CeremonyStep
 	for _, s := range ceremony.Steps() {
-		out = append(out, model.CeremonyStep{Name: s.String(), Title: s.Title(), Describe: s.Describe()})
+		out = append(out, s.Model())
 	}
 	return out
 }

@@ -57,7 +57,7 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 				return nil, err
 			}
 			drv = d
-			return ceremonyView{d}, nil
+			return d, nil
 		}
 		prof := ui.DefaultProfile()
 		app := ui.NewApp(ui.Options{Source: s, Refresh: -1, Profile: prof, Context: ctx,
@@ -78,28 +78,6 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 		}
 		return nil
 	}
-}
-
-// ceremonyView gives the ceremony flow the ui's own step and progress types
-// until ui.Ceremony takes model's (the only conversion left in cmd).
-type ceremonyView struct{ *ops.CeremonyDriver }
-
-func (v ceremonyView) Steps() []ui.CeremonyStep {
-	var out []ui.CeremonyStep
-	for _, s := range v.CeremonyDriver.Steps() {
-		out = append(out, ui.CeremonyStep{Name: s.Name, Title: s.Title, Describe: s.Describe})
-	}
-	return out
-}
-
-func (v ceremonyView) AddWitness(sig string) (ui.Progress, error) {
-	p, err := v.CeremonyDriver.AddWitness(sig)
-	return ui.Progress{Name: p.Name, Done: p.Done, Need: p.Need}, err
-}
-
-func (v ceremonyView) AddClosingSignature(sig string) (ui.Progress, error) {
-	p, err := v.CeremonyDriver.AddClosingSignature(sig)
-	return ui.Progress{Name: p.Name, Done: p.Done, Need: p.Need}, err
 }
 
 func bindCeremonyVerify(fs *flag.FlagSet) handler {

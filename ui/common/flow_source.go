@@ -25,13 +25,16 @@ type RequestSource interface {
 }
 
 // Ceremony is the witnessed key ceremony as the console drives it, one step
-// at a time (cmd/console adapts package ceremony to it). Each method runs one
-// step and returns what to show; an error leaves the step to be retried or
-// the ceremony to be aborted. Methods are called from tea.Cmds, one at a time.
+// at a time (ops.CeremonyDriver adapts package ceremony to it). Steps
+// declares each step; the flow calls the method the step's Action names
+// with the step's inputs. Each method runs one step and returns what to
+// show; an error leaves the step to be retried or the ceremony to be
+// aborted. Methods are called from tea.Cmds, one at a time.
 type Ceremony interface {
 	// ID is the ceremony's id (shown in the header of the flow).
 	ID() string
-	// Steps names the steps in order, with what each will do.
+	// Steps lists the steps in order: what each will do, its inputs, the
+	// text it has signed and its action.
 	Steps() []CeremonyStep
 	LoadRequest(path string) (string, error)
 	// CheckOffline proves the machine is offline; a non-empty override
@@ -63,18 +66,12 @@ type Ceremony interface {
 	Finished() bool
 }
 
-// CeremonyStep is one step of the ceremony as the flow lists it.
-type CeremonyStep struct {
-	Name     string // request, offline, hsm, witnesses, entropy, key, backup, close
-	Title    string
-	Describe string // what will happen, shown before the step runs
-}
+// CeremonyStep is one step of the ceremony as package ceremony declares it:
+// the flow builds the step's form from its inputs and runs its action.
+type CeremonyStep = model.CeremonyStep
 
 // Progress counts witness signatures collected.
-type Progress struct {
-	Name       string // the witness whose signature was accepted
-	Done, Need int
-}
+type Progress = model.WitnessProgress
 
 // CeremonyStarter begins a new ceremony (on the ceremony machine).
 type CeremonyStarter func(ctx context.Context) (Ceremony, error)

@@ -1,11 +1,13 @@
 package flows
 
 import (
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
 )
@@ -49,6 +51,7 @@ type ceremonyWizard struct {
 	at    int
 	done  []string // what each finished step did
 	form  components.Form
+	in    []model.CeremonyInput // what each of the form's fields is
 	busy  bool
 	err   string
 
@@ -85,11 +88,31 @@ func (w *ceremonyWizard) Refresh() tea.Cmd {
 	}
 }
 
-func (w *ceremonyWizard) stepName() string {
+// step is the current step as package ceremony declares it.
+func (w *ceremonyWizard) step() common.CeremonyStep {
 	if w.at < len(w.steps) {
-		return w.steps[w.at].Name
+		return w.steps[w.at]
 	}
-	return ""
+	return common.CeremonyStep{}
+}
+
+func (w *ceremonyWizard) stepName() string { return w.step().Name }
+
+// setForm makes the form of inputs.
+func (w *ceremonyWizard) setForm(inputs []model.CeremonyInput) {
+	fields := make([]*components.Field, 0, len(inputs))
+	for _, in := range inputs {
+		var f *components.Field
+		switch in.Kind {
+		case model.InputSecret:
+			f = components.SecretField(in.Label, in.Hint)
+			f.Required = in.Required
+		default: // text, and a file's path or its pasted content
+			f = components.TextField(in.Label, "", in.Hint, in.Required)
+		}
+		fields = append(fields, f)
+	}
+	w.form, w.in = components.Form{Fields: fields}, inputs
 }
 
 // Capturing: the ceremony owns the keyboard until it is closed or aborted.
@@ -103,40 +126,29 @@ func (w *ceremonyWizard) Back() bool {
 	return false
 }
 
-// enter prepares the form of the current step.
+// enter prepares the form of the current step from its inputs, and fetches
+// the text it has witnesses sign.
 func (w *ceremonyWizard) enter() tea.Cmd {
 	w.err, w.text, w.textFile, w.override = "", "", "", false
 	w.progress = common.Progress{}
-	var fields []*components.Field
-	switch w.stepName() {
-	case "request":
-		fields = []*components.Field{components.TextField("request file", "", "the file `console request export` wrote, on the removable media", true)}
-	case "hsm":
-		fields = []*components.Field{components.SecretField("PIN", "the token's user PIN; never shown, logged or recorded")}
-	case "witnesses", "close":
-		w.form = components.Form{Fields: []*components.Field{components.TextField("signature", "", "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it", true)}}
-		cer, step, final := w.cer, w.at, w.stepName() == "close"
-		w.busy = true
-		return func() tea.Msg {
-			var t, f string
-			var err error
-			if final {
-				t, f, err = cer.FinalMessage()
-			} else {
-				t, f, err = cer.Challenge()
-			}
-			return ceremonyTextMsg{step, t, f, err}
-		}
-	case "entropy":
-		fields = []*components.Field{components.SecretField("entropy", "type dice rolls or other entropy, at least 16 characters; only its digest is recorded")}
-	case "backup":
-		b := components.TextField("backup token", "", "label of the backup token; empty: backed up out of band, proof later", false)
-		pin := components.SecretField("backup PIN", "the backup token's user PIN")
-		pin.Required = false
-		fields = []*components.Field{b, pin}
+	st := w.step()
+	w.setForm(st.Inputs)
+	if st.Signs == model.SignNothing {
+		return nil
 	}
-	w.form = components.Form{Fields: fields}
-	return nil
+	cer, at, signs := w.cer, w.at, st.Signs
+	w.busy = true
+	return func() tea.Msg {
+		var t, f string
+		var err error
+		switch signs {
+		case model.SignFinal:
+			t, f, err = cer.FinalMessage()
+		default:
+			t, f, err = cer.Challenge()
+		}
+		return ceremonyTextMsg{at, t, f, err}
+	}
 }
 
 func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
@@ -202,7 +214,7 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 			}
 			return nil
 		}
-		if w.stepName() == "close" {
+		if w.step().Action == model.ActAddClosingSignature {
 			w.busy = true
 			cer, step := w.cer, w.at
 			return func() tea.Msg {
@@ -212,7 +224,7 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 		}
 	}
 	w.done[w.at] = common.Inert(msg.text)
-	if w.stepName() == "close" {
+	if w.step().Action == model.ActAddClosingSignature {
 		w.finished = true
 		w.outcome = "ceremony complete: " + common.Inert(msg.text)
 		return nil
@@ -246,7 +258,7 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 	if w.busy {
 		// Typing ahead goes into the field, and enter waits for the step
 		// under way to answer (the next witness's file, typed quickly).
-		if len(w.form.Fields) > 0 && w.stepName() == "witnesses" || w.stepName() == "close" {
+		if len(w.form.Fields) > 0 && w.step().Signs != model.SignNothing {
 			if km, ok := msg.(tea.KeyPressMsg); ok && (km.String() == "enter" || km.String() == "ctrl+s") {
 				w.queued = true
 			} else {
@@ -256,10 +268,9 @@ func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	km, isKey := msg.(tea.KeyPressMsg)
-	if w.stepName() == "offline" && !w.override && isKey && key.Matches(km, k.Override) {
+	if o := w.step().Override; o != nil && !w.override && isKey && key.Matches(km, k.Override) {
 		w.override = true
-		w.form = components.Form{Fields: []*components.Field{components.TextField("override", "",
-			"REHEARSAL ONLY: why this ceremony runs on a connected machine; it is recorded and the wallet cannot be imported", true)}}
+		w.setForm([]model.CeremonyInput{*o})
 		return nil
 	}
 	if len(w.form.Fields) == 0 {
@@ -298,81 +309,100 @@ func (w *ceremonyWizard) abort(reason string) tea.Cmd {
 	}
 }
 
-// run starts the current step with what the form holds.
+// stepArgs are the form's values as a step's action takes them: text
+// inputs (text, file or paste) and secret inputs, each in the order the step
+// declares them.
+type stepArgs struct {
+	texts   []string
+	secrets [][]byte
+}
+
+func (a stepArgs) text(i int) string {
+	if i < len(a.texts) {
+		return a.texts[i]
+	}
+	return ""
+}
+
+func (a stepArgs) secret(i int) []byte {
+	if i < len(a.secrets) {
+		return a.secrets[i]
+	}
+	return nil
+}
+
+// wipe clears the secrets once the step ran.
+func (a stepArgs) wipe() {
+	for _, b := range a.secrets {
+		components.Wipe(b)
+	}
+}
+
+// args takes the form's values: a secret leaves its field as bytes, and a
+// signature's field is emptied, ready for the next witness's file.
+func (w *ceremonyWizard) args() stepArgs {
+	var a stepArgs
+	for i, in := range w.in {
+		if i >= len(w.form.Fields) {
+			break
+		}
+		f := w.form.Fields[i]
+		switch in.Kind {
+		case model.InputSecret:
+			a.secrets = append(a.secrets, []byte(f.In.String()))
+			f.Clear()
+		case model.InputFileOrPaste:
+			v := f.Value()
+			w.sent = v
+			f.Clear()
+			a.texts = append(a.texts, v)
+		default:
+			a.texts = append(a.texts, f.Value())
+		}
+	}
+	return a
+}
+
+// run starts the current step's action with what the form holds.
 func (w *ceremonyWizard) run() tea.Cmd {
-	cer, step := w.cer, w.at
-	f := &w.form
-	val := func(label string) string {
-		if x := f.Field(label); x != nil {
-			return x.Value()
-		}
-		return ""
-	}
-	secret := func(label string) []byte {
-		x := f.Field(label)
-		if x == nil {
-			return nil
-		}
-		b := []byte(x.In.String())
-		x.Clear()
-		return b
-	}
-	var do func() (string, *common.Progress, error)
-	switch w.stepName() {
-	case "request":
-		path := val("request file")
-		do = func() (string, *common.Progress, error) { s, err := cer.LoadRequest(path); return s, nil, err }
-	case "offline":
-		override := val("override")
-		do = func() (string, *common.Progress, error) { s, err := cer.CheckOffline(override); return s, nil, err }
-	case "hsm":
-		pin := secret("PIN")
-		do = func() (string, *common.Progress, error) {
-			s, err := cer.OpenHSM(pin)
-			components.Wipe(pin)
-			return s, nil, err
-		}
-	case "witnesses", "close":
-		sig := val("signature")
-		w.sent = sig
-		f.Field("signature").Clear() // ready for the next witness's file
-		final := w.stepName() == "close"
-		do = func() (string, *common.Progress, error) {
-			var p common.Progress
-			var err error
-			if final {
-				p, err = cer.AddClosingSignature(sig)
-			} else {
-				p, err = cer.AddWitness(sig)
-			}
-			if err != nil {
-				return "", nil, err
-			}
-			return "accepted " + p.Name + " (" + common.Itoa(p.Done) + " of " + common.Itoa(p.Need) + ")", &p, nil
-		}
-	case "entropy":
-		e := secret("entropy")
-		do = func() (string, *common.Progress, error) {
-			s, err := cer.MixEntropy(e)
-			components.Wipe(e)
-			return s, nil, err
-		}
-	case "key":
-		do = func() (string, *common.Progress, error) { s, err := cer.GenerateKey(); return s, nil, err }
-	case "backup":
-		token, pin := val("backup token"), secret("backup PIN")
-		do = func() (string, *common.Progress, error) {
-			s, err := cer.Backup(token, pin)
-			components.Wipe(pin)
-			return s, nil, err
-		}
-	default:
+	cer, at, act := w.cer, w.at, w.step().Action
+	if act == model.ActNone {
 		return nil
+	}
+	a := w.args()
+	one := func(s string, err error) (string, *common.Progress, error) { return s, nil, err }
+	signed := func(p common.Progress, err error) (string, *common.Progress, error) {
+		if err != nil {
+			return "", nil, err
+		}
+		return "accepted " + p.Name + " (" + common.Itoa(p.Done) + " of " + common.Itoa(p.Need) + ")", &p, nil
+	}
+	do := func() (string, *common.Progress, error) {
+		defer a.wipe()
+		switch act {
+		case model.ActLoadRequest:
+			return one(cer.LoadRequest(a.text(0)))
+		case model.ActCheckOffline:
+			return one(cer.CheckOffline(a.text(0)))
+		case model.ActOpenHSM:
+			return one(cer.OpenHSM(a.secret(0)))
+		case model.ActAddWitness:
+			return signed(cer.AddWitness(a.text(0)))
+		case model.ActMixEntropy:
+			return one(cer.MixEntropy(a.secret(0)))
+		case model.ActGenerateKey:
+			return one(cer.GenerateKey())
+		case model.ActBackup:
+			return one(cer.Backup(a.text(0), a.secret(0)))
+		case model.ActAddClosingSignature:
+			return signed(cer.AddClosingSignature(a.text(0)))
+		}
+		return "", nil, errors.New("this console cannot run the step's action " + act.String())
 	}
 	w.busy, w.err = true, ""
 	return func() tea.Msg {
 		text, p, err := do()
-		return ceremonyStepMsg{step: step, text: text, progress: p, err: err}
+		return ceremonyStepMsg{step: at, text: text, progress: p, err: err}
 	}
 }
 
@@ -443,7 +473,11 @@ func (w *ceremonyWizard) View(width, h int) string {
 			out = append(out, s.R(s.Label, common.Truncate("  "+common.Inert(l), width)))
 		}
 		if w.textFile != "" {
-			for _, l := range common.Wrap("also in "+common.Inert(w.textFile)+"; sign it with: ssh-keygen -Y sign -f KEY -n wallet-ceremony@plings.io FILE", width) {
+			also := "also in " + common.Inert(w.textFile)
+			if st.SignWith != "" {
+				also += "; sign it with: " + common.Inert(st.SignWith)
+			}
+			for _, l := range common.Wrap(also, width) {
 				out = append(out, s.R(s.Muted, l))
 			}
 		}
@@ -456,7 +490,7 @@ func (w *ceremonyWizard) View(width, h int) string {
 		out = append(out, w.form.View(s, width)...)
 	} else {
 		hint := "enter: run this step"
-		if w.stepName() == "offline" {
+		if st.Override != nil {
 			hint += " · o: rehearsal override (recorded)"
 		}
 		out = append(out, s.R(s.Muted, hint))
@@ -500,7 +534,7 @@ func (w *ceremonyWizard) ShortHelp() []key.Binding {
 	}
 	if len(w.form.Fields) == 0 {
 		b := []key.Binding{k.RunStep}
-		if w.stepName() == "offline" {
+		if w.step().Override != nil {
 			b = append(b, k.Override)
 		}
 		return append(b, k.Abort)

@@ -394,11 +394,37 @@ func (f *Ceremony) log(s string) { f.Mu.Lock(); f.Calls = append(f.Calls, s); f.
 func (f *Ceremony) ID() string { return "WKC-20260314-093000-abc123" }
 func (f *Ceremony) Steps() []common.CeremonyStep {
 	var out []common.CeremonyStep
-	for _, n := range []string{"request", "offline", "hsm", "witnesses", "entropy", "key", "backup", "close"} {
-		out = append(out, common.CeremonyStep{Name: n, Title: strings.ToUpper(n[:1]) + n[1:], Describe: "this step does " + n + "."})
+	for _, st := range CeremonySteps {
+		n := st.Name
+		st.Title, st.Describe = strings.ToUpper(n[:1])+n[1:], "this step does "+n+"."
+		out = append(out, st)
 	}
 	return out
 }
+
+// CeremonySteps are the steps as package ceremony declares them (which ui
+// may not import), titles and descriptions left out: the fake gives its own.
+var CeremonySteps = []common.CeremonyStep{
+	{Name: "request", Action: model.ActLoadRequest, Inputs: []model.CeremonyInput{{Label: "request file", Kind: model.InputText, Required: true,
+		Hint: "the file `console request export` wrote, on the removable media"}}},
+	{Name: "offline", Action: model.ActCheckOffline, Override: &model.CeremonyInput{Label: "override", Kind: model.InputText, Required: true,
+		Hint: "REHEARSAL ONLY: why this ceremony runs on a connected machine; it is recorded and the wallet cannot be imported"}},
+	{Name: "hsm", Action: model.ActOpenHSM, Inputs: []model.CeremonyInput{{Label: "PIN", Kind: model.InputSecret, Required: true,
+		Hint: "the token's user PIN; never shown, logged or recorded"}}},
+	{Name: "witnesses", Action: model.ActAddWitness, Signs: model.SignChallenge, SignWith: "ssh-keygen -Y sign -f KEY -n wallet-ceremony@plings.io FILE",
+		Inputs: []model.CeremonyInput{{Label: "signature", Kind: model.InputFileOrPaste, Required: true,
+			Hint: "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it"}}},
+	{Name: "entropy", Action: model.ActMixEntropy, Inputs: []model.CeremonyInput{{Label: "entropy", Kind: model.InputSecret, Required: true,
+		Hint: "type dice rolls or other entropy, at least 16 characters; only its digest is recorded"}}},
+	{Name: "key", Action: model.ActGenerateKey},
+	{Name: "backup", Action: model.ActBackup, Inputs: []model.CeremonyInput{
+		{Label: "backup token", Kind: model.InputText, Hint: "label of the backup token; empty: backed up out of band, proof later"},
+		{Label: "backup PIN", Kind: model.InputSecret, Hint: "the backup token's user PIN"}}},
+	{Name: "close", Action: model.ActAddClosingSignature, Signs: model.SignFinal, SignWith: "ssh-keygen -Y sign -f KEY -n wallet-ceremony@plings.io FILE",
+		Inputs: []model.CeremonyInput{{Label: "signature", Kind: model.InputFileOrPaste, Required: true,
+			Hint: "file with the witness's signature (e.g. /media/usb/alice.sig), or paste it"}}},
+}
+
 func (f *Ceremony) LoadRequest(path string) (string, error) {
 	f.log("request " + path)
 	if strings.Contains(path, "expired") {

@@ -58,7 +58,7 @@ type ceremonyWizard struct {
 	text, textFile string // challenge or final message for the current step
 	progress       common.Progress
 	override       bool   // the offline step's rehearsal override is being typed
-	sent           string // the signature field's value when it was sent
+	sent           string // the signature field's value when it was sent (this step)
 	queued         bool   // enter was pressed while a signature was being checked
 
 	asking   bool // the abort confirmation is open
@@ -129,7 +129,7 @@ func (w *ceremonyWizard) Back() bool {
 // enter prepares the form of the current step from its inputs, and fetches
 // the text it has witnesses sign.
 func (w *ceremonyWizard) enter() tea.Cmd {
-	w.err, w.text, w.textFile, w.override = "", "", "", false
+	w.err, w.text, w.textFile, w.override, w.sent = "", "", "", false, ""
 	w.progress = common.Progress{}
 	st := w.step()
 	w.setForm(st.Inputs)

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,53 @@ func TestCeremonyFollowsDeclaredSteps(t *testing.T) {
 		t.Errorf("calls:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 	if len(cer.Secrets) != 2 || cer.Secrets[0] != "87654321" || cer.Secrets[1] != "3141592653589793238462" {
+		t.Errorf("secrets passed %q", cer.Secrets)
+	}
+}
+
+// shortEntropy refuses entropy shorter than 16 characters.
+type shortEntropy struct{ *uitest.Ceremony }
+
+func (s shortEntropy) MixEntropy(e []byte) (string, error) {
+	if len(e) < 16 {
+		s.Ceremony.Mu.Lock()
+		s.Ceremony.Secrets = append(s.Ceremony.Secrets, string(e))
+		s.Ceremony.Mu.Unlock()
+		return "", errors.New("operator entropy too short: type at least 16 characters")
+	}
+	return s.Ceremony.MixEntropy(e)
+}
+
+// TestCeremonyRefusedEntropyKeepsNoSignature: a refused signature comes back
+// into its field, but only in its own step: entropy refused after the
+// witnesses step leaves the entropy field empty (it used to be refilled with
+// the last witness's signature path, which enter then sent as entropy).
+func TestCeremonyRefusedEntropyKeepsNoSignature(t *testing.T) {
+	cer := &uitest.Ceremony{}
+	r := newWizardRun(t, shortEntropy{cer})
+	r.typeText("/media/usb/r.json")
+	r.press("enter", "enter")
+	r.typeText("87654321")
+	r.press("enter")
+	for _, s := range []string{"/media/usb/w1.sig", "/media/usb/w2.sig", "/media/usb/w3.sig"} {
+		r.typeText(s)
+		r.press("enter")
+	}
+	r.mustShow("step 5 of 8")
+	r.typeText("1234")
+	r.press("enter")
+	r.mustShow("step 5 of 8", "entropy too short")
+	r.mustNotShow("typed)") // the field is empty again
+	r.press("enter")        // an empty required field is not sent
+	for _, s := range cer.Secrets {
+		if strings.HasSuffix(s, ".sig") {
+			t.Fatalf("a signature path was sent as entropy: %q", cer.Secrets)
+		}
+	}
+	r.typeText("3141592653589793238462")
+	r.press("enter")
+	r.mustShow("step 6 of 8")
+	if len(cer.Secrets) != 3 || cer.Secrets[1] != "1234" || cer.Secrets[2] != "3141592653589793238462" {
 		t.Errorf("secrets passed %q", cer.Secrets)
 	}
 }

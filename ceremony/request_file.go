@@ -11,8 +11,11 @@ import (
 	"github.com/plings/walletconsole/model"
 )
 
-// RequestFileFormat names the export format; a file with another format is refused.
-const RequestFileFormat = "wallet-console/creation-request/v1"
+// RequestFileFormat names the export format; a file with another format is
+// refused. v2: the request and witnesses inside it have snake_case keys (v1
+// had Go field names), so a v1 file is refused with "export it again" rather
+// than read with its fields missing.
+const RequestFileFormat = "wallet-console/creation-request/v2"
 
 // Namespace is the ssh-keygen -Y namespace witnesses sign in.
 const Namespace = "wallet-ceremony@plings.io"

@@ -250,7 +250,10 @@ func (a *App) page() page { return a.pages[a.active] }
 func (a *App) Init() tea.Cmd {
 	var open tea.Cmd
 	if a.flow != "" {
-		open = a.flows.OpenFlow(a.flow)
+		var why string
+		if open, why = a.flows.OpenFlow(a.flow); why != "" {
+			a.fail(why)
+		}
 	}
 	return tea.Batch(a.refresh(), a.schedule(), open, a.ensureSpin())
 }
@@ -370,13 +373,21 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.inputKey(msg)
 	}
 	if a.captured() {
-		return a.page().Update(msg)
+		return a.pageKey(msg)
 	}
 	a.msg = ""
 	p := a.page()
 	if why := a.refused(msg); why != "" {
 		a.fail(why)
 		return nil
+	}
+	if a.help.ShowAll && key.Matches(msg, k.Back) {
+		a.help.ShowAll = false // esc closes the full help first
+		a.layout()
+		return nil
+	}
+	if c, ok := p.(claimer); ok && c.Claims(msg) {
+		return a.pageKey(msg)
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -416,7 +427,22 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		return a.escape()
 	}
-	return p.Update(msg)
+	return a.pageKey(msg)
+}
+
+// claimer is a page whose open flow takes some keys before the shell (r, e
+// at a flow's checks).
+type claimer interface{ Claims(tea.KeyPressMsg) bool }
+
+// pageKey gives a key to the page; when that closes a flow that a jump
+// opened, the console returns where the jump came from.
+func (a *App) pageKey(msg tea.KeyPressMsg) tea.Cmd {
+	wasOpen := a.flows != nil && a.flows.HasOpen()
+	cmd := a.page().Update(msg)
+	if wasOpen && !a.flows.HasOpen() {
+		return tea.Batch(cmd, a.flowClosed())
+	}
+	return cmd
 }
 
 func (a *App) switchName(name string) tea.Cmd {
@@ -473,7 +499,7 @@ func (a *App) layout() {
 	a.help.SetWidth(0) // shortHelp fits the short help; FullHelpView is clamped
 	helpH := 1
 	if a.help.ShowAll {
-		helpH = max(len(strings.Split(a.help.FullHelpView(a.fullHelp()), "\n")), 1)
+		helpH = max(len(strings.Split(a.fullHelp(), "\n")), 1)
 	}
 	// Keep at least a few lines of the screen visible.
 	helpH = min(helpH, max(h-a.headerLines()-1-5, 1))

@@ -25,7 +25,7 @@ func (a *App) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 		if a.input == inputFilter {
 			p.SetFilter("")
 		}
-		a.input = inputNone
+		a.input, a.msg = inputNone, "" // a completion list does not outlive its line
 		return nil
 	case key.Matches(msg, k.Accept):
 		mode := a.input
@@ -89,10 +89,14 @@ func (a *App) command(line string) tea.Cmd {
 	if jmp, ok := screenJumps[e.Name]; ok {
 		return jmp(a, args)
 	}
-	if e.Name == "audit" && len(args) > 0 {
+	if e.Name == "audit" {
+		// ":audit" alone shows the whole log again.
 		f, err := parseAuditArgs(args)
 		if err != nil {
 			a.fail(err.Error())
+			return nil
+		}
+		if f.Wallet != nil && !a.knownWallet(*f.Wallet) {
 			return nil
 		}
 		cmd := a.jump("audit")
@@ -192,10 +196,24 @@ func (a *App) complete() {
 	case 0:
 		a.msg, a.msgBad = "nothing starts with "+common.Quote(a.line.String()), true
 	case 1:
+		// A whole name takes its arguments next: leave the space for them.
+		if e, ok := a.resolveQuiet(done); ok && len(e.Args) > 0 && !strings.HasSuffix(done, " ") {
+			done += " "
+		}
 		a.line.Reset(":", done)
 		a.msg = ""
 	default:
 		a.line.Reset(":", done)
 		a.msg, a.msgBad = "one of: "+strings.Join(matches, ", "), false
 	}
+}
+
+// resolveQuiet is resolve without a message.
+func (a *App) resolveQuiet(name string) (registry.Entry, bool) {
+	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
+		if e, ok := registry.Lookup(k, strings.TrimSpace(name)); ok {
+			return e, true
+		}
+	}
+	return registry.Entry{}, false
 }

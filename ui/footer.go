@@ -28,8 +28,13 @@ func (a *App) statusLine() (string, int) {
 			}
 		}
 		if note != "" {
-			// A completion note shares the line, on the right.
-			line = common.JoinRight(line, s.R(s.Muted, note), w)
+			// A completion note shares the line, on the right, cut to the
+			// room the typing leaves (never dropped: it is what tab offers).
+			typed := common.Width(strings.TrimRight(line, " "))
+			if room := w - typed - 2; room >= 8 {
+				note = common.Truncate(note, room)
+				line = common.Fit(line, w-common.Width(note)-1, false) + " " + s.R(s.Muted, note)
+			}
 		}
 		return line, cx
 	}
@@ -62,7 +67,7 @@ func (a *App) helpLines() []string {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		})
 	case a.help.ShowAll:
-		text = a.help.FullHelpView(a.fullHelp())
+		text = a.fullHelp()
 	default:
 		text = a.shortHelp(a.page().ShortHelp())
 	}

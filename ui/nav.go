@@ -19,10 +19,21 @@ type backStep struct {
 	// detail: the jump opened the inventory's detail, so closing that
 	// detail is what returns.
 	detail bool
+	// flow: the jump opened a flow, so closing that flow returns.
+	flow bool
 }
 
 func (a *App) pushBack(detail bool) {
 	a.back = append(a.back, backStep{screen: a.active, detail: detail})
+	a.trimBack()
+}
+
+func (a *App) pushFlowBack() {
+	a.back = append(a.back, backStep{screen: a.active, flow: true})
+	a.trimBack()
+}
+
+func (a *App) trimBack() {
 	if len(a.back) > 32 {
 		a.back = a.back[1:]
 	}
@@ -44,11 +55,15 @@ func (a *App) popBack() (tea.Cmd, bool) {
 // the operator came from.
 func (a *App) escape() tea.Cmd {
 	p := a.page()
+	wasOpen := a.flows != nil && a.flows.HasOpen()
 	closed := p.Back()
 	if closed {
 		if n := len(a.back); n > 0 && a.back[n-1].detail && p == page(a.inv) && !a.inv.IsOpen() {
 			cmd, _ := a.popBack()
 			return cmd
+		}
+		if wasOpen && !a.flows.HasOpen() {
+			return a.flowClosed()
 		}
 		return nil
 	}
@@ -78,10 +93,28 @@ func (a *App) jump(name string) tea.Cmd {
 	return a.switchTo(i)
 }
 
-// openFlow opens a flow on the Flows screen.
+// openFlow opens a flow on the Flows screen; a flow that cannot open says
+// why where the operator is, and the console stays there.
 func (a *App) openFlow(name string, args []string) tea.Cmd {
-	cmd := a.flows.OpenFlow(name, args...)
-	return tea.Batch(a.jump("flows"), cmd)
+	cmd, why := a.flows.OpenFlow(name, args...)
+	if why != "" {
+		a.fail(why)
+		return nil
+	}
+	if i := a.index("flows"); i != a.active {
+		a.pushFlowBack()
+		return tea.Batch(a.switchTo(i), cmd)
+	}
+	return cmd
+}
+
+// flowClosed returns where the jump that opened the flow came from.
+func (a *App) flowClosed() tea.Cmd {
+	if n := len(a.back); n > 0 && a.back[n-1].flow {
+		cmd, _ := a.popBack()
+		return cmd
+	}
+	return nil
 }
 
 // index is the position of the named screen, -1 when there is none.
@@ -147,9 +180,23 @@ func (a *App) jobDone(msg jobs.DoneMsg) {
 	case jobs.Cancelled:
 		a.msg, a.msgBad = "job "+common.Itoa(j.ID)+" cancelled: "+title, false
 	default:
-		a.msg, a.msgBad = "job "+common.Itoa(j.ID)+" failed: "+title+": "+common.ErrText(j.Err), true
+		// The error usually names what failed already; the title is said once.
+		why := common.ErrText(j.Err)
+		if !strings.Contains(strings.ToLower(why), strings.ToLower(j.Title)) {
+			why = title + ": " + why
+		}
+		a.msg, a.msgBad = "job "+common.Itoa(j.ID)+" failed: "+why, true
 	}
 }
 
 // fail shows a refusal on the status line.
 func (a *App) fail(msg string) { a.msg, a.msgBad = msg, true }
+
+// knownWallet refuses, in place, a wallet the inventory does not list.
+func (a *App) knownWallet(v int) bool {
+	if a.inv.Has(v) {
+		return true
+	}
+	a.fail("no wallet " + model.VersionName(v) + " (the inventory lists every version: :inventory)")
+	return false
+}

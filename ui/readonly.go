@@ -25,7 +25,8 @@ func (a *App) refused(msg tea.KeyPressMsg) string {
 	}
 	for _, b := range sk.StateKeys() {
 		if slices.Contains(b.Keys(), msg.String()) {
-			return "read-only console: " + b.Help().Key + " (" + b.Help().Desc + ") changes state, so nothing was done; start the console without --read-only to " + b.Help().Desc
+			// Short enough for 80 columns: what was refused, and how to get it.
+			return "read-only: " + b.Help().Key + " (" + b.Help().Desc + ") changes state; run without --read-only"
 		}
 	}
 	return ""

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/registry"
+	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/flows"
 	"github.com/plings/walletconsole/ui/pages"
 )
@@ -38,6 +38,9 @@ var screenJumps = map[string]func(a *App, args []string) tea.Cmd{
 		v, err := model.ParseVersion(args[0])
 		if err != nil {
 			a.fail(err.Error())
+			return nil
+		}
+		if !a.knownWallet(v) {
 			return nil
 		}
 		return a.openWallet(v)
@@ -124,18 +127,22 @@ func (a *App) flowEntries(o Options) []pages.FlowEntry {
 	return out
 }
 
-// goBindings are the ":" targets as help lines (never matched as keys).
-func goBindings(readOnly bool) []key.Binding {
-	var out []key.Binding
+// goLines are the ":" targets under the keys in the full help, wrapped to
+// w: every screen and flow of the registry, a flow not built yet marked.
+func goLines(readOnly bool, w int) []string {
+	var words []string
 	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {
 		for _, e := range registry.Of(k) {
-			if !e.Built || (readOnly && e.ChangesState && e.Name != "requests") {
-				continue
+			switch {
+			case !e.Built:
+				words = append(words, ":"+e.Name+"(soon)")
+			case readOnly && e.ChangesState && e.Name != "requests":
+			default:
+				words = append(words, ":"+e.Usage())
 			}
-			out = append(out, key.NewBinding(key.WithKeys("\x00:"+e.Name), key.WithHelp(":"+e.Usage(), strings.ToLower(e.Title))))
 		}
 	}
-	return out
+	return common.Wrap("go to: "+strings.Join(words, "  "), max(w, 20))
 }
 
 // screenNames are the tabbed screens' names, in tab order.
@@ -147,7 +154,8 @@ func (a *App) screenNames() []string {
 	return names
 }
 
-// fullHelp is the screen's keys and, beside them, every ":" target.
-func (a *App) fullHelp() [][]key.Binding {
-	return append(a.page().FullHelp(), goBindings(a.c.ReadOnly))
+// fullHelp is the screen's keys, then every ":" target.
+func (a *App) fullHelp() string {
+	keys := a.help.FullHelpView(a.page().FullHelp())
+	return keys + "\n" + strings.Join(goLines(a.c.ReadOnly, a.c.Width), "\n")
 }

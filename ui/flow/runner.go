@@ -81,6 +81,7 @@ type Runner struct {
 	runErr  string
 
 	closed bool
+	offset int // the body's scroll position
 }
 
 // New starts a run of spec with the fields' values from preset (a wallet
@@ -197,7 +198,7 @@ func (r *Runner) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			r.planErr = common.ErrText(msg.err)
 		}
-		r.plan, r.checks, r.stage = msg.plan, msg.checks, StagePlan
+		r.plan, r.checks, r.stage, r.offset = msg.plan, msg.checks, StagePlan, 0
 		return nil
 	case jobs.ProgressMsg:
 		if msg.ID == r.job && r.stage == StageRunning {
@@ -281,6 +282,9 @@ func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if r.stage != StageInput && r.stage != StageConfirm && r.scroll(k.String()) {
+		return nil
+	}
 	switch r.stage {
 	case StageInput:
 		switch r.form.Update(k) {
@@ -304,7 +308,7 @@ func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
 			if r.planErr != "" || model.Blocking(r.checks) {
 				return nil // the view says why it cannot go on
 			}
-			r.stage, r.confErr = StageConfirm, ""
+			r.stage, r.confErr, r.offset = StageConfirm, "", 0
 			r.typed.Reset("", "")
 		case k.String() == "esc":
 			r.Back()
@@ -366,6 +370,52 @@ func (r *Runner) confirmKey(k tea.KeyPressMsg) tea.Cmd {
 	r.typed.Update(k)
 	r.confErr = ""
 	return nil
+}
+
+// Claims reports whether the runner takes this key where the shell would
+// otherwise (r is "check again" here, not refresh; e is "edit", not the
+// environment filter; the arrows scroll the checks).
+func (r *Runner) Claims(k tea.KeyPressMsg) bool {
+	if r.Capturing() {
+		return true
+	}
+	key := k.String()
+	switch key {
+	case "up", "down", "k", "j", "pgup", "pgdown", "home", "end":
+		return true
+	}
+	switch r.stage {
+	case StagePlan:
+		return key == "r" || key == "e" || key == "enter"
+	case StageRunning:
+		return key == "x"
+	case StageFailed:
+		return key == "r" || key == "enter"
+	case StageResult:
+		return key == "enter"
+	}
+	return false
+}
+
+// scroll moves the body by a key; it reports whether the key was a scroll key.
+func (r *Runner) scroll(key string) bool {
+	switch key {
+	case "up", "k":
+		r.offset = max(r.offset-1, 0)
+	case "down", "j":
+		r.offset++
+	case "pgup":
+		r.offset = max(r.offset-10, 0)
+	case "pgdown":
+		r.offset += 10
+	case "home":
+		r.offset = 0
+	case "end":
+		r.offset = 1 << 20 // View clamps it
+	default:
+		return false
+	}
+	return true
 }
 
 // Status is the footer line.

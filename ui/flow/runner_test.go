@@ -340,3 +340,56 @@ func TestPlanErrorAndRunErrorAreShownAndRetried(t *testing.T) {
 		t.Fatalf("run failure: stage %d\n%s", r.Stage(), r.View(80, 24))
 	}
 }
+
+// TestSmallWindowShowsWhatBlocks: with more checks than a 60x16 window
+// holds, the failing one (given last) is drawn first, the body scrolls with
+// the arrows, and r and e belong to the runner at its checks.
+func TestSmallWindowShowsWhatBlocks(t *testing.T) {
+	plans := 0
+	spec := Spec{Name: "t", Title: "Many checks",
+		Fields: []Field{{Key: "x", Label: "x", Default: "1"}},
+		Plan: func(context.Context, Values) (model.Plan, []model.Check, error) {
+			plans++
+			var cs []model.Check
+			for i := range 12 {
+				cs = append(cs, model.Check{Name: fmt.Sprintf("check %d", i), State: model.CheckPass, Evidence: "fine"})
+			}
+			cs = append(cs, model.Check{Name: "the last check", State: model.CheckFail, Evidence: "broken", Fix: "mend it"})
+			return model.Plan{Title: "many", Steps: []string{"a step whose text is long enough to wrap onto a second line in a narrow window"}}, cs, nil
+		},
+		Run: func(context.Context, Values, func(jobs.Progress)) (model.Outcome, error) { return model.Outcome{}, nil }}
+	c := testCommon()
+	r, _ := New(c, spec, nil)
+	h := &host{c: c, r: r}
+	step(h, key("ctrl+s"))
+	v := r.View(60, 16)
+	checkFits(t, v, 60, 16)
+	if !strings.Contains(v, "FAIL the last check") || !strings.Contains(v, "blocked: 1 check failed") {
+		t.Fatalf("the failing check is not on a 60x16 screen:\n%s", v)
+	}
+	if strings.Count(v, "•") != 1 {
+		t.Errorf("a wrapped step has more than one bullet:\n%s", v)
+	}
+	if !strings.Contains(v, "more below") {
+		t.Fatalf("no scroll note:\n%s", v)
+	}
+	for range 30 {
+		step(h, key("j"))
+	}
+	if v2 := r.View(60, 16); !strings.Contains(v2, "check 11") || !strings.Contains(v2, "above") {
+		t.Fatalf("scrolling down does not reach the last check:\n%s", v2)
+	}
+	for _, k := range []string{"r", "e", "j", "enter"} {
+		if !r.Claims(key(k)) && !(k == "e" && r.Stage() == StageInput) {
+			t.Errorf("the runner does not claim %q at its checks", k)
+		}
+	}
+	step(h, key("r"))
+	if plans != 2 {
+		t.Fatalf("r did not check again (%d plans)", plans)
+	}
+	step(h, key("e"))
+	if r.Stage() != StageInput {
+		t.Fatalf("e did not go back to the fields (stage %d)", r.Stage())
+	}
+}

@@ -70,8 +70,20 @@ func (r *Runner) View(w, h int) string {
 	}
 	room := max(h-len(head)-2, 1)
 	if len(body) > room {
-		more := len(body) - room + 1
-		body = append(body[:room-1], s.R(s.Muted, "… "+strconv.Itoa(more)+" more lines (enlarge the window)"))
+		// Scroll: keep the window on the body, say what is above and below.
+		r.offset = max(min(r.offset, len(body)-(room-1)), 0)
+		end := min(r.offset+room-1, len(body))
+		below := len(body) - end
+		note := "↑↓ scroll"
+		if r.offset > 0 {
+			note = strconv.Itoa(r.offset) + " above · " + note
+		}
+		if below > 0 {
+			note = strconv.Itoa(below) + " more below · " + note
+		}
+		body = append(append([]string{}, body[r.offset:end]...), s.R(s.Muted, common.Truncate("… "+note, w)))
+	} else {
+		r.offset = 0
 	}
 	out := append(head, body...)
 	for len(out) < h-1 {
@@ -87,7 +99,12 @@ func (r *Runner) View(w, h int) string {
 // wrapped wraps inert text to w cells with an indent, in style st.
 func (r *Runner) wrapped(text string, w int, indent string, render func(string) string) []string {
 	var out []string
-	for _, l := range common.Wrap(common.Inert(text), max(w-len(indent), 10)) {
+	cont := strings.Repeat(" ", common.Width(indent)) // a bullet marks the first line only
+	for i, l := range common.Wrap(common.Inert(text), max(w-common.Width(indent), 10)) {
+		if i > 0 {
+			out = append(out, render(cont+l))
+			continue
+		}
 		out = append(out, render(indent+l))
 	}
 	return out
@@ -107,16 +124,27 @@ func (r *Runner) planLines(w int) []string {
 	for _, st := range r.plan.Steps {
 		out = append(out, r.wrapped(st, w, "  • ", plain)...)
 	}
+	failed := 0
+	for _, c := range r.checks {
+		if c.State == model.CheckFail {
+			failed++
+		}
+	}
+	if failed > 0 {
+		msg := strconv.Itoa(failed) + " check failed"
+		if failed > 1 {
+			msg = strconv.Itoa(failed) + " checks failed"
+		}
+		out = append(out, "", s.R(s.Error, common.Truncate("blocked: "+msg+"; nothing will change until it passes", w)))
+	}
 	if len(r.checks) > 0 {
 		out = append(out, "", s.R(s.Section, "Checks"))
 	}
-	failed := 0
-	for _, c := range r.checks {
+	for _, c := range orderChecks(r.checks) {
 		word, st := "PASS", s.OK
 		switch c.State {
 		case model.CheckFail:
 			word, st = "FAIL", s.Bad
-			failed++
 		case model.CheckWarn:
 			word, st = "WARN", s.Warn
 		}
@@ -136,12 +164,19 @@ func (r *Runner) planLines(w int) []string {
 			out = append(out, r.wrapped("fix: "+c.Fix, w, "      ", func(x string) string { return s.R(s.Muted, x) })...)
 		}
 	}
-	if failed > 0 {
-		msg := strconv.Itoa(failed) + " check failed"
-		if failed > 1 {
-			msg = strconv.Itoa(failed) + " checks failed"
+	return out
+}
+
+// orderChecks puts failures first, then warnings, then passes, each in the
+// order the flow gave them: in a small window what blocks is what shows.
+func orderChecks(cs []model.Check) []model.Check {
+	out := make([]model.Check, 0, len(cs))
+	for _, st := range []model.CheckState{model.CheckFail, model.CheckWarn, model.CheckPass} {
+		for _, c := range cs {
+			if c.State == st || (st == model.CheckPass && c.State != model.CheckFail && c.State != model.CheckWarn) {
+				out = append(out, c)
+			}
 		}
-		out = append(out, "", s.R(s.Error, common.Truncate("blocked: "+msg+"; nothing will change until it passes", w)))
 	}
 	return out
 }

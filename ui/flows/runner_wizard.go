@@ -34,10 +34,10 @@ func (w *RunnerWizard) Status() string   { return w.r.Status() }
 func (w *RunnerWizard) Closed() bool     { return w.r.Closed() }
 func (w *RunnerWizard) Shutdown() string { return "" }
 
-func (w *RunnerWizard) ShortHelp() []key.Binding {
-	k := w.c.Keys
-	return []key.Binding{k.Back, k.Help, k.Quit}
-}
+func (w *RunnerWizard) ShortHelp() []key.Binding { return w.r.ShortHelp() }
+
+// Claims is the runner's: the keys it takes before the shell does.
+func (w *RunnerWizard) Claims(k tea.KeyPressMsg) bool { return w.r.Claims(k) }
 
 func (w *RunnerWizard) FullHelp() [][]key.Binding {
 	k := w.c.Keys

@@ -59,25 +59,39 @@ func (p *Flows) Busy() bool {
 	return p.open.Capturing()
 }
 
+// Claims: the open flow's keys come before the shell's.
+func (p *Flows) Claims(k tea.KeyPressMsg) bool {
+	c, ok := p.open.(interface{ Claims(tea.KeyPressMsg) bool })
+	return ok && c.Claims(k)
+}
+
 // HasOpen reports whether a flow is open.
 func (p *Flows) HasOpen() bool { return p.open != nil }
 
 // OpenFlow opens the named flow with args (":allocate v2", the inventory's
-// a, `console ceremony run`). An open flow with typing in it is kept.
-func (p *Flows) OpenFlow(name string, args ...string) tea.Cmd {
+// a, `console ceremony run`). An open flow with work in it is kept. When
+// the flow cannot open, it says why (and nothing changes on screen).
+func (p *Flows) OpenFlow(name string, args ...string) (tea.Cmd, string) {
 	for i, e := range p.entries {
-		if e.Name == name {
-			if p.Busy() {
-				p.msg = "finish or leave the open flow first (esc)"
-				return nil
-			}
-			p.nav.Cursor = i
-			p.nav.Clamp()
-			return p.startWith(args)
+		if e.Name != name {
+			continue
 		}
+		if e.Open == nil {
+			return nil, e.Title + ": " + e.Missing
+		}
+		if p.Busy() {
+			return nil, "finish or leave the open flow first (esc)"
+		}
+		w, cmd, err := e.Open(args)
+		if err != nil {
+			return nil, e.Title + ": " + common.ErrText(err)
+		}
+		p.nav.Cursor = i
+		p.nav.Clamp()
+		p.msg, p.open = "", w
+		return cmd, ""
 	}
-	p.msg = "no flow " + common.Quote(name)
-	return nil
+	return nil, "no flow " + common.Quote(name)
 }
 
 func (p *Flows) start() tea.Cmd { return p.startWith(nil) }

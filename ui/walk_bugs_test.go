@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plings/walletconsole/ui/internal/uitest"
+)
+
+// Bugs a newcomer found walking the console in tmux; each test failed
+// before its fix.
+
+// At a flow's checks, e is "edit" and r "check again", not the shell's
+// environment filter and refresh.
+func TestFlowKeysBeforeShellKeys(t *testing.T) {
+	alloc := &slowAllocator{release: make(chan struct{})}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Allocator = alloc }).start(t, 100, 30)
+	ta.press(t, ":")
+	ta.typeText(t, "allocate v2")
+	ta.press(t, "enter", "tab")
+	ta.typeText(t, "2.99")
+	ta.press(t, "ctrl+s")
+	mustShow(t, ta, "[checks]")
+	ta.press(t, "e")
+	if ta.c.Env != "" {
+		t.Fatalf("e at the checks changed the environment filter to %q", ta.c.Env)
+	}
+	mustShow(t, ta, "[input]")
+	ta.press(t, "ctrl+s", "r")
+	mustShow(t, ta, "[checks]")
+}
+
+// A flow opened from the inventory returns there when it closes.
+func TestClosingAFlowReturns(t *testing.T) {
+	alloc := &slowAllocator{release: make(chan struct{})}
+	close(alloc.release)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Allocator = alloc }).start(t, 100, 30)
+	ta.press(t, "a")
+	if ta.Screen() != "flows" {
+		t.Fatalf("a on the inventory went to %s", ta.Screen())
+	}
+	ta.press(t, "esc") // an untouched form closes
+	if ta.Screen() != "inventory" {
+		t.Fatalf("esc on the untouched form left the console on %s", ta.Screen())
+	}
+	ta.press(t, "a", "tab")
+	ta.typeText(t, "2.98")
+	ta.press(t, "ctrl+s", "enter", "y")
+	mustShow(t, ta, "[result]")
+	ta.press(t, "enter")
+	if ta.Screen() != "inventory" {
+		t.Fatalf("enter on the result left the console on %s", ta.Screen())
+	}
+}
+
+// In read-only mode, :allocate says why where the operator is, even with
+// the request list open on the Flows screen.
+func TestReadOnlyJumpSaysWhy(t *testing.T) {
+	req := uitest.NewRequests("viewer")
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(req, nil), func(o *Options) {
+		o.ReadOnly, o.Allocator = true, &slowAllocator{}
+	}).start(t, 100, 30)
+	ta.press(t, "5", "enter", "1", ":")
+	ta.typeText(t, "allocate v1")
+	ta.press(t, "enter")
+	if ta.Screen() != "inventory" || !strings.Contains(ta.screen(), "read-only console: this flow changes state") {
+		t.Fatalf(":allocate in read-only mode: screen %s\n%s", ta.Screen(), ta.screen())
+	}
+}
+
+// Tab on ":" shows what it offers, and a whole name that takes arguments
+// leaves a space for them.
+func TestCompletionShowsAndSpaces(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 80, 24)
+	ta.press(t, ":", "tab")
+	if out := ta.screen(); !strings.Contains(out, "one of: inventory") {
+		t.Fatalf(": tab shows no candidates:\n%s", out)
+	}
+	ta.press(t, "esc")
+	if strings.Contains(ta.screen(), "one of:") {
+		t.Fatal("the candidates outlived the line")
+	}
+	ta.press(t, ":")
+	ta.typeText(t, "wa")
+	ta.press(t, "tab")
+	if got := ta.line.String(); got != "wallet " {
+		t.Fatalf(":wa tab gave %q, want \"wallet \"", got)
+	}
+	ta.typeText(t, "v2")
+	ta.press(t, "enter")
+	if !ta.inv.IsOpen() {
+		t.Fatal(":wallet v2 after completion did not open v2")
+	}
+}
+
+// Esc closes the full help.
+func TestEscClosesHelp(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, "?")
+	mustShow(t, ta, "go to: :inventory")
+	ta.press(t, "esc")
+	if ta.help.ShowAll {
+		t.Fatal("esc did not close the help")
+	}
+}

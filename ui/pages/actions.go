@@ -11,6 +11,21 @@ import (
 // mode can refuse it in one place, saying why), and the audit screen's
 // ":audit --wallet v1" query.
 
+// Has reports whether the inventory lists wallet version; before the first
+// load it knows of no wallet yet and says true, so that ":v2" on a cold
+// start is not refused (the detail then says whether it exists).
+func (p *Inventory) Has(version int) bool {
+	if !p.loaded {
+		return true
+	}
+	for i := range p.all {
+		if p.all[i].w.Version == version {
+			return true
+		}
+	}
+	return false
+}
+
 // StateKeys are the inventory's keys that change state.
 func (p *Inventory) StateKeys() []*key.Binding { return []*key.Binding{&p.c.Keys.Allocate} }
 
@@ -39,13 +54,17 @@ func (q auditQuery) match(o *model.Operation) bool {
 	return true
 }
 
-// SetQuery narrows the screen to the rows f selects (":audit --wallet v1").
+// SetQuery narrows the screen to the rows f selects (":audit --wallet v1");
+// the zero filter clears the narrowing (a plain ":audit", esc). The cursor
+// goes to the newest row that matches, not to the row number it had.
 func (p *Audit) SetQuery(f model.OpFilter) {
 	p.query = auditQuery{f}
 	p.rebuild()
+	p.toNewest()
 }
 
-// Query describes the narrowing in force, "" for none (the footer shows it).
+// Query describes the narrowing in force, "" for none (the heading and the
+// status line show it).
 func (p *Audit) Query() string {
 	var parts []string
 	if p.query.f.Wallet != nil {

@@ -269,19 +269,35 @@ func (p *Audit) rebuild() {
 	}
 }
 
-// badge is the chain verdict.
+// toNewest puts the cursor on the newest row shown.
+func (p *Audit) toNewest() {
+	best := -1
+	for i, r := range p.rows {
+		if best < 0 || r.op.Seq > p.rows[best].op.Seq {
+			best = i
+		}
+	}
+	p.nav.Cursor = max(best, 0)
+	p.nav.Clamp()
+}
+
+// badge is the heading: the narrowing in force (":audit --wallet v1"),
+// then the chain verdict.
 func (p *Audit) badge() string {
 	s := p.c.Styles
 	var b string
+	if q := p.Query(); q != "" {
+		b = s.R(s.Title, "only "+q) + " · "
+	}
 	switch {
 	case p.chainErr != "":
-		b = s.R(s.Error, "chain check failed: "+p.chainErr)
+		b += s.R(s.Error, "chain check failed: "+p.chainErr)
 	case p.chain == nil:
-		b = s.R(s.Unknown, "chain: checking…")
+		b += s.R(s.Unknown, "chain: checking…")
 	case p.chain.OK:
-		b = s.R(s.OK, "chain OK ("+common.Group(p.chain.Rows)+" rows)")
+		b += s.R(s.OK, "chain OK ("+common.Group(p.chain.Rows)+" rows)")
 	default:
-		b = s.R(s.Bad, "chain BROKEN at row "+common.Itoa64(p.chain.BrokenAt)+": "+common.Inert(p.chain.Problem))
+		b += s.R(s.Bad, "chain BROKEN at row "+common.Itoa64(p.chain.BrokenAt)+": "+common.Inert(p.chain.Problem))
 	}
 	if !p.chainAt.IsZero() {
 		b += s.R(s.Muted, " · checked "+common.Stamp(p.chainAt, p.c.Loc))
@@ -307,7 +323,7 @@ func (p *Audit) View() string {
 	case len(p.all) == 0:
 		out = append(out, s.R(s.Muted, "  no operations logged yet"))
 	case len(p.rows) == 0:
-		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+p.scope(), p.w)))
+		out = append(out, s.R(s.Muted, common.Truncate("  no operation matches"+p.scope()+p.queryScope(), p.w)))
 	}
 	start, end := p.nav.Visible()
 	for i := start; i < end; i++ {
@@ -325,6 +341,15 @@ func (p *Audit) View() string {
 	return p.clip(out)
 }
 
+// queryScope is the narrowing in force for the "no operation matches"
+// line: " (wallet v1)".
+func (p *Audit) queryScope() string {
+	if q := p.Query(); q != "" {
+		return " (" + q + ")"
+	}
+	return ""
+}
+
 func (p *Audit) Status() string {
 	if p.entry != nil {
 		st := "operation #" + common.Itoa64(p.entry.op.Seq)
@@ -339,6 +364,9 @@ func (p *Audit) Status() string {
 	st := common.Itoa(len(p.all)) + " operations, newest first"
 	if p.fresh > 0 {
 		st += " · " + common.Itoa(p.fresh) + " new (" + components.ChangeMark + ")"
+	}
+	if q := p.Query(); q != "" {
+		st += " · " + q
 	}
 	if len(p.rows) != len(p.all) {
 		st += " · " + common.Itoa(len(p.rows)) + " shown"

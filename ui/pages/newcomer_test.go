@@ -1,0 +1,83 @@
+package pages
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/internal/uitest"
+)
+
+// auditSeqs are the sequence numbers of the audit screen's rows, in order.
+func auditSeqs(p *Audit) []int64 {
+	var out []int64
+	for _, r := range p.rows {
+		out = append(out, r.op.Seq)
+	}
+	return out
+}
+
+// firstLine is a view's first line without styles.
+func firstLine(view string) string {
+	l, _, _ := strings.Cut(ansi.Strip(view), "\n")
+	return l
+}
+
+// TestAuditQueryShownAndCleared: ":audit --wallet v2" says so in the
+// heading and the status line, puts the cursor on the newest row that
+// matches, and the zero filter (a plain ":audit", esc) clears it all.
+func TestAuditQueryShownAndCleared(t *testing.T) {
+	p := sampleAudit(t, 100, 20)
+	press(t, p, "down", "down", "down") // on #3
+	p.SetQuery(model.OpFilter{Wallet: uitest.Ptr(2)})
+	if got := auditSeqs(p); len(got) != 2 || got[0] != 6 || got[1] != 2 {
+		t.Fatalf("wallet v2: rows %v, want [6 2]", got)
+	}
+	if p.nav.Cursor != 0 {
+		t.Errorf("cursor on row %d after the query, want 0 (#6, the newest)", p.nav.Cursor)
+	}
+	if st := p.Status(); !strings.Contains(st, "wallet v2") {
+		t.Errorf("status does not say the narrowing: %q", st)
+	}
+	if h := firstLine(p.View()); !strings.Contains(h, "wallet v2") {
+		t.Errorf("heading does not say the narrowing: %q", h)
+	}
+
+	// Nothing matches: the line says what was asked for.
+	p.SetQuery(model.OpFilter{Wallet: uitest.Ptr(5)})
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "no operation matches (wallet v5)") {
+		t.Errorf("empty narrowing:\n%s", v)
+	}
+
+	press(t, p, "down")
+	p.SetQuery(model.OpFilter{})
+	if got := auditSeqs(p); len(got) != 6 {
+		t.Errorf("cleared: rows %v, want all six", got)
+	}
+	if p.nav.Cursor != 0 {
+		t.Errorf("cleared: cursor on row %d, want 0", p.nav.Cursor)
+	}
+	if st := p.Status(); strings.Contains(st, "wallet") || strings.Contains(st, "shown") {
+		t.Errorf("cleared: status still narrows: %q", st)
+	}
+	if h := firstLine(p.View()); strings.Contains(h, "only") {
+		t.Errorf("cleared: heading still narrows: %q", h)
+	}
+}
+
+// TestInventoryHas: the inventory says which wallets exist, and refuses
+// none before it has loaded.
+func TestInventoryHas(t *testing.T) {
+	cold := NewInventory(testCommon(uitest.SampleSource()))
+	if !cold.Has(9) {
+		t.Error("a cold inventory refuses v9")
+	}
+	inv, _ := sampleInventory(t, 120, 20)
+	for v, want := range map[int]bool{1: true, 5: true, 9: false, 99: false, 0: false} {
+		if got := inv.Has(v); got != want {
+			t.Errorf("Has(%d) = %v, want %v", v, got, want)
+		}
+	}
+}

@@ -395,9 +395,11 @@ func (r *requestsWizard) listView(w, h int) []string {
 	if len(r.reqs) == 0 {
 		return append(out, "", "  no creation requests yet — n files one")
 	}
+	// Every row starts with the marker, "> " on the selected one, as in
+	// the other lists: the selection shows without colour (NO_COLOR).
 	cols := []int{20, 12, 10, 0}
-	cols[3] = max(w-cols[0]-cols[1]-cols[2]-3, 8)
-	out = append(out, s.R(s.Header, common.Fit(common.Fit("ID", cols[0], false)+" "+common.Fit("ENVIRONMENT", cols[1], false)+" "+
+	cols[3] = max(w-2-cols[0]-cols[1]-cols[2]-3, 8)
+	out = append(out, s.R(s.Header, common.Fit("  "+common.Fit("ID", cols[0], false)+" "+common.Fit("ENVIRONMENT", cols[1], false)+" "+
 		common.Fit("STATUS", cols[2], false)+" "+"PURPOSE / WAITING FOR", w, false)))
 	r.nav.SetHeight(max(h-len(out)-2, 1))
 	start, end := r.nav.Visible()
@@ -409,7 +411,11 @@ func (r *requestsWizard) listView(w, h int) []string {
 		} else if q.ApprovalID != "" {
 			rest += " — " + common.Inert(q.ApprovalID)
 		}
-		line := common.Fit(common.Inert(q.ID), cols[0], false) + " " + common.Fit(common.Inert(string(q.Environment)), cols[1], false) + " " +
+		mark := "  "
+		if i == r.nav.Cursor {
+			mark = "> "
+		}
+		line := mark + common.Fit(common.Inert(q.ID), cols[0], false) + " " + common.Fit(common.Inert(string(q.Environment)), cols[1], false) + " " +
 			common.Fit(common.Inert(q.Status), cols[2], false) + " " + common.Truncate(rest, cols[3])
 		line = common.Fit(line, w, false)
 		if i == r.nav.Cursor {

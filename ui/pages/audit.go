@@ -2,8 +2,10 @@ package pages
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,12 +73,13 @@ func newOpRow(o model.Operation, loc *time.Location) opRow {
 // verdict on top; Enter opens one row in full.
 type Audit struct {
 	Base
-	all   []opRow
-	rows  []*opRow
-	tbl   *components.Table
-	nav   components.ListNav
-	envOf map[int]model.Environment // wallet → environment, from the inventory
-	query auditQuery                // ":audit --wallet v1 --type T --by LOGIN"
+	all    []opRow
+	rows   []*opRow
+	tbl    *components.Table
+	nav    components.ListNav
+	envOf  map[int]model.Environment // wallet → environment, from the inventory
+	query  auditQuery                // ":audit --wallet v1 --type T --by LOGIN"
+	oldest bool                      // S: oldest first instead of newest first
 
 	chain    *common.AuditStatus
 	chainAt  time.Time
@@ -99,9 +102,9 @@ func NewAudit(c *common.Common) *Audit {
 }
 
 // newTable makes the table, measured and laid out; the sequence number's
-// heading carries the arrow of the order (newest first).
+// heading carries the arrow of the order (▼ newest first, ▲ oldest first).
 func (p *Audit) newTable() {
-	p.tbl = components.NewMarkedTable(sortedColumns(auditColumns(), acSeq, sortArrow(p.c.Styles, true), false)...)
+	p.tbl = components.NewMarkedTable(sortedColumns(auditColumns(), acSeq, sortArrow(p.c.Styles, !p.oldest), false)...)
 	cells := make([][]string, len(p.all))
 	for i := range p.all {
 		cells[i] = p.all[i].cells
@@ -228,15 +231,21 @@ func (p *Audit) key(msg tea.KeyPressMsg) tea.Cmd {
 	if p.nav.Key(k, msg) {
 		return nil
 	}
-	if key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows) {
+	switch {
+	case key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows):
 		p.entry = newEntryView(p.c, p.rows[p.nav.Cursor].op)
 		p.entry.setSize(p.w, p.h)
+	case key.Matches(msg, k.Reverse):
+		p.oldest = !p.oldest
+		p.newTable()
+		p.rebuild()
 	}
 	return nil
 }
 
-// rebuild applies the text and environment filters, keeping the cursor on
-// the same row. Operations without a wallet show in every environment.
+// rebuild applies the text and environment filters and the order (newest
+// first, or oldest first after S), keeping the cursor on the same row.
+// Operations without a wallet show in every environment.
 func (p *Audit) rebuild() {
 	var keep int64 = -1
 	if p.nav.Cursor < len(p.rows) {
@@ -259,6 +268,13 @@ func (p *Audit) rebuild() {
 		}
 		p.rows = append(p.rows, r)
 	}
+	oldest := p.oldest
+	slices.SortStableFunc(p.rows, func(a, b *opRow) int {
+		if oldest {
+			return cmp.Compare(a.op.Seq, b.op.Seq)
+		}
+		return cmp.Compare(b.op.Seq, a.op.Seq)
+	})
 	p.nav.SetLen(len(p.rows))
 	for i, r := range p.rows {
 		if r.op.Seq == keep {
@@ -361,7 +377,11 @@ func (p *Audit) Status() string {
 	if !p.loaded {
 		return "audit"
 	}
-	st := common.Itoa(len(p.all)) + " operations, newest first"
+	order := "newest first"
+	if p.oldest {
+		order = "oldest first"
+	}
+	st := common.Itoa(len(p.all)) + " operations, " + order
 	if p.fresh > 0 {
 		st += " · " + common.Itoa(p.fresh) + " new (" + components.ChangeMark + ")"
 	}
@@ -382,7 +402,7 @@ func (p *Audit) ShortHelp() []key.Binding {
 	if p.entry != nil {
 		return []key.Binding{k.Up, k.Down, k.Back, k.Verify, k.Screens, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Open, k.Filter, k.Verify, k.Env, k.Screens, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Reverse, k.Filter, k.Verify, k.Env, k.Screens, k.Help, k.Quit}
 }
 
 func (p *Audit) FullHelp() [][]key.Binding {
@@ -390,7 +410,7 @@ func (p *Audit) FullHelp() [][]key.Binding {
 	if p.entry != nil {
 		return [][]key.Binding{k.Nav(), {k.Back, k.Verify}, k.Global()}
 	}
-	return [][]key.Binding{k.Nav(), {k.Open, k.Verify, k.Back}, k.Global()}
+	return [][]key.Binding{k.Nav(), {k.Open, k.Reverse, k.Verify, k.Back}, k.Global()}
 }
 
 // entryView is one operation in full, its details pretty-printed.

@@ -81,6 +81,7 @@ type Health struct {
 	tbl    *components.Table
 	checks *components.Table
 	nav    components.ListNav
+	best   bool // S: best first instead of worst first
 }
 
 func NewHealth(c *common.Common, noHSM bool) *Health {
@@ -94,9 +95,9 @@ func NewHealth(c *common.Common, noHSM bool) *Health {
 }
 
 // newTable makes the wallet table; the overall state's heading carries the
-// arrow of the order (worst first).
+// arrow of the order (▼ worst first, ▲ best first).
 func (p *Health) newTable() {
-	p.tbl = components.NewMarkedTable(sortedColumns(healthColumns(), hcOverall, sortArrow(p.c.Styles, true), false)...)
+	p.tbl = components.NewMarkedTable(sortedColumns(healthColumns(), hcOverall, sortArrow(p.c.Styles, !p.best), false)...)
 }
 
 // below is the number of lines under the wallet rows: a blank line, the
@@ -179,9 +180,14 @@ func (p *Health) Update(msg tea.Msg) tea.Cmd {
 		if p.nav.Key(k, msg) {
 			return nil
 		}
-		if key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows) {
+		switch {
+		case key.Matches(msg, k.Open) && p.nav.Cursor < len(p.rows):
 			v := p.rows[p.nav.Cursor].in.Version
 			return func() tea.Msg { return common.OpenWalletMsg{Version: v} }
+		case key.Matches(msg, k.Reverse):
+			p.best = !p.best
+			p.newTable()
+			p.build()
 		}
 	}
 	return nil
@@ -270,16 +276,21 @@ func (v *walletView) noteOf(c int) string {
 	return n
 }
 
-// rebuild filters and orders the wallets: worst overall first, then by
-// version; the cursor stays on the same wallet.
+// rebuild filters and orders the wallets: worst overall first (best first
+// after S), then by version either way; the cursor stays on the same wallet.
 func (p *Health) rebuild() {
 	keep := -1
 	if p.nav.Cursor < len(p.rows) {
 		keep = p.rows[p.nav.Cursor].in.Version
 	}
 	p.rows = common.VisibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *walletView) (model.Environment, string) { return r.in.Environment, r.search })
+	best := p.best
 	slices.SortStableFunc(p.rows, func(a, b *walletView) int {
-		if c := cmp.Compare(healthRank(b.overall), healthRank(a.overall)); c != 0 {
+		c := cmp.Compare(healthRank(b.overall), healthRank(a.overall))
+		if best {
+			c = -c
+		}
+		if c != 0 {
 			return c
 		}
 		return cmp.Compare(a.in.Version, b.in.Version)
@@ -327,10 +338,10 @@ func (p *Health) Status() string {
 
 func (p *Health) ShortHelp() []key.Binding {
 	k := p.c.Keys
-	return []key.Binding{k.Open, k.Filter, k.Env, k.Refresh, k.Screens, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Reverse, k.Filter, k.Env, k.Refresh, k.Screens, k.Help, k.Quit}
 }
 
 func (p *Health) FullHelp() [][]key.Binding {
 	k := p.c.Keys
-	return [][]key.Binding{k.Nav(), {k.Open, k.Back}, k.Global()}
+	return [][]key.Binding{k.Nav(), {k.Open, k.Reverse, k.Back}, k.Global()}
 }

@@ -1,9 +1,11 @@
 package pages
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/plings/walletconsole/model"
@@ -79,5 +81,80 @@ func TestInventoryHas(t *testing.T) {
 		if got := inv.Has(v); got != want {
 			t.Errorf("Has(%d) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// helpHas says whether the page's footer keys and its full help list b.
+func helpHas(short []key.Binding, full [][]key.Binding, b key.Binding) (inShort, inFull bool) {
+	same := func(x key.Binding) bool { return slices.Equal(x.Keys(), b.Keys()) && x.Help() == b.Help() }
+	inShort = slices.ContainsFunc(short, same)
+	for _, g := range full {
+		inFull = inFull || slices.ContainsFunc(g, same)
+	}
+	return inShort, inFull
+}
+
+// TestAuditReverse: S turns the audit screen from newest first to oldest
+// first and back; the arrow on SEQ and the status line follow, and the
+// footer and help list "S reverse".
+func TestAuditReverse(t *testing.T) {
+	p := sampleAudit(t, 100, 20)
+	if got := auditSeqs(p); !slices.Equal(got, []int64{6, 5, 4, 3, 2, 1}) {
+		t.Fatalf("newest first: %v", got)
+	}
+	press(t, p, "S")
+	if got := auditSeqs(p); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("S: %v, want oldest first", got)
+	}
+	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "SEQ^") {
+		t.Errorf("S: no ascending arrow: %q", h)
+	}
+	if st := p.Status(); !strings.Contains(st, "oldest first") {
+		t.Errorf("S: status %q", st)
+	}
+	press(t, p, "S")
+	if got := auditSeqs(p); !slices.Equal(got, []int64{6, 5, 4, 3, 2, 1}) {
+		t.Errorf("S S: %v, want newest first", got)
+	}
+	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "SEQv") {
+		t.Errorf("S S: no descending arrow: %q", h)
+	}
+	if s, f := helpHas(p.ShortHelp(), p.FullHelp(), p.c.Keys.Reverse); !s || !f {
+		t.Errorf("S reverse: in the footer %v, in the help %v", s, f)
+	}
+}
+
+// TestHealthReverse: S turns the health screen from worst first to best
+// first and back (ties in version order either way), with the arrow on
+// OVERALL following, and the footer and help list "S reverse".
+func TestHealthReverse(t *testing.T) {
+	p, _ := sampleHealth(t, 200, 40)
+	names := func() []string {
+		var out []string
+		for _, r := range p.rows {
+			out = append(out, r.cells[hcName])
+		}
+		return out
+	}
+	worst := []string{"v4", "v1", "v3", "v5", "v2"}
+	if got := names(); !slices.Equal(got, worst) {
+		t.Fatalf("worst first: %v", got)
+	}
+	press(t, p, "S")
+	if got, want := names(), []string{"v2", "v5", "v1", "v3", "v4"}; !slices.Equal(got, want) {
+		t.Errorf("S: %v, want %v", got, want)
+	}
+	if h := headerLine(p.View(), "WALLET"); !strings.Contains(h, "OVERALL^") {
+		t.Errorf("S: no ascending arrow: %q", h)
+	}
+	press(t, p, "S")
+	if got := names(); !slices.Equal(got, worst) {
+		t.Errorf("S S: %v, want %v", got, worst)
+	}
+	if h := headerLine(p.View(), "WALLET"); !strings.Contains(h, "OVERALLv") {
+		t.Errorf("S S: no descending arrow: %q", h)
+	}
+	if s, f := helpHas(p.ShortHelp(), p.FullHelp(), p.c.Keys.Reverse); !s || !f {
+		t.Errorf("S reverse: in the footer %v, in the help %v", s, f)
 	}
 }

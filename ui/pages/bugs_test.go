@@ -42,7 +42,11 @@ func TestInventoryReverse(t *testing.T) {
 		col := inv.sort
 		title := inventoryColumns()[col].Title
 		for _, arrow := range []string{"▼", "▲"} {
-			if h := ansi.Strip(headerLine(inv.View(), "STATUS")); !strings.Contains(h, title+arrow) {
+			marked := title + arrow
+			if inventoryColumns()[col].Right { // a number's arrow goes before its title
+				marked = arrow + title
+			}
+			if h := ansi.Strip(headerLine(inv.View(), "STATUS")); !strings.Contains(h, marked) {
 				t.Errorf("sort %s: no %s in %q", title, arrow, h)
 			}
 			before := inv.names()
@@ -78,7 +82,7 @@ func TestSortArrowASCII(t *testing.T) {
 	if h := ansi.Strip(headerLine(inv.View(), "STATUS")); !strings.Contains(h, "NAMEv") {
 		t.Errorf("no ASCII descending arrow: %q", h)
 	}
-	if h := headerLine(sampleAudit(t, 120, 20).View(), "TIME"); !strings.Contains(h, "SEQv") {
+	if h := headerLine(sampleAudit(t, 120, 20).View(), "TIME"); !strings.Contains(h, "vSEQ") {
 		t.Errorf("audit heading: %q", h)
 	}
 	hp, _ := sampleHealth(t, 120, 30)

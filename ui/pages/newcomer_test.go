@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/components"
 	"github.com/plings/walletconsole/ui/internal/uitest"
 )
 
@@ -106,7 +108,7 @@ func TestAuditReverse(t *testing.T) {
 	if got := auditSeqs(p); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
 		t.Errorf("S: %v, want oldest first", got)
 	}
-	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "SEQ^") {
+	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "^SEQ") {
 		t.Errorf("S: no ascending arrow: %q", h)
 	}
 	if st := p.Status(); !strings.Contains(st, "oldest first") {
@@ -116,7 +118,7 @@ func TestAuditReverse(t *testing.T) {
 	if got := auditSeqs(p); !slices.Equal(got, []int64{6, 5, 4, 3, 2, 1}) {
 		t.Errorf("S S: %v, want newest first", got)
 	}
-	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "SEQv") {
+	if h := headerLine(p.View(), "TIME"); !strings.Contains(h, "vSEQ") {
 		t.Errorf("S S: no descending arrow: %q", h)
 	}
 	if s, f := helpHas(p.ShortHelp(), p.FullHelp(), p.c.Keys.Reverse); !s || !f {
@@ -156,5 +158,67 @@ func TestHealthReverse(t *testing.T) {
 	}
 	if s, f := helpHas(p.ShortHelp(), p.FullHelp(), p.c.Keys.Reverse); !s || !f {
 		t.Errorf("S reverse: in the footer %v, in the help %v", s, f)
+	}
+}
+
+// titleEnd is where title ends (in cells) on the header line of view, -1
+// when it is not there.
+func titleEnd(view, title string) int {
+	h := []rune(headerLine(view, title))
+	t := []rune(title)
+	for i := len(h) - len(t); i >= 0; i-- {
+		if string(h[i:i+len(t)]) == title {
+			return i + len(t)
+		}
+	}
+	return -1
+}
+
+// cellEnd is where column col of a table ends on its lines (in cells).
+func cellEnd(tbl *components.Table, lead, col int) int {
+	end, shown := lead, 0
+	for i, w := range tbl.Widths {
+		if w == 0 {
+			continue
+		}
+		if shown > 0 {
+			end += 2
+		}
+		shown++
+		end += w
+		if i == col {
+			return end
+		}
+	}
+	return -1
+}
+
+// TestRightAlignedHeadingsStay: a number's heading ends where its digits
+// end, whether or not it carries the sort arrow (MFRS sorted, or not; the
+// audit's SEQ, which always carries it).
+func TestRightAlignedHeadingsStay(t *testing.T) {
+	for _, prof := range []colorprofile.Profile{colorprofile.ANSI, colorprofile.ASCII} {
+		inv, _ := sampleInventory(t, 200, 20, prof)
+		for _, col := range []int{icMfrs, icPaths, icIDs, icMigr} {
+			title := inventoryColumns()[col].Title
+			unsorted := titleEnd(inv.View(), title)
+			for inv.sort != col {
+				press(t, inv, "s")
+			}
+			for range 2 { // ascending, then descending
+				sorted := titleEnd(inv.View(), title)
+				if end := cellEnd(inv.tbl, 3, col); sorted != unsorted || sorted != end {
+					t.Errorf("%v %s: the title ends at %d sorted, %d not; its digits at %d", prof, title, sorted, unsorted, end)
+				}
+				press(t, inv, "S")
+			}
+			for inv.sort != icName {
+				press(t, inv, "s")
+			}
+		}
+	}
+	p := sampleAudit(t, 100, 20)
+	if got, want := titleEnd(p.View(), "SEQ"), cellEnd(p.tbl, 3, acSeq); got != want {
+		t.Errorf("audit: SEQ ends at %d, its digits at %d", got, want)
 	}
 }

@@ -20,15 +20,20 @@ func sortArrow(s *common.Styles, desc bool) string {
 	}
 }
 
-// sortedColumns is cols with the sort column's title carrying the arrow.
-// In a table whose sort moves (moves), every other title gets a space in
-// its place (before the title of a right-aligned column), so that a column measured from its data is as wide whichever
-// column sorts, and the arrow always has room; a fixed column is widened to
-// its title and arrow if need be.
+// sortedColumns is cols with the sort column's title carrying the arrow:
+// after the title, or before it in a right-aligned column, so that a
+// number's title stays flush right over its digits with the arrow or
+// without it ("▼MFRS" over "12"). In a table whose sort moves (moves),
+// every other title gets a space in the arrow's place, so that a column
+// measured from its data is as wide whichever column sorts, and the arrow
+// always has room; a fixed column is widened to its title and arrow if need
+// be.
 func sortedColumns(cols []components.Column, sort int, arrow string, moves bool) []components.Column {
 	for i := range cols {
 		c := &cols[i]
 		switch {
+		case i == sort && c.Right:
+			c.Title = arrow + c.Title
 		case i == sort:
 			c.Title += arrow
 		case moves && c.Right: // a number's title stays flush right

@@ -291,16 +291,53 @@ func sectionIndex(secs []detailSection) map[string][]string {
 	return m
 }
 
+// dropEmpty removes the columns in which no row has a value (FROM when no
+// manufacturer migrated in), so that they take no room from the columns
+// that say something.
+func (sec *detailSection) dropEmpty() {
+	keep := make([]bool, len(sec.cols))
+	for _, r := range sec.rows {
+		for i, c := range r {
+			if c != "" {
+				keep[i] = true
+			}
+		}
+	}
+	var cols []components.Column
+	for i, c := range sec.cols {
+		if keep[i] {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == len(sec.cols) {
+		return
+	}
+	for j, r := range sec.rows {
+		var cells []string
+		for i, c := range r {
+			if keep[i] {
+				cells = append(cells, c)
+			}
+		}
+		sec.rows[j] = cells
+	}
+	sec.cols = cols
+}
+
 // detailSections formats the detail's tables: manufacturers, allocations by
-// type, lineage and recent operations.
+// type, lineage and recent operations. A column no row has a value in is
+// left out. When the manufacturers' table is narrow it keeps, after the
+// index, name, status and paths, the identifiers; then the delegation
+// level, the registration date, the organization and the wallet migrated
+// from, in that order.
 func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection {
 	mf := detailSection{name: "Manufacturers", cols: []components.Column{
 		{Title: "IDX", Max: 8, Right: true},
 		{Title: "NAME", Max: 40, Min: 12, Flex: true},
 		{Title: "STATUS", Max: 12},
-		{Title: "DELEGATION", Max: 14, Prio: 1},
+		{Title: "DELEGATION", Max: 14, Prio: 2},
 		{Title: "PATHS", Max: 14, Right: true},
-		{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 2},
+		{Title: "IDENTIFIERS", Max: 16, Right: true, Prio: 1},
 		{Title: "ORGANIZATION", Max: 24, Prio: 4},
 		{Title: "REGISTERED", Max: 10, Prio: 3},
 		{Title: "FROM", Max: 6, Prio: 5},
@@ -370,7 +407,11 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		ops.rows = append(ops.rows, []string{common.Itoa64(o.Seq), common.DateTime(o.Time, loc), common.Inert(o.Type), common.Inert(o.Status), common.Inert(o.InitiatedBy)})
 		ops.keys = append(ops.keys, common.Itoa64(o.Seq))
 	}
-	return []detailSection{mf, al, ln, ops}
+	secs := []detailSection{mf, al, ln, ops}
+	for i := range secs {
+		secs[i].dropEmpty()
+	}
+	return secs
 }
 
 func (d *detailPage) finish(lines []string) {

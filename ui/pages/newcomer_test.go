@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ui/common"
 	"github.com/plings/walletconsole/ui/components"
 	"github.com/plings/walletconsole/ui/internal/uitest"
 )
@@ -220,5 +221,40 @@ func TestRightAlignedHeadingsStay(t *testing.T) {
 	p := sampleAudit(t, 100, 20)
 	if got, want := titleEnd(p.View(), "SEQ"), cellEnd(p.tbl, 3, acSeq); got != want {
 		t.Errorf("audit: SEQ ends at %d, its digits at %d", got, want)
+	}
+}
+
+// TestDetailManufacturersAt60: at 60 columns the manufacturers' table
+// drops an empty FROM (no manufacturer migrated in) and the least useful
+// columns before IDENTIFIERS; a FROM with values shows where it fits.
+func TestDetailManufacturersAt60(t *testing.T) {
+	mfrs := func(inv *Inventory) string { return headerLine(inv.View(), "IDX") }
+	open := func(w int, migrated bool) *Inventory {
+		inv, src := sampleInventory(t, w, 80)
+		det := src.Details[2]
+		det.Manufacturers = slices.Clone(det.Manufacturers)
+		if !migrated {
+			for i := range det.Manufacturers {
+				det.Manufacturers[i].MigratedFrom = nil
+			}
+		}
+		inv.Open(2)
+		send(t, inv, common.DetailMsg{Version: 2, Detail: det})
+		return inv
+	}
+	for _, migrated := range []bool{false, true} {
+		h := mfrs(open(60, migrated))
+		if !strings.Contains(h, "IDENTIFIERS") {
+			t.Errorf("60 columns (migrated %v): no IDENTIFIERS in %q", migrated, h)
+		}
+		if !migrated && strings.Contains(h, "FROM") {
+			t.Errorf("60 columns: an empty FROM in %q", h)
+		}
+	}
+	if h := mfrs(open(120, false)); strings.Contains(h, "FROM") {
+		t.Errorf("120 columns: an empty FROM in %q", h)
+	}
+	if h := mfrs(open(120, true)); !strings.Contains(h, "FROM") || !strings.Contains(h, "IDENTIFIERS") {
+		t.Errorf("120 columns: FROM or IDENTIFIERS missing in %q", h)
 	}
 }

@@ -71,6 +71,10 @@ func (a *App) escape() tea.Cmd {
 		p.SetFilter("")
 		return nil
 	}
+	if p == page(a.audit) && a.audit.Query() != "" {
+		a.audit.SetQuery(model.OpFilter{}) // esc drops ":audit --wallet v1" first, like a filter
+		return nil
+	}
 	cmd, _ := a.popBack()
 	return cmd
 }

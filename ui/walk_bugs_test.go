@@ -103,3 +103,19 @@ func TestEscClosesHelp(t *testing.T) {
 		t.Fatal("esc did not close the help")
 	}
 }
+
+// Esc on a narrowed audit screen shows the whole log again before it goes
+// back anywhere.
+func TestEscClearsAuditNarrowing(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, "3", ":")
+	ta.typeText(t, "audit --wallet v1")
+	ta.press(t, "enter")
+	if ta.audit.Query() == "" {
+		t.Fatal(":audit --wallet v1 did not narrow")
+	}
+	ta.press(t, "esc")
+	if ta.audit.Query() != "" || ta.Screen() != "audit" {
+		t.Fatalf("esc: query %q, screen %s", ta.audit.Query(), ta.Screen())
+	}
+}

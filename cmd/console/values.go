@@ -101,6 +101,9 @@ func (v *durationValue) Type() string   { return "duration" }
 func printJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
+	// Not a web page: "> 100 ms" and "H&M" print as written. Control
+	// characters are still escaped by the encoder, so the text stays inert.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -33,6 +33,8 @@ type Service struct {
 
 	signOnce sync.Once
 	sign     *hsm.SignTimer // made on first use when Token is set
+
+	hsmLive hsmLive // the screens' recent HSM measurement
 }
 
 // New returns a Service over db with the default thresholds.

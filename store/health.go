@@ -15,7 +15,16 @@ type HealthInput = model.HealthInput
 
 // HealthInputs returns the inputs of every wallet that is not retired.
 func (db *DB) HealthInputs(ctx context.Context) ([]HealthInput, error) {
-	rows, err := db.pool.Query(ctx, `
+	rows, err := db.pool.Query(ctx, healthInputsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("health inputs: %w", explain(err))
+	}
+	return scanHealthInputs(rows)
+}
+
+// healthInputsSQL reads every monitored wallet's latest daily metrics and
+// open alerts.
+const healthInputsSQL = `
 		SELECT w.version_id, w.version_name, w.status, w.environment,
 		       m.metric_date::timestamptz, m.path_allocation_avg_ms::float8, m.signature_avg_ms::float8,
 		       m.hsm_response_avg_ms::float8, coalesce(m.error_count, 0), coalesce(m.request_count, 0),
@@ -27,10 +36,9 @@ func (db *DB) HealthInputs(ctx context.Context) ([]HealthInput, error) {
 		  LEFT JOIN LATERAL (SELECT * FROM wallet_health_metrics hm WHERE hm.wallet_version = w.version_id
 		                      ORDER BY hm.metric_date DESC LIMIT 1) m ON true
 		 WHERE w.status <> 'retired'
-		 ORDER BY w.version_id`)
-	if err != nil {
-		return nil, fmt.Errorf("health inputs: %w", explain(err))
-	}
+		 ORDER BY w.version_id`
+
+func scanHealthInputs(rows pgx.Rows) ([]HealthInput, error) {
 	ms := func(f *float64) *time.Duration {
 		if f == nil {
 			return nil

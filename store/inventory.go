@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/plings/walletconsole/model"
 )
 
@@ -54,6 +56,40 @@ func (db *DB) summaries(ctx context.Context, only *int) ([]model.WalletSummary, 
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", explain(err))
 	}
+	return scanSummaries(rows)
+}
+
+// InventoryWithHealth is Inventory and HealthInputs in one round trip (a
+// pipelined batch), with the time that round trip took: the inventory's
+// health is evaluated from these, and its database check is this query's
+// own response time, so the screen costs no extra round trip for either.
+func (db *DB) InventoryWithHealth(ctx context.Context) ([]model.WalletSummary, []HealthInput, time.Duration, error) {
+	start := time.Now()
+	b := &pgx.Batch{}
+	b.Queue(inventorySQL, nil)
+	b.Queue(healthInputsSQL)
+	br := db.pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("inventory: %w", explain(err))
+	}
+	ws, err := scanSummaries(rows)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("health inputs: %w", explain(err))
+	}
+	in, err := scanHealthInputs(rows)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return ws, in, time.Since(start), nil
+}
+
+func scanSummaries(rows pgx.Rows) ([]model.WalletSummary, error) {
 	defer rows.Close()
 	var out []model.WalletSummary
 	for rows.Next() {

@@ -135,6 +135,8 @@ type App struct {
 	// quitAsk is the question asked before quitting over open work; "" when
 	// none is pending.
 	quitAsk string
+	// started: the first inventory has answered (the pings wait for it).
+	started bool
 	flow    string // flow to open at start
 	// farewell is what to print on the terminal after the console closes.
 	farewell string
@@ -345,6 +347,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err == nil {
 			a.updated = a.c.Clock()
 		}
+		if !a.started {
+			a.started = true
+			cmds = append(cmds, a.c.Load.PingDB(), a.c.Load.PingHSM())
+		}
 	}
 	// Data messages go to every page: a screen not on view keeps its data
 	// fresh for when it comes back.
@@ -467,6 +473,12 @@ func (a *App) switchTo(i int) tea.Cmd {
 // refresh starts every load: pings, inventory, and the active screen's own.
 func (a *App) refresh() tea.Cmd {
 	l := a.c.Load
+	if !a.started && a.c.Load.HasSource() {
+		// The first frame first: the pings would open a second database
+		// session (a new backend) while the inventory is read on the first.
+		// They follow as soon as the inventory has answered.
+		return tea.Batch(l.Inventory(), a.page().Refresh())
+	}
 	return tea.Batch(l.PingDB(), l.PingHSM(), l.Inventory(), a.page().Refresh())
 }
 

@@ -176,3 +176,6 @@ func (l *Loader) PingHSM() tea.Cmd {
 		return HSMPingMsg{Result{"ping/hsm"}, module, token, in, d, err}
 	})
 }
+
+// HasSource reports whether there is a database side to load from.
+func (l *Loader) HasSource() bool { return l != nil && l.src != nil }

@@ -20,22 +20,6 @@ type (
 		reqs []model.CreationRequest
 		err  error
 	}
-	requestFiledMsg struct {
-		common.Result
-		id  string
-		err error
-	}
-	requestDecidedMsg struct {
-		common.Result
-		req      model.CreationRequest
-		decision string
-		err      error
-	}
-	requestExportedMsg struct {
-		common.Result
-		text string
-		err  error
-	}
 )
 
 type reqMode int
@@ -43,9 +27,6 @@ type reqMode int
 const (
 	reqList reqMode = iota
 	reqDetail
-	reqNew
-	reqDecide
-	reqExport
 )
 
 // requestsWizard files, decides and exports wallet creation requests (seed
@@ -53,22 +34,18 @@ const (
 // this screen shows who you are and what each request still needs.
 type requestsWizard struct {
 	// run is the change under way (file, decide, export) on the runner.
-	run   *flow.Runner
-	c     *common.Common
-	src   common.RequestSource
-	login string
-	reqs  []model.CreationRequest
-	nav   components.ListNav
-	mode  reqMode
-	open  string // id of the request in detail
-	form  components.Form
-	// decision being entered in reqDecide
-	decision string
-	sc       components.Scroller
-	busy     bool
-	err      string
-	note     string
-	loaded   bool
+	run    *flow.Runner
+	c      *common.Common
+	src    common.RequestSource
+	login  string
+	reqs   []model.CreationRequest
+	nav    components.ListNav
+	mode   reqMode
+	open   string // id of the request in detail
+	sc     components.Scroller
+	err    string
+	note   string
+	loaded bool
 }
 
 // NewRequests opens the flow.
@@ -140,15 +117,10 @@ func (r *requestsWizard) Back() bool {
 		}
 		return true
 	}
-	switch r.mode {
-	case reqList:
+	if r.mode == reqList {
 		return false
-	case reqDetail, reqNew:
-		r.mode = reqList
-	default:
-		r.mode = reqDetail
 	}
-	r.err = ""
+	r.mode, r.err = reqList, ""
 	return true
 }
 
@@ -164,36 +136,6 @@ func (r *requestsWizard) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case requestsMsg:
 		r.takeRequests(msg)
-		return nil
-	case requestFiledMsg:
-		r.busy = false
-		if msg.err != nil {
-			r.form.Err = common.ErrText(msg.err)
-			return nil
-		}
-		r.mode, r.open = reqDetail, msg.id
-		r.note = "filed " + common.Inert(msg.id) + ": it now needs its approvals, each from another person"
-		return r.Refresh()
-	case requestDecidedMsg:
-		r.busy = false
-		if msg.err != nil {
-			r.form.Err = common.ErrText(msg.err)
-			return nil
-		}
-		r.mode = reqDetail
-		r.note = "recorded: " + msg.decision + " — the request is now " + common.Inert(msg.req.Status)
-		if msg.req.ApprovalID != "" {
-			r.note += " (" + common.Inert(msg.req.ApprovalID) + ")"
-		}
-		return r.Refresh()
-	case requestExportedMsg:
-		r.busy = false
-		if msg.err != nil {
-			r.form.Err = common.ErrText(msg.err)
-			return nil
-		}
-		r.mode = reqDetail
-		r.note = common.Inert(msg.text)
 		return nil
 	case tea.KeyPressMsg, tea.PasteMsg:
 		return r.input(msg)
@@ -213,19 +155,6 @@ func (r *requestsWizard) takeRequests(msg requestsMsg) {
 
 func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 	k := r.c.Keys
-	switch r.mode {
-	case reqNew, reqDecide, reqExport:
-		if r.busy {
-			return nil
-		}
-		switch r.form.Update(msg) {
-		case components.FormCancel:
-			r.Back()
-		case components.FormSubmit:
-			return r.submit()
-		}
-		return nil
-	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -258,127 +187,16 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// newForm is the seed's request template.
-func (r *requestsWizard) newForm() {
-	envs := []string{"production", "testing", "development"}
-	r.form = components.Form{Fields: []*components.Field{
-		components.ChoiceField("environment", envs, "testing", "production needs security, operations, executive and compliance approvals"),
-		components.TextField("purpose", "", "e.g. new_generation, capacity, security_upgrade (max 40 characters)", true),
-		components.ChoiceField("security level", []string{"standard", "high", "experimental"}, "standard", ""),
-		components.TextField("lifespan", "", "e.g. 5 years", false),
-		components.TextField("justification", "", "why this wallet is needed", true),
-		components.ChoiceField("risk", []string{"low", "medium", "high"}, "medium", "high risk adds an executive approval"),
-		components.ChoiceField("priority", []string{"standard", "high", "emergency"}, "standard", ""),
-		components.TextField("business impact", "", "", false),
-		components.TextField("HSM requirements", "", "e.g. FIPS 140-2 Level 3, dedicated partition", false),
-		components.TextField("performance", "", "e.g. 10,000 signatures/s", false),
-		components.TextField("email", "", "your email, for the approvers", false),
-	}}
-	r.mode, r.note, r.err = reqNew, "", ""
-}
-
-func (r *requestsWizard) decideForm(req *model.CreationRequest, decision string) {
-	roles := req.WaitingFor()
-	if req.Status != "pending" || len(roles) == 0 {
-		r.note = "request " + common.Inert(req.ID) + " is " + common.Inert(req.Status) + ": its decisions are closed"
-		return
-	}
-	hint := "the approval is valid 7 days"
-	if decision == "rejected" {
-		hint = "a rejection needs a reason"
-	}
-	r.form = components.Form{Fields: []*components.Field{
-		components.ChoiceField("role", roles, roles[0], "you decide as "+r.login+"; one role per person, never your own request"),
-		components.TextField("reason", "", hint, decision == "rejected"),
-	}}
-	r.decision, r.mode, r.note = decision, reqDecide, ""
-}
-
-func (r *requestsWizard) exportForm(req *model.CreationRequest) {
-	if req.Status != "approved" {
-		r.note = "only an approved request can be exported; " + common.Inert(req.ID) + " is " + common.Inert(req.Status)
-		return
-	}
-	r.form = components.Form{Fields: []*components.Field{
-		components.TextField("file", req.ID+".request.json", "path on the removable media; an existing file is never overwritten", true),
-	}}
-	r.mode, r.note = reqExport, ""
-}
-
-func (r *requestsWizard) submit() tea.Cmd {
-	src := r.src
-	f := r.form
-	switch r.mode {
-	case reqNew:
-		nr := model.NewRequest{
-			Environment:             model.Environment(f.Field("environment").Value()),
-			Purpose:                 f.Field("purpose").Value(),
-			SecurityLevel:           model.SecurityLevel(f.Field("security level").Value()),
-			EstimatedLifespan:       f.Field("lifespan").Value(),
-			Reason:                  f.Field("justification").Value(),
-			RiskLevel:               f.Field("risk").Value(),
-			Priority:                f.Field("priority").Value(),
-			BusinessImpact:          f.Field("business impact").Value(),
-			HSMRequirements:         f.Field("HSM requirements").Value(),
-			PerformanceRequirements: f.Field("performance").Value(),
-			RequesterEmail:          f.Field("email").Value(),
-		}
-		r.busy = true
-		return r.c.Load.Run("request/file", func(ctx context.Context) tea.Msg {
-			id, err := src.FileRequest(ctx, nr)
-			return requestFiledMsg{common.Result{Key: "request/file"}, id, err}
-		})
-	case reqDecide:
-		id, role, reason, decision := r.open, f.Field("role").Value(), f.Field("reason").Value(), r.decision
-		r.busy = true
-		return r.c.Load.Run("request/decide", func(ctx context.Context) tea.Msg {
-			req, err := src.DecideRequest(ctx, id, role, decision, reason)
-			return requestDecidedMsg{common.Result{Key: "request/decide"}, req, decision, err}
-		})
-	case reqExport:
-		id, path := r.open, f.Field("file").Value()
-		r.busy = true
-		return r.c.Load.Run("request/export", func(ctx context.Context) tea.Msg {
-			text, err := src.ExportRequest(ctx, id, path)
-			return requestExportedMsg{common.Result{Key: "request/export"}, text, err}
-		})
-	}
-	return nil
-}
-
 func (r *requestsWizard) View(w, h int) string {
 	if r.run != nil {
 		return r.run.View(w, h)
 	}
-	s := r.c.Styles
 	var out []string
 	switch r.mode {
 	case reqList:
 		out = r.listView(w, h)
 	case reqDetail:
 		out = r.detailView(w, h)
-	case reqNew:
-		out = append(out, s.R(s.Section, common.Truncate("New wallet creation request — filed as "+r.login, w)))
-		env := model.Environment(r.form.Field("environment").Value())
-		need := model.RequiredApprovals(env, r.form.Field("risk").Value())
-		out = append(out, s.R(s.Muted, common.Truncate("will need approvals from: "+strings.Join(need, ", "), w)), "")
-		out = append(out, r.form.View(s, w)...)
-		out = append(out, "", s.R(s.Muted, common.Truncate("enter: next field · ctrl+s: file the request · esc: cancel", w)))
-	case reqDecide:
-		title := "Approve " + common.Inert(r.open)
-		if r.decision == "rejected" {
-			title = "Reject " + common.Inert(r.open)
-		}
-		out = append(out, s.R(s.Section, common.Truncate(title+" as "+r.login, w)), "")
-		out = append(out, r.form.View(s, w)...)
-		out = append(out, "", s.R(s.Muted, common.Truncate("ctrl+s or enter on the last field: record the decision · esc: cancel", w)))
-	case reqExport:
-		out = append(out, s.R(s.Section, common.Truncate("Export "+common.Inert(r.open)+" for the ceremony machine", w)),
-			s.R(s.Muted, common.Truncate("writes the request, its approvals, the witness roster and the next version number", w)), "")
-		out = append(out, r.form.View(s, w)...)
-	}
-	if r.busy {
-		out = append(out, s.R(s.Info, "working…"))
 	}
 	return strings.Join(out, "\n")
 }
@@ -483,11 +301,11 @@ func (r *requestsWizard) detailView(w, h int) []string {
 }
 
 func (r *requestsWizard) Status() string {
-	switch r.mode {
-	case reqDetail:
+	switch {
+	case r.run != nil:
+		return r.run.Status()
+	case r.mode == reqDetail:
 		return "request " + common.Inert(r.open)
-	case reqNew:
-		return "new request"
 	}
 	return "requests: " + common.Itoa(len(r.reqs))
 }
@@ -495,7 +313,7 @@ func (r *requestsWizard) Status() string {
 func (r *requestsWizard) ShortHelp() []key.Binding {
 	k := r.c.Keys
 	if r.run != nil {
-		return []key.Binding{k.Back, k.Help, k.Quit}
+		return r.run.ShortHelp()
 	}
 	switch r.mode {
 	case reqList:

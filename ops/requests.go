@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/store"
 )
 
 // This file: creation requests (file, decide, list, show), for the CLI and
@@ -75,21 +76,26 @@ func (r *RequestFlow) Requests(ctx context.Context) ([]model.CreationRequest, er
 	return r.s.Requests(ctx)
 }
 
-// FileRequest files a request and returns its id.
-func (r *RequestFlow) FileRequest(ctx context.Context, nr model.NewRequest) (string, error) {
-	return r.s.FileRequest(ctx, nr)
+// FileRequest files a request and returns its id and its audit rows.
+func (r *RequestFlow) FileRequest(ctx context.Context, nr model.NewRequest) (string, []int64, error) {
+	ctx, seqs := store.CollectAudit(ctx)
+	id, err := r.s.FileRequest(ctx, nr)
+	return id, seqs(), err
 }
 
 // DecideRequest records a decision ("approved" or "rejected").
-func (r *RequestFlow) DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, error) {
-	return r.s.DecideRequest(ctx, id, role, model.Decision(decision), reason)
+func (r *RequestFlow) DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, []int64, error) {
+	ctx, seqs := store.CollectAudit(ctx)
+	req, err := r.s.DecideRequest(ctx, id, role, model.Decision(decision), reason)
+	return req, seqs(), err
 }
 
 // ExportRequest writes the ceremony machine's file and says what it wrote.
-func (r *RequestFlow) ExportRequest(ctx context.Context, id, path string) (string, error) {
+func (r *RequestFlow) ExportRequest(ctx context.Context, id, path string) (string, []int64, error) {
+	ctx, seqs := store.CollectAudit(ctx)
 	res, err := r.s.ExportRequest(ctx, id, path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return res.String(), nil
+	return res.String(), seqs(), nil
 }

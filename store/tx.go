@@ -67,9 +67,13 @@ func writeOp(ctx context.Context, tx pgx.Tx, op *Op) error {
 	if actor == "" {
 		actor = "console"
 	}
-	return tx.QueryRow(ctx, `INSERT INTO wallet_operations_log
+	if err := tx.QueryRow(ctx, `INSERT INTO wallet_operations_log
 		(operation_type, wallet_version, operation_status, initiated_by, approval_id, operation_details)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`, op.Type, op.Wallet, status, actor, approval, js).Scan(&op.Seq)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`, op.Type, op.Wallet, status, actor, approval, js).Scan(&op.Seq); err != nil {
+		return err
+	}
+	noteAudit(ctx, op.Seq)
+	return nil
 }
 
 // Record writes an operations-log row on its own (an event that changes no

@@ -84,7 +84,7 @@ func TestRequestFlow(t *testing.T) {
 		t.Fatal("filed before the confirmation")
 	}
 	ta.press(t, "y")
-	mustShow(t, ta, "filed WCR-2026-03-14-001")
+	mustShow(t, ta, "filed WCR-2026-03-14-001", "audit rows: #101")
 	ta.press(t, "enter")
 	mustShow(t, ta, "waiting for", "security, operations, executive", "capacity q")
 	if ta.quitting(t) {

@@ -15,7 +15,7 @@ import (
 func TestRequestListSelectionWithoutColour(t *testing.T) {
 	req := uitest.NewRequests("alice")
 	for _, p := range []string{"capacity", "security_upgrade"} {
-		if _, err := req.FileRequest(context.Background(), model.NewRequest{Environment: model.EnvironmentTesting, Purpose: p, Reason: "r"}); err != nil {
+		if _, _, err := req.FileRequest(context.Background(), model.NewRequest{Environment: model.EnvironmentTesting, Purpose: p, Reason: "r"}); err != nil {
 			t.Fatal(err)
 		}
 	}

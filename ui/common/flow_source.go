@@ -12,14 +12,15 @@ import (
 type RequestSource interface {
 	// Requests lists creation requests, newest first, with their approvals.
 	Requests(ctx context.Context) ([]model.CreationRequest, error)
-	// FileRequest files a request and returns its id (WCR-…).
-	FileRequest(ctx context.Context, r model.NewRequest) (string, error)
+	// FileRequest files a request and returns its id (WCR-…) and the
+	// operations-log rows it wrote.
+	FileRequest(ctx context.Context, r model.NewRequest) (string, []int64, error)
 	// DecideRequest records this login's decision for role; it returns the
 	// request as it stands afterwards.
-	DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, error)
+	DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, []int64, error)
 	// ExportRequest writes the file the ceremony machine needs to path (never
 	// overwriting) and says what it wrote.
-	ExportRequest(ctx context.Context, id, path string) (string, error)
+	ExportRequest(ctx context.Context, id, path string) (string, []int64, error)
 	// Login is the database login decisions are recorded under.
 	Login() string
 }

@@ -66,12 +66,12 @@ func fileSpec(src common.RequestSource, login string) flow.Spec {
 				RiskLevel: in["risk"], Priority: in["priority"], BusinessImpact: in["impact"], HSMRequirements: in["hsm"],
 				PerformanceRequirements: in["performance"], RequesterEmail: in["email"],
 			}
-			id, err := src.FileRequest(ctx, nr)
+			id, seqs, err := src.FileRequest(ctx, nr)
 			if err != nil {
 				return model.Outcome{}, err
 			}
 			return model.Outcome{Summary: "filed " + id + ": it now needs its approvals, each from another person",
-				Changes: []string{"request " + id + " pending, filed by " + login}}, nil
+				Changes: []string{"request " + id + " pending, filed by " + login}, AuditSeqs: seqs}, nil
 		},
 	}
 }
@@ -118,7 +118,7 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 			return p, cs, nil
 		},
 		Run: func(ctx context.Context, in flow.Values, report func(jobs.Progress)) (model.Outcome, error) {
-			got, err := src.DecideRequest(ctx, req.ID, in["role"], decision, in["reason"])
+			got, seqs, err := src.DecideRequest(ctx, req.ID, in["role"], decision, in["reason"])
 			if err != nil {
 				return model.Outcome{}, err
 			}
@@ -126,7 +126,7 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 			if got.ApprovalID != "" {
 				sum += " (" + got.ApprovalID + ")"
 			}
-			return model.Outcome{Summary: sum, Changes: []string{in["role"] + ": " + decision + " by " + login}}, nil
+			return model.Outcome{Summary: sum, Changes: []string{in["role"] + ": " + decision + " by " + login}, AuditSeqs: seqs}, nil
 		},
 	}
 }
@@ -152,11 +152,11 @@ func exportSpec(src common.RequestSource, req model.CreationRequest, now func() 
 			return p, cs, nil
 		},
 		Run: func(ctx context.Context, in flow.Values, report func(jobs.Progress)) (model.Outcome, error) {
-			text, err := src.ExportRequest(ctx, req.ID, in["file"])
+			text, seqs, err := src.ExportRequest(ctx, req.ID, in["file"])
 			if err != nil {
 				return model.Outcome{}, err
 			}
-			return model.Outcome{Summary: text, Changes: []string{"wrote " + in["file"]}}, nil
+			return model.Outcome{Summary: text, Changes: []string{"wrote " + in["file"]}, AuditSeqs: seqs}, nil
 		},
 	}
 }

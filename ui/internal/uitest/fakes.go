@@ -313,6 +313,7 @@ type Requests struct {
 	Reqs      []model.CreationRequest
 	Exported  map[string]string // path → id
 	n         int
+	seq       int64 // the fake log's last row
 }
 
 // NewRequests is an empty request store that decides as login.
@@ -330,20 +331,26 @@ func (f *Requests) Requests(ctx context.Context) ([]model.CreationRequest, error
 	return out, nil
 }
 
-func (f *Requests) FileRequest(ctx context.Context, r model.NewRequest) (string, error) {
+func (f *Requests) FileRequest(ctx context.Context, r model.NewRequest) (string, []int64, error) {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
 	if r.Purpose == "" || r.Reason == "" {
-		return "", errors.New("purpose and reason are required")
+		return "", nil, errors.New("purpose and reason are required")
 	}
 	f.n++
 	id := "WCR-2026-03-14-00" + common.Itoa(f.n)
 	f.Reqs = append(f.Reqs, model.CreationRequest{NewRequest: r, ID: id, RequestedBy: f.LoginName, RequestDate: T0,
 		RequiredApprovals: model.RequiredApprovals(r.Environment, r.RiskLevel), Status: "pending"})
-	return id, nil
+	return id, f.audit(), nil
 }
 
-func (f *Requests) DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, error) {
+// audit is the next audit row's number, as the database would give it.
+func (f *Requests) audit() []int64 {
+	f.seq++
+	return []int64{100 + f.seq}
+}
+
+func (f *Requests) DecideRequest(ctx context.Context, id, role, decision, reason string) (model.CreationRequest, []int64, error) {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
 	for i := range f.Reqs {
@@ -352,7 +359,7 @@ func (f *Requests) DecideRequest(ctx context.Context, id, role, decision, reason
 			continue
 		}
 		if q.RequestedBy == f.LoginName {
-			return *q, errors.New("two-person rule: " + f.LoginName + " filed request " + id + " and cannot approve it")
+			return *q, nil, errors.New("two-person rule: " + f.LoginName + " filed request " + id + " and cannot approve it")
 		}
 		q.Approvals = append(q.Approvals, model.Approval{Role: role, Approver: f.LoginName, Decision: decision, Reason: reason, DecidedAt: T0})
 		if decision == "rejected" {
@@ -360,19 +367,19 @@ func (f *Requests) DecideRequest(ctx context.Context, id, role, decision, reason
 		} else if len(q.WaitingFor()) == 0 {
 			q.Status, q.ApprovalID, q.ValidUntil = "approved", "WAP-20260314093000", T0.Add(7*24*time.Hour)
 		}
-		return *q, nil
+		return *q, f.audit(), nil
 	}
-	return model.CreationRequest{}, errors.New("there is no creation request " + id)
+	return model.CreationRequest{}, nil, errors.New("there is no creation request " + id)
 }
 
-func (f *Requests) ExportRequest(ctx context.Context, id, path string) (string, error) {
+func (f *Requests) ExportRequest(ctx context.Context, id, path string) (string, []int64, error) {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
 	if _, ok := f.Exported[path]; ok {
-		return "", errors.New(path + " already exists and is never overwritten; choose another file name")
+		return "", nil, errors.New(path + " already exists and is never overwritten; choose another file name")
 	}
 	f.Exported[path] = id
-	return "wrote " + path + ": request " + id + ", 3 witnesses, next version v6", nil
+	return "wrote " + path + ": request " + id + ", 3 witnesses, next version v6", f.audit(), nil
 }
 
 // Ceremony plays the ceremony's steps; a signature "bad" is refused, a

@@ -191,6 +191,9 @@ func parseAuditArgs(args []string) (model.OpFilter, error) {
 
 // complete is tab on the ":" line.
 func (a *App) complete() {
+	if a.completeWallet() {
+		return
+	}
 	done, matches := components.Completion(a.line.String(), targets())
 	switch len(matches) {
 	case 0:
@@ -216,4 +219,47 @@ func (a *App) resolveQuiet(name string) (registry.Entry, bool) {
 		}
 	}
 	return registry.Entry{}, false
+}
+
+// completeWallet completes a wallet argument (":wallet v", ":allocate v1"
+// is done, ":audit --wallet v") from the inventory; false when the line is
+// not at a wallet argument.
+func (a *App) completeWallet() bool {
+	line := a.line.String()
+	fields := strings.Fields(line)
+	if len(fields) == 0 || (!strings.HasSuffix(line, " ") && len(fields) < 2) {
+		return false
+	}
+	e, ok := a.resolveQuiet(fields[0])
+	if !ok {
+		return false
+	}
+	wantsWallet := false
+	for _, arg := range e.Args {
+		wantsWallet = wantsWallet || arg.Type == registry.ArgWallet
+	}
+	if !wantsWallet {
+		return false
+	}
+	partial := ""
+	head := line
+	if !strings.HasSuffix(line, " ") {
+		partial = fields[len(fields)-1]
+		head = strings.TrimSuffix(line, partial)
+		if strings.HasPrefix(partial, "-") {
+			return false // an option, not its value
+		}
+	}
+	done, matches := components.Completion(strings.ToLower(partial), a.inv.Versions())
+	switch len(matches) {
+	case 0:
+		a.msg, a.msgBad = "no wallet starts with "+common.Quote(partial), true
+	case 1:
+		a.line.Reset(":", head+done)
+		a.msg = ""
+	default:
+		a.line.Reset(":", head+done)
+		a.msg, a.msgBad = "one of: "+strings.Join(matches, ", "), false
+	}
+	return true
 }

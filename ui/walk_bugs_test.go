@@ -119,3 +119,32 @@ func TestEscClearsAuditNarrowing(t *testing.T) {
 		t.Fatalf("esc: query %q, screen %s", ta.audit.Query(), ta.Screen())
 	}
 }
+
+// Tab completes a wallet argument from the inventory.
+func TestCompletionOfWallets(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, ":")
+	ta.typeText(t, "wallet ")
+	ta.press(t, "tab")
+	if out := ta.screen(); !strings.Contains(out, "one of: v1, v2, v3, v4, v5") {
+		t.Fatalf(":wallet tab does not offer the wallets:\n%s", out)
+	}
+	if got := ta.line.String(); got != "wallet v" {
+		t.Fatalf(":wallet tab made the line %q, want the common prefix \"wallet v\"", got)
+	}
+	ta.typeText(t, "5")
+	ta.press(t, "tab")
+	if got := ta.line.String(); got != "wallet v5" {
+		t.Fatalf(":wallet v5 tab made the line %q", got)
+	}
+	ta.press(t, "enter")
+	if !ta.inv.IsOpen() {
+		t.Fatal(":wallet v5 did not open v5")
+	}
+	ta.press(t, "esc", ":")
+	ta.typeText(t, "audit --wallet v")
+	ta.press(t, "tab")
+	if out := ta.screen(); !strings.Contains(out, "one of: v1") {
+		t.Fatalf(":audit --wallet v tab does not offer the wallets:\n%s", out)
+	}
+}

@@ -85,3 +85,13 @@ func (p *Audit) Query() string {
 	}
 	return out
 }
+
+// Versions are the loaded inventory's wallet names (v1, v2, …), for
+// completing a ":" argument.
+func (p *Inventory) Versions() []string {
+	out := make([]string, 0, len(p.all))
+	for i := range p.all {
+		out = append(out, model.VersionName(p.all[i].w.Version))
+	}
+	return out
+}

@@ -22,10 +22,11 @@ type Check struct {
 	Fix string `json:"fix,omitempty"`
 }
 
-// Blocking reports whether any check failed.
+// Blocking reports whether any check failed, or says neither pass nor
+// warn: a check that does not say it passed does not let a change through.
 func Blocking(cs []Check) bool {
 	for _, c := range cs {
-		if c.State == CheckFail {
+		if c.State != CheckPass && c.State != CheckWarn {
 			return true
 		}
 	}

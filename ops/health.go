@@ -56,11 +56,13 @@ type hsmLive struct {
 	hsm, sig *model.Measurement
 }
 
-// screenLive is the live part of the screens' health: the database's as the
-// query that read the data took (DESIGN: "query > 50 ms"), the HSM's from a
-// measurement at most screenHSMAge old.
-func (s *Service) screenLive(ctx context.Context, dbTook time.Duration) model.LiveHealth {
-	live := model.LiveHealth{Database: &model.Measurement{Took: dbTook}}
+// screenLive is the live part of the screens' health: the database's
+// round trip timed as `console health` times it (one ping), the HSM's from a
+// measurement at most screenHSMAge old, taken under its own time limit so
+// that one caller's deadline is never what the next screens are told.
+func (s *Service) screenLive(ctx context.Context) model.LiveHealth {
+	took, err := s.DB.Ping(ctx)
+	live := model.LiveHealth{Database: &model.Measurement{Took: took, Err: err}}
 	if s.Token == nil {
 		live.NoHSM = true
 		return live
@@ -69,13 +71,22 @@ func (s *Service) screenLive(ctx context.Context, dbTook time.Duration) model.Li
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hsm == nil || s.now().Sub(c.at) > screenHSMAge {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hsmMeasureLimit)
 		var fresh model.LiveHealth
-		s.measureHSM(ctx, &fresh)
+		s.measureHSM(mctx, &fresh)
+		cancel()
 		c.hsm, c.sig, c.at = fresh.HSM, fresh.Signature, s.now()
+		if fresh.HSM.Err != nil || fresh.Signature.Err != nil {
+			// A failure is news to re-check soon, not to repeat for 30 s.
+			c.at = c.at.Add(hsmMeasureLimit - screenHSMAge)
+		}
 	}
 	live.HSM, live.Signature = c.hsm, c.sig
 	return live
 }
+
+// hsmMeasureLimit bounds one HSM measurement for the screens.
+const hsmMeasureLimit = 5 * time.Second
 
 // evaluate grades every input with one set of live measurements.
 func (s *Service) evaluate(inputs []model.HealthInput, live model.LiveHealth) []model.WalletHealth {

@@ -65,6 +65,9 @@ type Entry struct {
 	ChangesState bool
 	// Destructive: it cannot be undone; its confirmation is typed.
 	Destructive bool
+	// Browse: a flow whose screens only read (its changes ask inside, and
+	// refuse in read-only mode), so a read-only console may still open it.
+	Browse bool
 	// Built is false for entries announced but not built yet: they are
 	// listed (so operators see what is coming) and refuse with a note.
 	Built bool

@@ -22,7 +22,7 @@ var (
 	}
 
 	flows = []Entry{
-		{Kind: Flow, Name: "requests", Aliases: []string{"request"}, Title: "Creation requests", Built: true, ChangesState: true,
+		{Kind: Flow, Name: "requests", Aliases: []string{"request"}, Title: "Creation requests", Built: true, ChangesState: true, Browse: true,
 			Summary: "file a wallet creation request, approve or reject one, export an approved one for the ceremony machine"},
 		{Kind: Flow, Name: "ceremony", Title: "Witnessed key ceremony", Built: true, ChangesState: true,
 			Summary: "on the air-gapped machine: request file, offline check, HSM, witnesses, entropy, key, backup, transcript"},

@@ -60,11 +60,9 @@ func (db *DB) summaries(ctx context.Context, only *int) ([]model.WalletSummary, 
 }
 
 // InventoryWithHealth is Inventory and HealthInputs in one round trip (a
-// pipelined batch), with the time that round trip took: the inventory's
-// health is evaluated from these, and its database check is this query's
-// own response time, so the screen costs no extra round trip for either.
-func (db *DB) InventoryWithHealth(ctx context.Context) ([]model.WalletSummary, []HealthInput, time.Duration, error) {
-	start := time.Now()
+// pipelined batch): the inventory's health is evaluated from these, so the
+// screen costs no extra round trip for its inputs.
+func (db *DB) InventoryWithHealth(ctx context.Context) ([]model.WalletSummary, []HealthInput, error) {
 	b := &pgx.Batch{}
 	b.Queue(inventorySQL, nil)
 	b.Queue(healthInputsSQL)
@@ -72,21 +70,21 @@ func (db *DB) InventoryWithHealth(ctx context.Context) ([]model.WalletSummary, [
 	defer br.Close()
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("inventory: %w", explain(err))
+		return nil, nil, fmt.Errorf("inventory: %w", explain(err))
 	}
 	ws, err := scanSummaries(rows)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	rows, err = br.Query()
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("health inputs: %w", explain(err))
+		return nil, nil, fmt.Errorf("health inputs: %w", explain(err))
 	}
 	in, err := scanHealthInputs(rows)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
-	return ws, in, time.Since(start), nil
+	return ws, in, nil
 }
 
 func scanSummaries(rows pgx.Rows) ([]model.WalletSummary, error) {

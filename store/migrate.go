@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/tern/v2/migrate"
 
@@ -79,7 +80,11 @@ func (db *DB) EnsureSchema(ctx context.Context) error {
 		return fmt.Errorf("the database schema is at version %d, newer than this console knows (%d): use a newer console", current, latest)
 	}
 	if db.readOnly {
-		// Migrating is writing: a read-only console says so instead.
+		// Migrating is writing: a read-only console says so instead — unless
+		// the version could not even be read, which is the real news.
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) && !isUndefinedTable(err) {
+			return fmt.Errorf("read the schema version: %w", explain(err))
+		}
 		return fmt.Errorf("the database schema is at version %d and this console needs %d, but this console is read-only (--read-only): run `console migrate` first", current, latest)
 	}
 	if _, merr := db.Migrate(ctx); merr != nil {
@@ -90,4 +95,10 @@ func (db *DB) EnsureSchema(ctx context.Context) error {
 		return merr
 	}
 	return nil
+}
+
+// isUndefinedTable: the version table does not exist yet (a new database).
+func isUndefinedTable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42P01"
 }

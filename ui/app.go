@@ -319,7 +319,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshMsg:
 		return a, tea.Batch(a.refresh(), a.schedule(), a.ensureSpin())
 	case spinMsg:
-		if !a.c.Load.Busy() {
+		if !a.c.Load.Busy() && len(a.c.Jobs.Running()) == 0 {
 			a.spinning = false
 			return a, nil
 		}
@@ -451,15 +451,6 @@ func (a *App) pageKey(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-func (a *App) switchName(name string) tea.Cmd {
-	for i, p := range a.pages {
-		if p.Name() == name {
-			return a.switchTo(i)
-		}
-	}
-	return nil
-}
-
 // switchTo makes screen i active and starts its loads.
 func (a *App) switchTo(i int) tea.Cmd {
 	if i < 0 || i >= len(a.pages) {
@@ -492,8 +483,8 @@ func (a *App) schedule() tea.Cmd {
 
 // ensureSpin starts the header spinner when a load is in flight.
 func (a *App) ensureSpin() tea.Cmd {
-	if a.spinning || !a.c.Load.Busy() {
-		return nil
+	if a.spinning || (!a.c.Load.Busy() && len(a.c.Jobs.Running()) == 0) {
+		return nil // the spinner turns while a load or a job is under way
 	}
 	a.spinning = true
 	return a.after(a.spin.Spinner.FPS, spinMsg{})

@@ -77,6 +77,10 @@ func (a *App) command(line string) tea.Cmd {
 		return a.jump(a.pages[name[0]-'1'].Name())
 	}
 	if len(name) > 1 && name[0] == 'v' && name[1] >= '0' && name[1] <= '9' {
+		if len(args) > 0 {
+			a.fail(":" + name + " takes nothing after it (did you mean :wallet " + name + "?)")
+			return nil
+		}
 		return screenJumps["wallet"](a, []string{name})
 	}
 	e, ok := a.resolve(name)
@@ -84,6 +88,22 @@ func (a *App) command(line string) tea.Cmd {
 		return nil
 	}
 	if e.Kind == registry.Flow {
+		if len(args) > len(e.Args) {
+			a.fail(":" + e.Usage() + " — " + common.Quote(strings.Join(args[len(e.Args):], " ")) + " is more than it takes")
+			return nil
+		}
+		for i, arg := range e.Args {
+			if i < len(args) && arg.Type == registry.ArgWallet {
+				v, err := model.ParseVersion(args[i])
+				if err != nil {
+					a.fail(err.Error())
+					return nil
+				}
+				if !a.knownWallet(v) {
+					return nil
+				}
+			}
+		}
 		return a.openFlow(e.Name, args)
 	}
 	if jmp, ok := screenJumps[e.Name]; ok {
@@ -166,6 +186,9 @@ func parseAuditArgs(args []string) (model.OpFilter, error) {
 	var f model.OpFilter
 	for i := 0; i < len(args); i++ {
 		flag := args[i]
+		if !strings.HasPrefix(flag, "-") {
+			return f, errors.New("expected an option before " + common.Quote(flag) + ": :audit --wallet v1 --type TYPE --by LOGIN")
+		}
 		if i+1 >= len(args) {
 			return f, errors.New(flag + " needs a value: :audit --wallet v1 --type TYPE --by LOGIN")
 		}

@@ -124,7 +124,7 @@ func TestRequestFlow(t *testing.T) {
 	ta.press(t, "ctrl+s", "enter", "y")
 	mustShow(t, ta, "wrote WCR-2026-03-14-001.request.json")
 	ta.press(t, "enter", "w", "ctrl+s", "enter", "y")
-	mustShow(t, ta, "already exists and is never overwritten", "nothing was changed")
+	mustShow(t, ta, "already exists and is never overwritten", "[result]")
 	ta.press(t, "esc", "esc", "esc")
 	mustShow(t, ta, "WCR-2026-03-14-001", "approved")
 

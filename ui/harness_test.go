@@ -101,3 +101,15 @@ func (ta *testApp) typeText(tb testing.TB, s string) {
 func (ta *testApp) refresh(tb testing.TB) { ta.press(tb, "r") }
 
 func (ta *testApp) screen() string { return ta.View().Content }
+
+// switchName makes the named screen active (tests go straight there).
+func (a *App) switchName(name string) tea.Cmd { return a.switchTo(a.index(name)) }
+
+// screenNames are the tabbed screens' names, in tab order.
+func (a *App) screenNames() []string {
+	names := make([]string, len(a.pages))
+	for i, p := range a.pages {
+		names[i] = p.Name()
+	}
+	return names
+}

@@ -173,12 +173,15 @@ func (a *App) jobDone(msg jobs.DoneMsg) {
 	if j == nil {
 		return
 	}
+	// A quit question asked over this job no longer stands once the job's
+	// news replaces it on the status line: the next key must not answer it.
+	a.quitAsk = ""
 	title := common.Inert(j.Title)
 	switch j.State {
 	case jobs.Done:
 		note := "job " + common.Itoa(j.ID) + " done: " + title
 		if o, ok := j.Result.(model.Outcome); ok && o.Summary != "" {
-			note = "job " + common.Itoa(j.ID) + " done: " + common.Inert(o.Summary)
+			note = "job " + common.Itoa(j.ID) + " done: " + common.OneLine(o.Summary)
 		}
 		a.msg, a.msgBad = note, false
 	case jobs.Cancelled:

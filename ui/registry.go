@@ -116,8 +116,7 @@ func (a *App) flowEntries(o Options) []pages.FlowEntry {
 			fe.Missing = "not built yet"
 		case flowMissing[e.Name] != nil && flowMissing[e.Name](o) != "":
 			fe.Missing = flowMissing[e.Name](o)
-		case a.c.ReadOnly && e.ChangesState && e.Name != "requests":
-			// The request list reads only: its actions are refused inside.
+		case a.c.ReadOnly && e.ChangesState && !e.Browse:
 			fe.Missing = "read-only console: this flow changes state"
 		default:
 			fe.Open = func(args []string) (flows.Wizard, tea.Cmd, error) { return open(a, o, args) }
@@ -136,22 +135,13 @@ func goLines(readOnly bool, w int) []string {
 			switch {
 			case !e.Built:
 				words = append(words, ":"+e.Name+"(soon)")
-			case readOnly && e.ChangesState && e.Name != "requests":
+			case readOnly && e.ChangesState && !e.Browse:
 			default:
 				words = append(words, ":"+e.Usage())
 			}
 		}
 	}
 	return common.Wrap("go to: "+strings.Join(words, "  "), max(w, 20))
-}
-
-// screenNames are the tabbed screens' names, in tab order.
-func (a *App) screenNames() []string {
-	names := make([]string, len(a.pages))
-	for i, p := range a.pages {
-		names[i] = p.Name()
-	}
-	return names
 }
 
 // fullHelp is the screen's keys, then every ":" target.

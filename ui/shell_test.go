@@ -135,7 +135,11 @@ func TestColonTargets(t *testing.T) {
 	// answers ":" where the operator is, saying why it cannot open.
 	for _, e := range registry.Of(registry.Flow) {
 		colon("inventory")
-		colon(e.Name + " v2")
+		line := e.Name
+		if len(e.Args) > 0 {
+			line += " v2"
+		}
+		colon(line)
 		out := ta.screen()
 		if ta.Screen() != "inventory" || !strings.Contains(out, e.Title+": ") {
 			t.Errorf(":%s: screen %s, and no reason:\n%s", e.Name, ta.Screen(), out)
@@ -168,6 +172,18 @@ func TestColonTargets(t *testing.T) {
 				t.Errorf(":audit --wallet v1 shows a row of another wallet: %q", l)
 			}
 		}
+	}
+	colon("requests v2")
+	if !strings.Contains(ta.screen(), "is more than it takes") {
+		t.Errorf(":requests v2 accepted an argument it does not take:\n%s", ta.screen())
+	}
+	colon("allocate v99")
+	if !strings.Contains(ta.screen(), "no wallet v99") {
+		t.Errorf(":allocate v99 accepted:\n%s", ta.screen())
+	}
+	colon("audit v1")
+	if !strings.Contains(ta.screen(), "expected an option") {
+		t.Errorf(":audit v1:\n%s", ta.screen())
 	}
 	colon("audit --wallet")
 	if !strings.Contains(ta.screen(), "--wallet needs a value") {

@@ -1,6 +1,8 @@
 package common
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -125,8 +127,14 @@ func DateTime(t time.Time, loc *time.Location) string {
 // ErrText is an error made fit for one line of the screen: inert, since
 // database errors quote database text.
 func ErrText(err error) string {
-	if err == nil {
+	switch {
+	case err == nil:
 		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		// The console's own timeout on a call: say what it means, not Go's words.
+		return "no answer in time (the database or the HSM is slow or unreachable); try again"
+	case errors.Is(err, context.Canceled):
+		return "stopped before it finished"
 	}
 	return Inert(err.Error())
 }
@@ -219,4 +227,16 @@ func VisibleWallets[R any](out []*R, all []R, env model.Environment, filter stri
 		out = append(out, &all[i])
 	}
 	return out
+}
+
+// OneLine is s for a single line (the status line, a note): its own line
+// breaks become " · ", the rest made inert.
+func OneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return Inert(strings.Join(parts, " · "))
 }

@@ -47,10 +47,12 @@ func (s Stage) strip() int {
 // planMsg carries a plan back to the runner that asked for it.
 type planMsg struct {
 	common.Result
-	runner int64
-	plan   model.Plan
-	checks []model.Check
-	err    error
+	runner  int64
+	attempt int    // which plan request this answers: only the latest counts
+	values  Values // what it was made from: the run gets exactly these
+	plan    model.Plan
+	checks  []model.Check
+	err     error
 }
 
 var runnerIDs atomic.Int64
@@ -71,6 +73,12 @@ type Runner struct {
 	plan    model.Plan
 	checks  []model.Check
 	planErr string
+	attempt int    // the latest plan request
+	planned Values // the values the shown plan was made from
+
+	// refused is read-only mode's refusal, fixed at New: nothing re-plans
+	// it away and startRun checks it again.
+	refused string
 
 	typed   components.LineInput // the typed confirmation
 	confErr string
@@ -107,7 +115,8 @@ func New(c *common.Common, spec Spec, preset Values) (*Runner, tea.Cmd) {
 	if c.ReadOnly {
 		// Read-only mode's refusal for flows, in one place: nothing is
 		// planned, nothing can be confirmed.
-		r.stage, r.planErr = StagePlan, "read-only console: "+spec.Title+" changes state, so it cannot run here (start the console without --read-only)"
+		r.refused = "read-only console: " + spec.Title + " changes state, so it cannot run here (start the console without --read-only)"
+		r.stage, r.planErr = StagePlan, r.refused
 		return r, nil
 	}
 	if len(fields) == 0 {
@@ -150,6 +159,17 @@ func (r *Runner) Dirty() bool {
 	return false
 }
 
+// snapshot is the fields' values as one string, to tell a change from a
+// move between fields.
+func (r *Runner) snapshot() string {
+	var b strings.Builder
+	for _, f := range r.form.Fields {
+		b.WriteString(f.Value())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
 func (r *Runner) collect() {
 	for i, f := range r.spec.Fields {
 		r.values[f.Key] = r.form.Fields[i].Value()
@@ -157,13 +177,20 @@ func (r *Runner) collect() {
 }
 
 func (r *Runner) startPlan() tea.Cmd {
+	if r.refused != "" {
+		r.stage, r.planErr = StagePlan, r.refused
+		return nil
+	}
 	r.collect()
-	r.stage, r.planErr, r.checks = StagePlanning, "", nil
-	spec, in, id := r.spec, copyValues(r.values), r.id
-	key := "flow/plan/" + strconv.FormatInt(id, 10)
+	r.attempt++
+	r.stage, r.planErr, r.checks, r.planned = StagePlanning, "", nil, nil
+	spec, in, id, n := r.spec, copyValues(r.values), r.id, r.attempt
+	// Each attempt has its own key, so that a new one is never dropped as a
+	// duplicate of one still in flight; the reply says which it answers.
+	key := "flow/plan/" + strconv.FormatInt(id, 10) + "/" + strconv.Itoa(n)
 	return r.c.Load.Run(key, func(ctx context.Context) tea.Msg {
 		p, cs, err := spec.Plan(ctx, in)
-		return planMsg{Result: common.Result{Key: key}, runner: id, plan: p, checks: cs, err: err}
+		return planMsg{Result: common.Result{Key: key}, runner: id, attempt: n, values: in, plan: p, checks: cs, err: err}
 	})
 }
 
@@ -176,7 +203,12 @@ func copyValues(v Values) Values {
 }
 
 func (r *Runner) startRun() tea.Cmd {
-	spec, in := r.spec, copyValues(r.values)
+	if r.refused != "" || r.planned == nil || r.planErr != "" || model.Blocking(r.checks) {
+		return nil // only a plan that was shown, checked and passed runs
+	}
+	// The run gets the values the confirmed plan was made from, never
+	// fields edited since.
+	spec, in := r.spec, copyValues(r.planned)
 	title := r.plan.Title
 	if title == "" {
 		title = spec.Title
@@ -192,13 +224,19 @@ func (r *Runner) startRun() tea.Cmd {
 func (r *Runner) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case planMsg:
-		if msg.runner != r.id || r.stage != StagePlanning {
-			return nil
+		if msg.runner != r.id || msg.attempt != r.attempt || r.stage != StagePlanning {
+			return nil // an older attempt, or one the operator left
 		}
 		if msg.err != nil {
 			r.planErr = common.ErrText(msg.err)
 		}
-		r.plan, r.checks, r.stage, r.offset = msg.plan, msg.checks, StagePlan, 0
+		if why := destructiveWithoutTarget(r.spec, msg.plan); why != "" && r.planErr == "" {
+			r.planErr = why
+		}
+		r.plan, r.checks, r.planned, r.stage, r.offset = msg.plan, msg.checks, msg.values, StagePlan, 0
+		if r.spec.Destructive {
+			r.plan.Destructive = true
+		}
 		return nil
 	case jobs.ProgressMsg:
 		if msg.ID == r.job && r.stage == StageRunning {
@@ -213,7 +251,7 @@ func (r *Runner) Update(msg tea.Msg) tea.Cmd {
 		case msg.Err != nil:
 			r.stage, r.runErr = StageFailed, common.ErrText(msg.Err)
 			if msg.State == jobs.Cancelled {
-				r.runErr = "cancelled: " + r.runErr
+				r.runErr = "cancelled (x)"
 			}
 		default:
 			r.outcome, _ = msg.Result.(model.Outcome)
@@ -231,8 +269,9 @@ func (r *Runner) Update(msg tea.Msg) tea.Cmd {
 func (r *Runner) paste(msg tea.PasteMsg) tea.Cmd {
 	switch r.stage {
 	case StageInput:
+		before := r.snapshot()
 		r.form.Update(msg)
-		r.dirty = true
+		r.dirty = r.dirty || r.snapshot() != before
 	case StageConfirm:
 		r.typed.Update(msg)
 	}
@@ -287,15 +326,14 @@ func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch r.stage {
 	case StageInput:
+		before := r.snapshot()
 		switch r.form.Update(k) {
 		case components.FormCancel:
 			r.Back()
 		case components.FormSubmit:
 			return r.startPlan()
 		default:
-			if k.String() != "tab" && k.String() != "shift+tab" && k.String() != "up" && k.String() != "down" {
-				r.dirty = true
-			}
+			r.dirty = r.dirty || r.snapshot() != before
 		}
 		return nil
 	case StagePlan:
@@ -339,6 +377,15 @@ func (r *Runner) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	return nil
+}
+
+// destructiveWithoutTarget refuses a destructive plan that names nothing to
+// type: its confirmation would be a bare enter.
+func destructiveWithoutTarget(spec Spec, p model.Plan) string {
+	if (spec.Destructive || p.Destructive) && strings.TrimSpace(p.Target) == "" {
+		return "this change cannot be undone but its plan names no target to type; nothing will run"
+	}
+	return ""
 }
 
 // confirmKey is y/N for a change, the target typed for a destructive one.

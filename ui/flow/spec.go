@@ -57,4 +57,7 @@ type Spec struct {
 	// OneTransaction: Run is a single transaction with its audit row, so a
 	// failed run changed nothing (and the runner says so).
 	OneTransaction bool
+	// Destructive: the change cannot be undone, whatever its plan says; its
+	// confirmation is the plan's Target typed (the registry's Destructive).
+	Destructive bool
 }

@@ -100,7 +100,13 @@ func (r *Runner) View(w, h int) string {
 func (r *Runner) wrapped(text string, w int, indent string, render func(string) string) []string {
 	var out []string
 	cont := strings.Repeat(" ", common.Width(indent)) // a bullet marks the first line only
-	for i, l := range common.Wrap(common.Inert(text), max(w-common.Width(indent), 10)) {
+	// A text's own line breaks are kept (made inert line by line, so they
+	// do not show as \x0a).
+	var ls []string
+	for _, para := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		ls = append(ls, common.Wrap(common.Inert(para), max(w-common.Width(indent), 10))...)
+	}
+	for i, l := range ls {
 		if i > 0 {
 			out = append(out, render(cont+l))
 			continue
@@ -126,8 +132,8 @@ func (r *Runner) planLines(w int) []string {
 	}
 	failed := 0
 	for _, c := range r.checks {
-		if c.State == model.CheckFail {
-			failed++
+		if c.State != model.CheckPass && c.State != model.CheckWarn {
+			failed++ // a check that says neither blocks (model.Blocking)
 		}
 	}
 	if failed > 0 {
@@ -141,10 +147,10 @@ func (r *Runner) planLines(w int) []string {
 		out = append(out, "", s.R(s.Section, "Checks"))
 	}
 	for _, c := range orderChecks(r.checks) {
-		word, st := "PASS", s.OK
+		word, st := "FAIL", s.Bad
 		switch c.State {
-		case model.CheckFail:
-			word, st = "FAIL", s.Bad
+		case model.CheckPass:
+			word, st = "PASS", s.OK
 		case model.CheckWarn:
 			word, st = "WARN", s.Warn
 		}
@@ -160,7 +166,7 @@ func (r *Runner) planLines(w int) []string {
 				out = append(out, "      "+l)
 			}
 		}
-		if c.State == model.CheckFail && c.Fix != "" {
+		if word == "FAIL" && c.Fix != "" {
 			out = append(out, r.wrapped("fix: "+c.Fix, w, "      ", func(x string) string { return s.R(s.Muted, x) })...)
 		}
 	}
@@ -171,9 +177,18 @@ func (r *Runner) planLines(w int) []string {
 // order the flow gave them: in a small window what blocks is what shows.
 func orderChecks(cs []model.Check) []model.Check {
 	out := make([]model.Check, 0, len(cs))
-	for _, st := range []model.CheckState{model.CheckFail, model.CheckWarn, model.CheckPass} {
+	rank := func(c model.Check) int {
+		switch c.State {
+		case model.CheckPass:
+			return 2
+		case model.CheckWarn:
+			return 1
+		}
+		return 0 // fail, and any state that is neither pass nor warn
+	}
+	for want := range 3 {
 		for _, c := range cs {
-			if c.State == st || (st == model.CheckPass && c.State != model.CheckFail && c.State != model.CheckWarn) {
+			if rank(c) == want {
 				out = append(out, c)
 			}
 		}

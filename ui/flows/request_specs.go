@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,22 @@ func fileSpec(src common.RequestSource, login string) flow.Spec {
 	}
 }
 
-func decideSpec(src common.RequestSource, req model.CreationRequest, decision, login string, now func() time.Time) flow.Spec {
+// current re-reads the request, so that "check again" checks what the
+// database holds now, not what the screen loaded.
+func current(ctx context.Context, src common.RequestSource, id string) (model.CreationRequest, error) {
+	reqs, err := src.Requests(ctx)
+	if err != nil {
+		return model.CreationRequest{}, err
+	}
+	for _, q := range reqs {
+		if q.ID == id {
+			return q, nil
+		}
+	}
+	return model.CreationRequest{}, errors.New("request " + id + " is no longer there")
+}
+
+func decideSpec(src common.RequestSource, req model.CreationRequest, decision, login string) flow.Spec {
 	verb := "Approve"
 	if decision == "rejected" {
 		verb = "Reject"
@@ -100,6 +116,10 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 			{Key: "reason", Label: "reason", Hint: hint, Required: decision == "rejected"},
 		},
 		Plan: func(ctx context.Context, in flow.Values) (model.Plan, []model.Check, error) {
+			req, err := current(ctx, src, req.ID)
+			if err != nil {
+				return model.Plan{}, nil, err
+			}
 			p := model.Plan{Title: verb + " " + req.ID + " for " + in["role"], Target: req.ID,
 				Steps: []string{"record " + login + "'s decision (" + decision + ") for the " + in["role"] + " role, with its audit row"}}
 			if decision == "approved" {
@@ -133,10 +153,15 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 
 func exportSpec(src common.RequestSource, req model.CreationRequest, now func() time.Time) flow.Spec {
 	return flow.Spec{
-		Name: "requests", Title: "Export " + req.ID + " for the ceremony machine", OneTransaction: true,
+		// Not one transaction: the export is recorded, then the file written.
+		Name: "requests", Title: "Export " + req.ID + " for the ceremony machine",
 		Fields: []flow.Field{{Key: "file", Label: "file", Default: req.ID + ".request.json", Required: true,
 			Hint: "path on the removable media; an existing file is never overwritten"}},
 		Plan: func(ctx context.Context, in flow.Values) (model.Plan, []model.Check, error) {
+			req, err := current(ctx, src, req.ID)
+			if err != nil {
+				return model.Plan{}, nil, err
+			}
 			path := in["file"]
 			p := model.Plan{Title: "Export " + req.ID + " to " + path, Target: req.ID,
 				Steps: []string{"write the request, its approvals, the witness roster and the next version number to " + path,
@@ -148,6 +173,7 @@ func exportSpec(src common.RequestSource, req model.CreationRequest, now func() 
 				check("approval still valid", !req.ValidUntil.IsZero() && now().Before(req.ValidUntil),
 					"valid until "+req.ValidUntil.UTC().Format("2006-01-02 15:04")+" UTC", "an expired approval needs a new request"),
 				check("file does not exist yet", !exists, path, "pick a new file name; nothing is ever overwritten"),
+				dirCheck(path),
 			}
 			return p, cs, nil
 		},
@@ -159,4 +185,17 @@ func exportSpec(src common.RequestSource, req model.CreationRequest, now func() 
 			return model.Outcome{Summary: text, Changes: []string{"wrote " + in["file"]}, AuditSeqs: seqs}, nil
 		},
 	}
+}
+
+// dirCheck: the file's directory exists and is a directory (the removable
+// media is mounted).
+func dirCheck(path string) model.Check {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	ok := err == nil && st.IsDir()
+	evidence := dir + " is a directory"
+	if !ok {
+		evidence = dir + " is not a directory here"
+	}
+	return check("its directory is there", ok, evidence, "mount the removable media, or give a path in a directory that exists")
 }

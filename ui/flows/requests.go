@@ -100,7 +100,7 @@ func (r *requestsWizard) closeRun() tea.Cmd {
 		return nil
 	}
 	if o, ok := r.run.Outcome(); ok {
-		r.note = common.Inert(o.Summary)
+		r.note = common.OneLine(o.Summary)
 		if id, ok := strings.CutPrefix(o.Summary, "filed "); ok {
 			r.open, r.mode = strings.Fields(id)[0], reqDetail
 			r.open = strings.TrimSuffix(r.open, ":")
@@ -177,9 +177,9 @@ func (r *requestsWizard) input(msg tea.Msg) tea.Cmd {
 		case r.sc.Key(k, km):
 		case req == nil:
 		case key.Matches(km, k.Approve):
-			return r.start(decideSpec(r.src, *req, "approved", r.who(), r.c.Now))
+			return r.start(decideSpec(r.src, *req, "approved", r.who()))
 		case key.Matches(km, k.Reject):
-			return r.start(decideSpec(r.src, *req, "rejected", r.who(), r.c.Now))
+			return r.start(decideSpec(r.src, *req, "rejected", r.who()))
 		case key.Matches(km, k.Export):
 			return r.start(exportSpec(r.src, *req, r.c.Now))
 		}

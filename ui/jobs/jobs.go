@@ -8,6 +8,9 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -129,6 +132,7 @@ func (m *Manager) Start(title string, fn Func) (*Job, tea.Cmd) {
 			defer func() {
 				// A job's bug must not take the console down with it.
 				if r := recover(); r != nil {
+					slog.Error("job panicked", "job", j.ID, "title", j.Title, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 					d = doneMsg{err: errors.New("the job stopped on an internal error (see the log)")}
 				}
 			}()
@@ -211,9 +215,6 @@ func (m *Manager) Running() []*Job {
 	return out
 }
 
-// All returns every job of this session, oldest first.
-func (m *Manager) All() []*Job { return m.jobs }
-
 // Cancel asks a running job to stop; its DoneMsg follows.
 func (m *Manager) Cancel(id int) bool {
 	j := m.Get(id)
@@ -223,12 +224,4 @@ func (m *Manager) Cancel(id int) bool {
 	j.stopping = true
 	j.cancel()
 	return true
-}
-
-// CancelAll asks every running job to stop (quitting).
-func (m *Manager) CancelAll() {
-	for _, j := range m.Running() {
-		j.stopping = true
-		j.cancel()
-	}
 }

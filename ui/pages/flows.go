@@ -94,21 +94,10 @@ func (p *Flows) OpenFlow(name string, args ...string) (tea.Cmd, string) {
 	return nil, "no flow " + common.Quote(name)
 }
 
-func (p *Flows) start() tea.Cmd { return p.startWith(nil) }
-
-func (p *Flows) startWith(args []string) tea.Cmd {
-	e := p.entries[p.nav.Cursor]
-	if e.Open == nil {
-		p.msg = e.Title + ": " + e.Missing
-		return nil
-	}
-	w, cmd, err := e.Open(args)
-	if err != nil {
-		p.msg = e.Title + ": " + common.ErrText(err)
-		return nil
-	}
-	p.msg = ""
-	p.open = w
+// start opens the flow under the cursor (enter on the menu).
+func (p *Flows) start() tea.Cmd {
+	cmd, why := p.OpenFlow(p.entries[p.nav.Cursor].Name)
+	p.msg = why
 	return cmd
 }
 

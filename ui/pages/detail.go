@@ -296,11 +296,16 @@ func sectionIndex(secs []detailSection) map[string][]string {
 // that say something.
 func (sec *detailSection) dropEmpty() {
 	keep := make([]bool, len(sec.cols))
+	left := len(sec.cols) // columns not yet seen with a value
 	for _, r := range sec.rows {
 		for i, c := range r {
-			if c != "" {
+			if c != "" && !keep[i] {
 				keep[i] = true
+				left--
 			}
+		}
+		if left == 0 {
+			return // every column has a value: nothing to drop, no need to look further
 		}
 	}
 	var cols []components.Column
@@ -313,7 +318,7 @@ func (sec *detailSection) dropEmpty() {
 		return
 	}
 	for j, r := range sec.rows {
-		var cells []string
+		cells := r[:0] // in place: the row is this section's own
 		for i, c := range r {
 			if keep[i] {
 				cells = append(cells, c)

@@ -109,12 +109,29 @@ func newInvRow(w model.WalletSummary, now time.Time) invRow {
 		cells[icMigr] = common.Itoa(int(*w.MigrationCompletion+0.5)) + "%"
 	}
 	cells[icDesc] = common.Inert(w.Description)
-	return invRow{w: w, cells: cells, search: searchText(cells)}
+	// search is made on the first filter, not here: taking 10,000 wallets
+	// in must not pay for a "/" that may never come.
+	return invRow{w: w, cells: cells}
 }
 
-// searchText is what "/" looks in: every cell as shown, lower case.
+// searchText is what "/" looks in: every cell as shown, lower case. Each
+// cell is lowered on its own: most are ASCII with nothing to lower, which
+// costs no copy, where one joined string with a "—" in it would go the slow
+// way whole.
 func searchText(cells []string) string {
-	return strings.ToLower(strings.Join(cells, "\x00"))
+	var b strings.Builder
+	n := len(cells)
+	for _, c := range cells {
+		n += len(c)
+	}
+	b.Grow(n)
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(strings.ToLower(c))
+	}
+	return b.String()
 }
 
 // walletName is a wallet's name, inert, or its version when the name is empty.
@@ -217,19 +234,23 @@ func cmpBool(a, b bool) int {
 // Inventory lists every wallet version; Enter opens one.
 type Inventory struct {
 	Base
-	all  []invRow
-	rows []*invRow // filtered and sorted: what the table shows
-	tbl  *components.Table
-	nav  components.ListNav
-	sort int
-	desc bool
+	all []invRow
+	// order is every row in the sort's order, made again only when the data
+	// or the sort changes: a filter keystroke then only filters it.
+	order     []*invRow
+	orderedBy [2]int    // the sort column and direction order was made for; -1: stale
+	rows      []*invRow // filtered and sorted: what the table shows
+	tbl       *components.Table
+	nav       components.ListNav
+	sort      int
+	desc      bool
 
 	detail *detailPage
 	isOpen bool
 }
 
 func NewInventory(c *common.Common) *Inventory {
-	p := &Inventory{Base: newBase(c, "inventory", "Inventory"), sort: icName}
+	p := &Inventory{Base: newBase(c, "inventory", "Inventory"), sort: icName, orderedBy: [2]int{-1, 0}}
 	p.newTable()
 	return p
 }
@@ -336,6 +357,7 @@ func (p *Inventory) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		p.all = all
+		p.orderedBy[0] = -1 // new data: sort it again
 		p.newTable()
 		p.resize()
 		p.rebuild()
@@ -408,6 +430,40 @@ func (p *Inventory) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// sorted is every row in the sort's order (stable, ties in version order),
+// reusing the last order while neither the data nor the sort changed.
+func (p *Inventory) sorted() []*invRow {
+	dir := 0
+	if p.desc {
+		dir = 1
+	}
+	if p.orderedBy == [2]int{p.sort, dir} && len(p.order) == len(p.all) {
+		return p.order
+	}
+	order := make([]*invRow, len(p.all))
+	for i := range p.all {
+		order[i] = &p.all[i]
+	}
+	col, desc := p.sort, p.desc
+	slices.SortStableFunc(order, func(a, b *invRow) int {
+		var c int
+		if col == icName {
+			c = cmp.Compare(a.w.Version, b.w.Version)
+		} else {
+			c = compareWallets(col, &a.w, &b.w)
+		}
+		if desc {
+			c = -c
+		}
+		if c == 0 { // ties stay in version order either way
+			c = cmp.Compare(a.w.Version, b.w.Version)
+		}
+		return c
+	})
+	p.orderedBy = [2]int{p.sort, dir}
+	return order
+}
+
 // allocate asks the App to open the allocation flow on wallet v.
 func allocate(v int) tea.Cmd {
 	return func() tea.Msg {
@@ -432,21 +488,22 @@ func (p *Inventory) rebuild() {
 	if r := p.selected(); r != nil {
 		keep = r.w.Version
 	}
-	p.rows = common.VisibleWallets(p.rows[:0], p.all, p.c.Env, p.filter, func(r *invRow) (model.Environment, string) { return r.w.Environment, r.search })
-	col, desc := p.sort, p.desc
-	slices.SortStableFunc(p.rows, func(a, b *invRow) int {
-		c := compareWallets(col, &a.w, &b.w)
-		if col == icName {
-			c = cmp.Compare(a.w.Version, b.w.Version)
+	p.order = p.sorted()
+	// Filtering keeps the order: no sort per keystroke.
+	p.rows = p.rows[:0]
+	f := strings.ToLower(p.filter)
+	for _, r := range p.order {
+		if p.c.Env != "" && r.w.Environment != p.c.Env {
+			continue
 		}
-		if desc {
-			c = -c
+		if f != "" && r.search == "" {
+			r.search = searchText(r.cells)
 		}
-		if c == 0 { // ties stay in version order either way
-			c = cmp.Compare(a.w.Version, b.w.Version)
+		if f != "" && !strings.Contains(r.search, f) {
+			continue
 		}
-		return c
-	})
+		p.rows = append(p.rows, r)
+	}
 	p.nav.SetLen(len(p.rows))
 	if keep >= 0 {
 		for i, r := range p.rows {

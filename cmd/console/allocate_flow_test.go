@@ -3,15 +3,6 @@ package main
 import (
 	"context"
 	"testing"
-	"time"
-
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-
-	"github.com/plings/walletconsole/ops"
-	"github.com/plings/walletconsole/store"
-	"github.com/plings/walletconsole/store/pgtest"
-	"github.com/plings/walletconsole/ui"
 )
 
 // TestAllocationFlowOnTheDatabase walks the allocation flow of the console
@@ -20,17 +11,8 @@ import (
 // active v1 asks, then writes the path and its audit row, and the result
 // names that row.
 func TestAllocationFlowOnTheDatabase(t *testing.T) {
-	name := pgtest.NewDatabase(t)
-	dsn := pgtest.DSN(t, name)
-	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
-	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, demoDSN(t), false)
 	count := func(sql string, args ...any) int {
 		t.Helper()
 		var n int
@@ -41,12 +23,7 @@ func TestAllocationFlowOnTheDatabase(t *testing.T) {
 	}
 	head := func() int { return count(`SELECT coalesce(max(seq), 0)::int FROM wallet_operations_log`) }
 
-	s := ops.New(db)
-	app := ui.NewApp(ui.Options{Source: s, Refresh: -1, Profile: colorprofile.NoTTY, Context: ctx,
-		Allocator: s, Location: time.UTC})
-	d := &appDriver{t: t, m: app}
-	d.send(tea.WindowSizeMsg{Width: 100, Height: 30})
-	d.drain(app.Init())
+	d := consoleOver(t, db, false)
 
 	// Blocked: production into the deployed v4.
 	before := head()

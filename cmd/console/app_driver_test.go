@@ -1,11 +1,58 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/plings/walletconsole/ops"
+	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/store/pgtest"
+	"github.com/plings/walletconsole/ui"
 )
+
+// demoDSN is a new database with the demo data, loaded by the built console.
+func demoDSN(t *testing.T) string {
+	t.Helper()
+	dsn := pgtest.DSN(t, pgtest.NewDatabase(t))
+	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	return dsn
+}
+
+// openStore opens dsn for the test; it closes at the test's end.
+func openStore(t *testing.T, dsn string, readOnly bool) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Options{DSN: dsn, ReadOnly: readOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// consoleOver is the full-screen console over db through ops, as `console`
+// wires it (requests and allocation included), sized and loaded.
+func consoleOver(t *testing.T, db *store.DB, readOnly bool) *appDriver {
+	t.Helper()
+	ctx := context.Background()
+	s := ops.New(db)
+	flow, err := s.RequestFlow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := ui.NewApp(ui.Options{Source: s, ReadOnly: readOnly, Refresh: -1, Profile: colorprofile.NoTTY,
+		Context: ctx, Requests: flow, Allocator: s, Location: time.UTC})
+	d := &appDriver{t: t, m: app}
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.drain(app.Init())
+	return d
+}
 
 // appDriver runs a Bubble Tea model the way the program loop does, but on
 // the test's goroutine: each key's commands (and theirs) run to the end

@@ -4,16 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-
-	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/registry"
 	"github.com/plings/walletconsole/store"
-	"github.com/plings/walletconsole/store/pgtest"
-	"github.com/plings/walletconsole/ui"
 )
 
 // fingerprint is what a change to the database would move: the row count of
@@ -38,40 +31,16 @@ func fingerprint(t *testing.T, db *store.DB) string {
 // data, then checks that no table gained or lost a row and the audit head
 // did not move; and that its own session refuses a write.
 func TestReadOnlyConsoleChangesNothing(t *testing.T) {
-	name := pgtest.NewDatabase(t)
-	dsn := pgtest.DSN(t, name)
-	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
-	}
-	ctx := context.Background()
-	admin, err := store.Open(ctx, store.Options{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ro, err := store.Open(ctx, store.Options{DSN: dsn, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	dsn := demoDSN(t)
+	admin, ro := openStore(t, dsn, false), openStore(t, dsn, true)
 	before := fingerprint(t, admin)
-
-	s := ops.New(ro)
-	flow, err := s.RequestFlow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := ui.NewApp(ui.Options{Source: s, ReadOnly: true, Refresh: -1, Profile: colorprofile.NoTTY,
-		Context: ctx, Requests: flow, Allocator: s, Location: time.UTC})
-	d := &appDriver{t: t, m: app}
+	d := consoleOver(t, ro, true)
 	press := func(k string) {
 		if k == "q" || k == "ctrl+c" {
 			return // leaving is not a change; the rest must not be one either
 		}
 		d.press(k)
 	}
-	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	d.drain(app.Init())
 
 	// Every printable key and the keys that act, on every screen, then in
 	// every flow, with "y" and enter after each to accept whatever asks.
@@ -108,7 +77,7 @@ func TestReadOnlyConsoleChangesNothing(t *testing.T) {
 		t.Fatalf("a read-only console changed the database:\nbefore %s\nafter  %s", before, after)
 	}
 	// Below the UI: the session itself refuses a write through the same pool.
-	_, err = ro.Pool().Exec(ctx, `INSERT INTO users (email) VALUES ('intruder@example.org')`)
+	_, err := ro.Pool().Exec(context.Background(), `INSERT INTO users (email) VALUES ('intruder@example.org')`)
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a read-only session accepted an INSERT: %v", err)
 	}
@@ -142,31 +111,12 @@ func attemptWrites(d *appDriver) {
 // keys on a writable console do change the database, so the read-only
 // test's "nothing changed" means something.
 func TestWritableConsoleWrites(t *testing.T) {
-	name := pgtest.NewDatabase(t)
-	dsn := pgtest.DSN(t, name)
-	if r := console(t, nil, "demo", "--dsn", dsn); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
-	}
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, demoDSN(t), false)
 	before := fingerprint(t, db)
-	s := ops.New(db)
-	flow, err := s.RequestFlow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := ui.NewApp(ui.Options{Source: s, Refresh: -1, Profile: colorprofile.NoTTY,
-		Context: ctx, Requests: flow, Allocator: s, Location: time.UTC})
-	d := &appDriver{t: t, m: app}
-	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	d.drain(app.Init())
+	d := consoleOver(t, db, false)
 	attemptWrites(d)
 	var paths, reqs int
-	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM path_registry WHERE base_path = '1.888.1'),
+	if err := db.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM path_registry WHERE base_path = '1.888.1'),
 		(SELECT count(*) FROM wallet_creation_requests WHERE purpose = 'capacity')`).Scan(&paths, &reqs); err != nil {
 		t.Fatal(err)
 	}

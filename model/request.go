@@ -59,19 +59,15 @@ var Risks = []Risk{RiskLow, RiskMedium, RiskHigh}
 // ApproverRoles are the roles a decision may be made as.
 var ApproverRoles = []string{RoleSecurity, RoleOperations, RoleExecutive, RoleCompliance}
 
-// The fields of NewRequest, CreationRequest and Approval stay strings (the
-// database's text) until the front ends that compare them are moved over;
-// compare them with these constants, e.g. r.Status == string(RequestPending).
-
 // RequiredApprovals mirrors the database's wallet_required_approvals: security
 // and operations always; executive and compliance for production; executive
 // also when the risk is high. The database decides; this is for display.
-func RequiredApprovals(env Environment, risk string) []string {
+func RequiredApprovals(env Environment, risk Risk) []string {
 	roles := []string{RoleSecurity, RoleOperations}
 	switch {
 	case env == EnvironmentProduction:
 		roles = append(roles, RoleExecutive, RoleCompliance)
-	case risk == string(RiskHigh):
+	case risk == RiskHigh:
 		roles = append(roles, RoleExecutive)
 	}
 	return roles
@@ -80,7 +76,7 @@ func RequiredApprovals(env Environment, risk string) []string {
 // NewRequest is what an operator files (the seed's request template).
 type NewRequest struct {
 	RequesterEmail          string        `json:"requester_email"`
-	Priority                string        `json:"priority"` // standard, high, emergency
+	Priority                Priority      `json:"priority"` // standard, high, emergency
 	Environment             Environment   `json:"environment"`
 	Purpose                 string        `json:"purpose"`
 	SecurityLevel           SecurityLevel `json:"security_level"`
@@ -88,7 +84,7 @@ type NewRequest struct {
 	Reason                  string        `json:"reason"` // justification
 	BusinessImpact          string        `json:"business_impact"`
 	RiskIfDelayed           string        `json:"risk_if_delayed"`
-	RiskLevel               string        `json:"risk_level"` // low, medium, high
+	RiskLevel               Risk          `json:"risk_level"` // low, medium, high
 	HSMRequirements         string        `json:"hsm_requirements"`
 	PerformanceRequirements string        `json:"performance_requirements"`
 	StorageRequirements     string        `json:"storage_requirements"`
@@ -98,23 +94,23 @@ type NewRequest struct {
 // CreationRequest is a filed request with where it stands.
 type CreationRequest struct {
 	NewRequest
-	ID                string     `json:"id"`           // WCR-YYYY-MM-DD-NNN
-	RequestedBy       string     `json:"requested_by"` // database login
-	RequestDate       time.Time  `json:"request_date"`
-	RequiredApprovals []string   `json:"required_approvals"`
-	Status            string     `json:"status"`      // pending, approved, rejected, used, expired
-	ApprovalID        string     `json:"approval_id"` // WAP-YYYYMMDDHHMMSS once approved
-	ApprovedAt        time.Time  `json:"approved_at"`
-	ValidUntil        time.Time  `json:"valid_until"`    // approval valid until (7 days)
-	WalletVersion     int        `json:"wallet_version"` // set once used
-	Approvals         []Approval `json:"approvals"`
+	ID                string        `json:"id"`           // WCR-YYYY-MM-DD-NNN
+	RequestedBy       string        `json:"requested_by"` // database login
+	RequestDate       time.Time     `json:"request_date"`
+	RequiredApprovals []string      `json:"required_approvals"`
+	Status            RequestStatus `json:"status"`      // pending, approved, rejected, used, expired
+	ApprovalID        string        `json:"approval_id"` // WAP-YYYYMMDDHHMMSS once approved
+	ApprovedAt        time.Time     `json:"approved_at"`
+	ValidUntil        time.Time     `json:"valid_until"`    // approval valid until (7 days)
+	WalletVersion     int           `json:"wallet_version"` // set once used
+	Approvals         []Approval    `json:"approvals"`
 }
 
 // Approval is one approver's decision on a request.
 type Approval struct {
 	Role       string    `json:"role"`
 	Approver   string    `json:"approver"` // database login
-	Decision   string    `json:"decision"` // approved, rejected
+	Decision   Decision  `json:"decision"` // approved, rejected
 	Reason     string    `json:"reason"`
 	DecidedAt  time.Time `json:"decided_at"`
 	ValidUntil time.Time `json:"valid_until"`
@@ -131,7 +127,7 @@ type Witness struct {
 func (r CreationRequest) WaitingFor() []string {
 	var out []string
 	for _, role := range r.RequiredApprovals {
-		if !slices.ContainsFunc(r.Approvals, func(a Approval) bool { return a.Role == role && a.Decision == string(DecisionApproved) }) {
+		if !slices.ContainsFunc(r.Approvals, func(a Approval) bool { return a.Role == role && a.Decision == DecisionApproved }) {
 			out = append(out, role)
 		}
 	}

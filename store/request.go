@@ -68,8 +68,8 @@ func (db *DB) FileRequest(ctx context.Context, r model.NewRequest, actor string)
 func normaliseRequest(r *model.NewRequest) error {
 	var problems []string
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
-	for _, s := range []*string{&r.RequesterEmail, &r.Priority, &r.Purpose, &r.EstimatedLifespan, &r.Reason,
-		&r.BusinessImpact, &r.RiskIfDelayed, &r.RiskLevel, &r.HSMRequirements, &r.PerformanceRequirements,
+	for _, s := range []*string{&r.RequesterEmail, (*string)(&r.Priority), &r.Purpose, &r.EstimatedLifespan, &r.Reason,
+		&r.BusinessImpact, &r.RiskIfDelayed, (*string)(&r.RiskLevel), &r.HSMRequirements, &r.PerformanceRequirements,
 		&r.StorageRequirements, &r.BackupRequirements} {
 		trim(s)
 	}
@@ -105,8 +105,8 @@ func normaliseRequest(r *model.NewRequest) error {
 			problems = append(problems, fmt.Sprintf("%s %q is not allowed (one of: %s)", field, *v, strings.Join(allowed, ", ")))
 		}
 	}
-	choose("priority", &r.Priority, "standard", requestPriorities)
-	choose("risk level", &r.RiskLevel, "medium", requestRisks)
+	choose("priority", (*string)(&r.Priority), "standard", requestPriorities)
+	choose("risk level", (*string)(&r.RiskLevel), "medium", requestRisks)
 	if r.RequesterEmail != "" && (!strings.Contains(r.RequesterEmail, "@") || strings.ContainsAny(r.RequesterEmail, " \t,;<>")) {
 		problems = append(problems, fmt.Sprintf("requester email %q is not an address like name@example.org", r.RequesterEmail))
 	}

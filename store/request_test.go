@@ -212,9 +212,9 @@ func TestProductionRequestNeedsFourRoles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "pending"
+		want := model.RequestPending
 		if i == len(steps)-1 {
-			want = "approved"
+			want = model.RequestApproved
 		}
 		if r.Status != want || !slices.Equal(r.WaitingFor(), s.waiting) {
 			t.Errorf("after %s: %s, waiting for %v; want %s, waiting for %v", s.role, r.Status, r.WaitingFor(), want, s.waiting)

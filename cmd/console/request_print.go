@@ -25,12 +25,12 @@ func standing(r model.CreationRequest) string {
 		return fmt.Sprintf("created wallet %s (approval %s)", model.VersionName(r.WalletVersion), r.ApprovalID)
 	case model.RequestRejected:
 		for _, a := range r.Approvals {
-			if a.Decision == string(model.DecisionRejected) {
+			if a.Decision == model.DecisionRejected {
 				return fmt.Sprintf("rejected by %s as %s: %s", ui.Inert(a.Approver), a.Role, ui.Inert(a.Reason))
 			}
 		}
 	}
-	return r.Status
+	return string(r.Status)
 }
 
 // printRequest prints every field of a request, each decision and where it stands.
@@ -44,7 +44,7 @@ func printRequest(out io.Writer, r model.CreationRequest) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, f := range []struct{ name, value string }{
 		{"purpose", r.Purpose}, {"security level", string(r.SecurityLevel)}, {"estimated lifespan", r.EstimatedLifespan},
-		{"reason", r.Reason}, {"business impact", r.BusinessImpact}, {"risk level", r.RiskLevel},
+		{"reason", r.Reason}, {"business impact", r.BusinessImpact}, {"risk level", string(r.RiskLevel)},
 		{"risk if delayed", r.RiskIfDelayed}, {"HSM requirements", r.HSMRequirements},
 		{"performance requirements", r.PerformanceRequirements}, {"storage requirements", r.StorageRequirements},
 		{"backup requirements", r.BackupRequirements},

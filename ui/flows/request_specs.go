@@ -49,7 +49,7 @@ func fileSpec(src common.RequestSource, login string) flow.Spec {
 		},
 		Plan: func(ctx context.Context, in flow.Values) (model.Plan, []model.Check, error) {
 			env := model.Environment(in["environment"])
-			need := model.RequiredApprovals(env, in["risk"])
+			need := model.RequiredApprovals(env, model.Risk(in["risk"]))
 			p := model.Plan{Title: "File a " + string(env) + " wallet request for " + common.Quote(in["purpose"]),
 				Steps: []string{"file the request as " + login + " (the database issues its WCR id)",
 					"it then waits for approvals from: " + strings.Join(need, ", ") + " — each from another person"}}
@@ -64,7 +64,7 @@ func fileSpec(src common.RequestSource, login string) flow.Spec {
 			nr := model.NewRequest{
 				Environment: model.Environment(in["environment"]), Purpose: in["purpose"],
 				SecurityLevel: model.SecurityLevel(in["security"]), EstimatedLifespan: in["lifespan"], Reason: in["reason"],
-				RiskLevel: in["risk"], Priority: in["priority"], BusinessImpact: in["impact"], HSMRequirements: in["hsm"],
+				RiskLevel: model.Risk(in["risk"]), Priority: model.Priority(in["priority"]), BusinessImpact: in["impact"], HSMRequirements: in["hsm"],
 				PerformanceRequirements: in["performance"], RequesterEmail: in["email"],
 			}
 			id, seqs, err := src.FileRequest(ctx, nr)
@@ -126,7 +126,7 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 				p.Steps = append(p.Steps, "when it is the last approval needed, the request becomes approved, valid 7 days")
 			}
 			cs := []model.Check{
-				check("request is pending", req.Status == "pending", "it is "+req.Status, "only a pending request takes decisions"),
+				check("request is pending", req.Status == "pending", "it is "+string(req.Status), "only a pending request takes decisions"),
 				check("role is awaited", slices.Contains(req.WaitingFor(), in["role"]), "waiting for: "+strings.Join(req.WaitingFor(), ", "),
 					"pick a role the request still waits for"),
 				check("not your own request", req.RequestedBy != login, "filed by "+req.RequestedBy+", you are "+login,
@@ -142,7 +142,7 @@ func decideSpec(src common.RequestSource, req model.CreationRequest, decision, l
 			if err != nil {
 				return model.Outcome{}, err
 			}
-			sum := "recorded: " + decision + " — the request is now " + got.Status
+			sum := "recorded: " + decision + " — the request is now " + string(got.Status)
 			if got.ApprovalID != "" {
 				sum += " (" + got.ApprovalID + ")"
 			}
@@ -169,7 +169,7 @@ func exportSpec(src common.RequestSource, req model.CreationRequest, now func() 
 			_, statErr := os.Stat(path)
 			exists := statErr == nil || !errors.Is(statErr, os.ErrNotExist)
 			cs := []model.Check{
-				check("request is approved", req.Status == "approved", "it is "+req.Status, "only an approved request can be exported"),
+				check("request is approved", req.Status == "approved", "it is "+string(req.Status), "only an approved request can be exported"),
 				check("approval still valid", !req.ValidUntil.IsZero() && now().Before(req.ValidUntil),
 					"valid until "+req.ValidUntil.UTC().Format("2006-01-02 15:04")+" UTC", "an expired approval needs a new request"),
 				check("file does not exist yet", !exists, path, "pick a new file name; nothing is ever overwritten"),

@@ -234,7 +234,7 @@ func (r *requestsWizard) listView(w, h int) []string {
 			mark = "> "
 		}
 		line := mark + common.Fit(common.Inert(q.ID), cols[0], false) + " " + common.Fit(common.Inert(string(q.Environment)), cols[1], false) + " " +
-			common.Fit(common.Inert(q.Status), cols[2], false) + " " + common.Truncate(rest, cols[3])
+			common.Fit(common.Inert(string(q.Status)), cols[2], false) + " " + common.Truncate(rest, cols[3])
 		line = common.Fit(line, w, false)
 		if i == r.nav.Cursor {
 			line = s.R(s.Selected, line)
@@ -251,7 +251,7 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	if req == nil {
 		return append(out, s.R(s.Muted, "loading "+common.Inert(r.open)+"…"))
 	}
-	out = append(out, s.R(s.Section, common.Truncate("Request "+common.Inert(req.ID)+" — "+common.Inert(req.Status), w)))
+	out = append(out, s.R(s.Section, common.Truncate("Request "+common.Inert(req.ID)+" — "+common.Inert(string(req.Status)), w)))
 	var body []string
 	kv := func(k, v string) {
 		if v == "" {
@@ -269,7 +269,7 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	kv("environment", string(req.Environment))
 	kv("purpose", req.Purpose)
 	kv("security level", string(req.SecurityLevel))
-	kv("risk / priority", req.RiskLevel+" / "+req.Priority)
+	kv("risk / priority", string(req.RiskLevel)+" / "+string(req.Priority))
 	kv("lifespan", req.EstimatedLifespan)
 	kv("justification", req.Reason)
 	kv("business impact", req.BusinessImpact)
@@ -277,7 +277,7 @@ func (r *requestsWizard) detailView(w, h int) []string {
 	kv("performance", req.PerformanceRequirements)
 	kv("needs", strings.Join(req.RequiredApprovals, ", "))
 	for _, a := range req.Approvals {
-		line := a.Role + ": " + a.Decision + " by " + a.Approver + " " + common.DateTime(a.DecidedAt, r.c.Loc)
+		line := a.Role + ": " + string(a.Decision) + " by " + a.Approver + " " + common.DateTime(a.DecidedAt, r.c.Loc)
 		if a.Reason != "" {
 			line += " — " + a.Reason
 		}

@@ -361,7 +361,7 @@ func (f *Requests) DecideRequest(ctx context.Context, id, role, decision, reason
 		if q.RequestedBy == f.LoginName {
 			return *q, nil, errors.New("two-person rule: " + f.LoginName + " filed request " + id + " and cannot approve it")
 		}
-		q.Approvals = append(q.Approvals, model.Approval{Role: role, Approver: f.LoginName, Decision: decision, Reason: reason, DecidedAt: T0})
+		q.Approvals = append(q.Approvals, model.Approval{Role: role, Approver: f.LoginName, Decision: model.Decision(decision), Reason: reason, DecidedAt: T0})
 		if decision == "rejected" {
 			q.Status = "rejected"
 		} else if len(q.WaitingFor()) == 0 {

@@ -21,11 +21,22 @@ type backStep struct {
 	detail bool
 	// flow: the jump opened a flow, so closing that flow returns.
 	flow bool
+	// reopen is the wallet whose detail was open when the jump left it (0
+	// for none): returning shows it again.
+	reopen int
 }
 
 func (a *App) pushBack(detail bool) {
-	a.back = append(a.back, backStep{screen: a.active, detail: detail})
+	a.back = append(a.back, backStep{screen: a.active, detail: detail, reopen: a.openDetail()})
 	a.trimBack()
+}
+
+// openDetail is the wallet whose detail is on screen, 0 when none is.
+func (a *App) openDetail() int {
+	if a.page() == page(a.inv) {
+		return a.inv.OpenVersion()
+	}
+	return 0
 }
 
 func (a *App) pushFlowBack() {
@@ -47,7 +58,11 @@ func (a *App) popBack() (tea.Cmd, bool) {
 	}
 	st := a.back[len(a.back)-1]
 	a.back = a.back[:len(a.back)-1]
-	return a.switchTo(st.screen), true
+	cmd := a.switchTo(st.screen)
+	if st.reopen != 0 && a.page() == page(a.inv) && a.inv.OpenVersion() != st.reopen {
+		cmd = tea.Batch(cmd, a.inv.Open(st.reopen))
+	}
+	return cmd, true
 }
 
 // escape is esc outside any input line: the page closes what it has open;
@@ -79,9 +94,10 @@ func (a *App) escape() tea.Cmd {
 	return cmd
 }
 
-// openWallet shows a wallet's detail, remembering where the operator was.
+// openWallet shows a wallet's detail, remembering where the operator was
+// (another detail included: esc shows it again).
 func (a *App) openWallet(v int) tea.Cmd {
-	if a.page() != page(a.inv) || !a.inv.IsOpen() {
+	if a.openDetail() != v {
 		a.pushBack(true)
 	}
 	return tea.Batch(a.switchTo(a.index("inventory")), a.inv.Open(v))

@@ -148,3 +148,33 @@ func TestCompletionOfWallets(t *testing.T) {
 		t.Fatalf(":audit --wallet v tab does not offer the wallets:\n%s", out)
 	}
 }
+
+// Esc returns through details too: v1's detail, :v2, :audit, esc, esc
+// shows v1's detail again, and one more esc the inventory.
+func TestEscReturnsThroughDetails(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, "enter") // v1
+	if ta.inv.OpenVersion() != 1 {
+		t.Fatalf("enter opened v%d", ta.inv.OpenVersion())
+	}
+	ta.press(t, ":")
+	ta.typeText(t, "v2")
+	ta.press(t, "enter", ":")
+	ta.typeText(t, "audit")
+	ta.press(t, "enter")
+	if ta.Screen() != "audit" {
+		t.Fatalf("on %s", ta.Screen())
+	}
+	ta.press(t, "esc")
+	if ta.Screen() != "inventory" || ta.inv.OpenVersion() != 2 {
+		t.Fatalf("first esc: %s, detail v%d (want v2)", ta.Screen(), ta.inv.OpenVersion())
+	}
+	ta.press(t, "esc")
+	if ta.inv.OpenVersion() != 1 {
+		t.Fatalf("second esc: detail v%d (want v1)", ta.inv.OpenVersion())
+	}
+	ta.press(t, "esc")
+	if ta.inv.IsOpen() || ta.Screen() != "inventory" {
+		t.Fatalf("third esc: %s, detail open %v", ta.Screen(), ta.inv.IsOpen())
+	}
+}

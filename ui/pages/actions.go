@@ -95,3 +95,11 @@ func (p *Inventory) Versions() []string {
 	}
 	return out
 }
+
+// OpenVersion is the wallet whose detail is open, 0 when none is.
+func (p *Inventory) OpenVersion() int {
+	if !p.isOpen || p.detail == nil {
+		return 0
+	}
+	return p.detail.version
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/registry"
 	"github.com/plings/walletconsole/ui/common"
+	"github.com/plings/walletconsole/ui/flow"
 	"github.com/plings/walletconsole/ui/flows"
 	"github.com/plings/walletconsole/ui/pages"
 )
@@ -100,9 +101,18 @@ var flowOpeners = map[string]flowOpener{
 			}
 			preset["wallet"] = model.VersionName(v)
 		}
-		w, cmd := flows.NewRunner(a.c, flows.AllocateSpec(o.Allocator), preset)
+		w, cmd := flows.NewRunner(a.c, fromRegistry("allocate", flows.AllocateSpec(o.Allocator)), preset)
 		return w, cmd, nil
 	},
+}
+
+// fromRegistry gives a runner flow what the registry says of it: a flow the
+// registry calls destructive is confirmed by typing, whatever its plan says.
+func fromRegistry(name string, spec flow.Spec) flow.Spec {
+	if e, ok := registry.Lookup(registry.Flow, name); ok && e.Destructive {
+		spec.Destructive = true
+	}
+	return spec
 }
 
 // flowEntries is the Flows menu, from the registry.

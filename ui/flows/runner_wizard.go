@@ -41,7 +41,12 @@ func (w *RunnerWizard) Claims(k tea.KeyPressMsg) bool { return w.r.Claims(k) }
 
 func (w *RunnerWizard) FullHelp() [][]key.Binding {
 	k := w.c.Keys
-	return [][]key.Binding{{k.NextField, k.PrevField, k.Choose, k.Submit, k.Back}, k.Global()}
+	if w.r.Capturing() {
+		return [][]key.Binding{{k.NextField, k.PrevField, k.Choose, k.Submit, k.Back}, k.Global()}
+	}
+	// Past the fields the runner's own line says its keys (enter, r, e, y,
+	// x); here the scrolling and the shell's.
+	return [][]key.Binding{{k.Up, k.Down, k.Back}, k.Global()}
 }
 
 // Dirty reports whether leaving would lose typing or a running job's screen.

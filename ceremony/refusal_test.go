@@ -1,6 +1,8 @@
 package ceremony
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,11 +176,21 @@ func TestRehearsalOverrideAndProofPending(t *testing.T) {
 	if containsAny(data, testPIN, backupPIN) {
 		t.Error("the transcript contains a PIN")
 	}
-	// The key made in this rehearsal is on the token; remove it for the next test.
+	// A rehearsal never leaves its key on the token, and never uses up the
+	// real request on this machine.
 	tok := must(h.m.Token(primaryLabel))(t)
 	noErr(t, tok.LoginString(testPIN))
-	noErr(t, tok.DestroyKey("plings_master_key_v1"))
+	if _, err := tok.FindKey("plings_master_key_v1"); !errors.Is(err, hsm.ErrKeyNotFound) {
+		t.Errorf("the rehearsal's key is still on the token (%v)", err)
+	}
 	noErr(t, tok.Close())
+	run := e.ledger.last(t)
+	if run.Outcome == OutcomeCompleted || !strings.Contains(run.Reason, "rehearsal") {
+		t.Errorf("the ledger recorded the rehearsal as %+v", run)
+	}
+	if used, _ := e.ledger.CeremonyUsed(context.Background(), run.RequestID); used {
+		t.Error("a rehearsal used up the real request")
+	}
 }
 
 // A token that already holds the new key's label is refused at the HSM step,

@@ -108,9 +108,30 @@ func (c *Ceremony) Close() (string, error) {
 	}
 	c.path, c.written = path, true
 	c.outcome, c.step = OutcomeCompleted, StepDone
+	if c.rehearsal {
+		return path, c.closeRehearsal(path, sum)
+	}
 	c.closeTokens()
 	if err := c.recordRun(OutcomeCompleted, "", "", path, sum); err != nil {
 		return path, err
 	}
 	return path, nil
+}
+
+// RehearsalNote is what the ledger and the operator are told when a
+// rehearsal closes.
+const RehearsalNote = "rehearsal: its key was destroyed on the token and its request is not used up"
+
+// closeRehearsal ends a rehearsal: it never leaves its key behind and never
+// uses up the real request on this machine (the ledger records it as not
+// completed, with why). The transcript stays, marked REHEARSAL. The caller
+// holds c.mu.
+func (c *Ceremony) closeRehearsal(path, sum string) error {
+	var d abortedData
+	derr := c.destroyKeys(&d)
+	c.closeTokens()
+	if derr != nil {
+		return fmt.Errorf("close: the rehearsal's transcript is %s, but %w", path, derr)
+	}
+	return c.recordRun(OutcomeAborted, StepClose.String(), RehearsalNote, path, sum)
 }

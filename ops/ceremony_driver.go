@@ -75,11 +75,20 @@ func (d *CeremonyDriver) CheckOffline(override string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if override != "" {
-		return "REHEARSAL: " + rep.Summary + " — override recorded: " + override, nil
+	if d.c.Rehearsal() {
+		// An override typed, or a check of another root (--net-root): the
+		// ceremony is a rehearsal either way, and says so.
+		why := override
+		if why == "" {
+			why = "the check did not read this machine"
+		}
+		return "REHEARSAL: " + rep.Summary + " — " + why, nil
 	}
 	return rep.Summary, nil
 }
+
+// Rehearsal reports whether the ceremony is a rehearsal.
+func (d *CeremonyDriver) Rehearsal() bool { return d.c.Rehearsal() }
 
 // OpenHSM logs in to the ceremony token.
 func (d *CeremonyDriver) OpenHSM(pin []byte) (string, error) {

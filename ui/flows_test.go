@@ -407,3 +407,50 @@ func TestCeremonyProgram(t *testing.T) {
 		t.Error("ctrl+c did not abort the ceremony")
 	}
 }
+
+// TestCeremonyRehearsalMarkedEverywhere: a ceremony whose offline check read
+// another root (--net-root) is a rehearsal, and every screen after that
+// check says so — not a quiet "✓ offline".
+func TestCeremonyRehearsalMarkedEverywhere(t *testing.T) {
+	cer := &uitest.Ceremony{Rehearse: true}
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), withFlows(nil, cer), func(o *Options) { o.Flow = "ceremony" }).start(t, 80, 24)
+	mustNotShow(t, ta, "REHEARSAL")
+	for _, until := range []string{"hsm", "witnesses", "entropy", "key", "backup", "close"} {
+		walkCeremonyStep(t, ta, until)
+		mustShow(t, ta, "*** REHEARSAL ***")
+	}
+}
+
+// walkCeremonyStep walks a fresh walk up to step until (walkCeremony from
+// the start each time would redo the steps already done).
+func walkCeremonyStep(t *testing.T, ta *testApp, until string) {
+	t.Helper()
+	for !strings.Contains(ta.screen(), "▶"+until) {
+		before := ta.screen()
+		switch {
+		case strings.Contains(before, "▶request"):
+			ta.typeText(t, "/media/usb/r.json")
+			ta.press(t, "enter")
+		case strings.Contains(before, "▶offline"), strings.Contains(before, "▶key"):
+			ta.press(t, "enter")
+		case strings.Contains(before, "▶hsm"):
+			ta.typeText(t, "87654321")
+			ta.press(t, "enter")
+		case strings.Contains(before, "▶witnesses"):
+			for _, s := range []string{"/media/usb/w1.sig", "/media/usb/w2.sig", "/media/usb/w3.sig"} {
+				ta.typeText(t, s)
+				ta.press(t, "enter")
+			}
+		case strings.Contains(before, "▶entropy"):
+			ta.typeText(t, "3141592653589793238462")
+			ta.press(t, "enter")
+		case strings.Contains(before, "▶backup"):
+			ta.press(t, "enter", "enter")
+		default:
+			t.Fatalf("lost in the ceremony:\n%s", before)
+		}
+		if ta.screen() == before {
+			t.Fatalf("the ceremony did not move on:\n%s", before)
+		}
+	}
+}

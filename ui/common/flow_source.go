@@ -65,6 +65,9 @@ type Ceremony interface {
 	Abort(step, reason string) (string, error)
 	// Finished reports whether the ceremony was closed or aborted.
 	Finished() bool
+	// Rehearsal reports whether the offline check was overridden (or read
+	// another root): every screen of the ceremony then says REHEARSAL.
+	Rehearsal() bool
 }
 
 // CeremonyStep is one step of the ceremony as package ceremony declares it:

@@ -20,10 +20,11 @@ type (
 	}
 	// ceremonyStepMsg is the outcome of one step (or one witness signature).
 	ceremonyStepMsg struct {
-		step     int
-		text     string
-		progress *common.Progress
-		err      error
+		step      int
+		text      string
+		progress  *common.Progress
+		err       error
+		rehearsal bool // the ceremony is a rehearsal (asked after the step)
 	}
 	// ceremonyTextMsg carries the challenge or the final message.
 	ceremonyTextMsg struct {
@@ -49,11 +50,13 @@ type ceremonyWizard struct {
 	id    string
 	steps []common.CeremonyStep
 	at    int
-	done  []string // what each finished step did
-	form  components.Form
-	in    []model.CeremonyInput // what each of the form's fields is
-	busy  bool
-	err   string
+	// rehearsal: the offline check was overridden; every screen says so.
+	rehearsal bool
+	done      []string // what each finished step did
+	form      components.Form
+	in        []model.CeremonyInput // what each of the form's fields is
+	busy      bool
+	err       string
 
 	text, textFile string // challenge or final message for the current step
 	progress       common.Progress
@@ -190,6 +193,7 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 
 func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 	w.busy = false
+	w.rehearsal = w.rehearsal || msg.rehearsal
 	if msg.step != w.at {
 		return nil
 	}
@@ -402,7 +406,7 @@ func (w *ceremonyWizard) run() tea.Cmd {
 	w.busy, w.err = true, ""
 	return func() tea.Msg {
 		text, p, err := do()
-		return ceremonyStepMsg{step: at, text: text, progress: p, err: err}
+		return ceremonyStepMsg{step: at, text: text, progress: p, err: err, rehearsal: cer.Rehearsal()}
 	}
 }
 
@@ -417,6 +421,10 @@ func (w *ceremonyWizard) View(width, h int) string {
 		title += " — step " + common.Itoa(w.at+1) + " of " + common.Itoa(len(w.steps))
 	}
 	out = append(out, s.R(s.Section, common.Truncate(title, width)))
+	if w.rehearsal {
+		// On every screen from the moment the check was overridden.
+		out = append(out, s.R(s.Warn, common.Truncate("*** REHEARSAL *** not proven offline: this ceremony makes no wallet and leaves no key", width)))
+	}
 	if w.cer == nil {
 		if w.finished {
 			return strings.Join(append(out, s.R(s.Error, common.Truncate(w.outcome, width))), "\n")

@@ -394,6 +394,8 @@ type Ceremony struct {
 	KeyMade   bool
 	Ended     bool
 	Aborted   string // step and reason
+	// Rehearse makes the offline check a rehearsal (as --net-root does).
+	Rehearse bool
 }
 
 func (f *Ceremony) log(s string) { f.Mu.Lock(); f.Calls = append(f.Calls, s); f.Mu.Unlock() }
@@ -441,7 +443,29 @@ func (f *Ceremony) LoadRequest(path string) (string, error) {
 }
 func (f *Ceremony) CheckOffline(override string) (string, error) {
 	f.log("offline " + override)
+	if f.Rehearse || override != "" {
+		f.Mu.Lock()
+		f.Rehearse = true
+		f.Mu.Unlock()
+		return "REHEARSAL: the check read testdata, not this machine", nil
+	}
 	return "offline: only lo is up, no default route", nil
+}
+
+// Rehearsal reports whether the offline check was a rehearsal.
+func (f *Ceremony) Rehearsal() bool {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return f.Rehearse && f.hasCalled("offline")
+}
+
+func (f *Ceremony) hasCalled(prefix string) bool {
+	for _, c := range f.Calls {
+		if strings.HasPrefix(c, prefix) {
+			return true
+		}
+	}
+	return false
 }
 func (f *Ceremony) OpenHSM(pin []byte) (string, error) {
 	f.Mu.Lock()

@@ -34,6 +34,13 @@ type Summary struct {
 	Attested          []string // who attested, in order
 	ClosingSigners    []string // who signed the final message
 
+	// Set by VerifyWith with AllowedSigners: the witnesses whose
+	// signatures hold under the auditor's roster, and those not counted.
+	TrustChecked bool
+	TrustSource  string // the allowed_signers file
+	Trusted      []string
+	Untrusted    []UntrustedWitness
+
 	BackupMethod string // "" if the backup step was not reached
 	BackupProven bool
 	BackupToken  string
@@ -48,6 +55,56 @@ type Summary struct {
 	FinalHash   string
 	FileSHA256  string // of the transcript file's bytes
 	Entries     []SummaryEntry
+}
+
+// UntrustedWitness is an attested witness the auditor's roster does not
+// vouch for, and why.
+type UntrustedWitness struct {
+	Name string
+	Why  string
+}
+
+// What a verified transcript is (Summary.Verdict).
+const (
+	VerdictCompleted = "completed" // a completed, real ceremony: it may create a wallet
+	VerdictAborted   = "aborted"   // it stopped; it made no wallet
+	VerdictRehearsal = "rehearsal" // the offline check was overridden; it must never create a wallet
+)
+
+// Verdict says what the transcript is: VerdictCompleted only for a
+// completed ceremony that was not a rehearsal; an aborted rehearsal is
+// VerdictAborted.
+func (s *Summary) Verdict() string {
+	switch {
+	case s.Outcome != OutcomeCompleted:
+		return VerdictAborted
+	case s.Rehearsal:
+		return VerdictRehearsal
+	}
+	return VerdictCompleted
+}
+
+// VerdictText says the verdict in a sentence.
+func (s *Summary) VerdictText() string {
+	rehearsal := ""
+	if s.Rehearsal {
+		rehearsal = " (a rehearsal)"
+	}
+	switch s.Verdict() {
+	case VerdictAborted:
+		return fmt.Sprintf("ABORTED at step %s because %s%s: it made no wallet", s.AbortedStep, s.AbortReason, rehearsal)
+	case VerdictRehearsal:
+		return fmt.Sprintf("REHEARSAL, completed with the offline check overridden (%q): it must never create a wallet", s.OverrideReason)
+	}
+	return "COMPLETED, a real ceremony"
+}
+
+// TrustText says against which roster the witnesses were checked.
+func (s *Summary) TrustText() string {
+	if !s.TrustChecked {
+		return "witnesses checked only against the roster inside the transcript (unsigned): pass --allowed-signers to check against one you trust"
+	}
+	return fmt.Sprintf("witnesses checked against %s: %d of %d", s.TrustSource, len(s.Trusted), len(s.Trusted)+len(s.Untrusted))
 }
 
 // SummaryEntry is one transcript entry in words.
@@ -92,6 +149,7 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "%-13s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
 	fmt.Fprintf(&b, "Ceremony transcript %s — verified\n", s.CeremonyID)
+	line("Result", "%s", s.VerdictText())
 	if s.Rehearsal {
 		fmt.Fprintf(&b, "*** REHEARSAL *** the offline check was overridden (%q): this transcript must never create a wallet\n", s.OverrideReason)
 	}
@@ -115,6 +173,15 @@ func (s *Summary) String() string {
 		line("Witnesses", "%d of %d attested: %s", len(s.Attested), s.WitnessesRequired, orNone(strings.Join(s.Attested, ", ")))
 		if s.Outcome == OutcomeCompleted {
 			line("Signed close", "%s", strings.Join(s.ClosingSigners, ", "))
+		}
+	}
+	line("Trust", "%s", s.TrustText())
+	if s.TrustChecked {
+		if len(s.Trusted) > 0 {
+			line("  counted", "%s", strings.Join(s.Trusted, ", "))
+		}
+		for _, u := range s.Untrusted {
+			line("  NOT counted", "%s: %s", u.Name, u.Why)
 		}
 	}
 	switch {

@@ -9,6 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"github.com/hiddeco/sshsig"
 
 	"github.com/plings/walletconsole/model"
 )
@@ -37,8 +41,25 @@ import (
 //
 // Verify proves the file is the one the ceremony wrote and that the roster
 // in it signed; whether that roster and request are the right ones is for
-// the importer to check against its database (Summary.Roster, RequestID).
-func Verify(data []byte) (*Summary, error) {
+// the importer to check against its database (Summary.Roster, RequestID),
+// or for an auditor to check against a roster of their own (VerifyWith).
+func Verify(data []byte) (*Summary, error) { return VerifyWith(data, VerifyOptions{}) }
+
+// VerifyOptions are what an auditor brings to Verify.
+type VerifyOptions struct {
+	// AllowedSigners, when set, is the roster the auditor trusts: every
+	// witness signature (attestation and closing) is checked against it
+	// too, and a witness whose key it does not list for their name is not
+	// counted. Without it the witnesses are checked only against the
+	// roster inside the transcript, which nobody signed.
+	AllowedSigners *AllowedSignersFile
+}
+
+// VerifyWith is Verify with the auditor's options. When the transcript is
+// intact but fewer witnesses than required are signed with keys the
+// AllowedSigners list for them, it returns the summary (saying who was not
+// counted and why) together with an ErrUntrustedWitnesses error.
+func VerifyWith(data []byte, opts VerifyOptions) (*Summary, error) {
 	t, err := parseTranscript(data)
 	if err != nil {
 		return nil, err
@@ -69,7 +90,80 @@ func Verify(data []byte) (*Summary, error) {
 			return nil, err
 		}
 	}
-	return st.summary(t, data), nil
+	sum := st.summary(t, data)
+	if opts.AllowedSigners != nil {
+		if err := checkTrusted(t, st, sum, opts.AllowedSigners); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// checkTrusted checks every attested witness's signatures against the
+// auditor's allowed signers and records the result in sum. A completed
+// ceremony needs at least WitnessesRequired witnesses counted.
+func checkTrusted(t *Transcript, st *replayState, sum *Summary, a *AllowedSignersFile) error {
+	sum.TrustChecked, sum.TrustSource = true, a.Source
+	closing := map[string]string{}
+	for _, ws := range t.WitnessSignatures {
+		closing[ws.Name] = ws.Signature
+	}
+	var finalMsg []byte
+	var closeTime time.Time
+	if st.outcome == OutcomeCompleted {
+		finalMsg = FinalMessageText(st.started.CeremonyID, st.request.RequestID, st.request.ApprovalID, st.request.KeyLabel, st.key.Fingerprint, t.FinalHash)
+		closeTime, _ = time.Parse(time.RFC3339Nano, st.closingEntry.Time)
+	}
+	for _, e := range t.Entries {
+		if e.Event != EventWitnessAttested {
+			continue
+		}
+		var d attestedData
+		if err := decodeData(e, &d); err != nil {
+			return err
+		}
+		at, _ := time.Parse(time.RFC3339Nano, e.Time)
+		why := trustedSignature(a, d.Name, []byte(st.witnesses.Challenge), d.Signature, at, "attestation")
+		if why == "" && finalMsg != nil {
+			why = trustedSignature(a, d.Name, finalMsg, closing[d.Name], closeTime, "closing signature")
+		}
+		if why == "" {
+			sum.Trusted = append(sum.Trusted, d.Name)
+		} else {
+			sum.Untrusted = append(sum.Untrusted, UntrustedWitness{Name: d.Name, Why: why})
+		}
+	}
+	if st.outcome != OutcomeCompleted || len(sum.Trusted) >= sum.WitnessesRequired {
+		return nil
+	}
+	var whys []string
+	for _, u := range sum.Untrusted {
+		whys = append(whys, u.Name+": "+u.Why)
+	}
+	return newProblem(fmt.Sprintf("witnesses checked against %s: %d of %d, and the ceremony needs %d: %s",
+		a.Source, len(sum.Trusted), len(sum.Trusted)+len(sum.Untrusted), sum.WitnessesRequired, strings.Join(whys, "; ")), ErrUntrustedWitnesses)
+}
+
+// trustedSignature checks one armored signature by name over msg against
+// the allowed signers; "" when it holds, else why not.
+func trustedSignature(a *AllowedSignersFile, name string, msg []byte, armored string, at time.Time, what string) string {
+	if armored == "" {
+		return "no " + what
+	}
+	_, sig, err := parseArmored([]byte(armored))
+	if err != nil {
+		return what + ": " + err.Error()
+	}
+	if ok, why := a.Permits(name, sig.PublicKey, sig.Namespace, at); !ok {
+		return what + " " + why
+	}
+	if sig.Namespace != Namespace {
+		return fmt.Sprintf("%s in namespace %q, not %q", what, sig.Namespace, Namespace)
+	}
+	if err := sshsig.Verify(bytes.NewReader(msg), sig, sig.PublicKey, sig.HashAlgorithm, Namespace); err != nil {
+		return fmt.Sprintf("%s does not verify: %v", what, err)
+	}
+	return ""
 }
 
 // parseTranscript decodes the file strictly (unknown fields refused).

@@ -11,18 +11,33 @@ import (
 
 // VerifyTranscript checks a ceremony transcript anywhere, offline: its hash
 // chain, the master key's and the witnesses' signatures against the roster
-// in the file. A transcript that does not verify is *Refused.
-func VerifyTranscript(path string) (*ceremony.Summary, error) {
+// in the file and, when allowedSigners names an OpenSSH allowed_signers
+// file, against that roster the auditor trusts. A transcript that does not
+// verify is *Refused; when only the trusted roster fails it, the summary
+// is returned with the refusal (to say who was not counted).
+func VerifyTranscript(path, allowedSigners string) (*ceremony.Summary, error) {
+	var opts ceremony.VerifyOptions
+	if allowedSigners != "" {
+		a, err := ceremony.ReadAllowedSigners(allowedSigners)
+		if err != nil {
+			return nil, fmt.Errorf("ceremony verify: %w", err)
+		}
+		opts.AllowedSigners = a
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read the transcript: %w", err)
 	}
-	sum, err := ceremony.Verify(data)
+	sum, err := ceremony.VerifyWith(data, opts)
 	if err != nil {
-		return nil, &Refused{What: "ceremony verify " + path, Err: err}
+		return sum, &Refused{What: "ceremony verify " + path, Err: err}
 	}
 	return sum, nil
 }
+
+// Outcome is the ceremony's outcome: "" while under way, then
+// ceremony.OutcomeCompleted or ceremony.OutcomeAborted.
+func (d *CeremonyDriver) Outcome() string { return d.c.Outcome() }
 
 // ImportResult is what importing a transcript did.
 type ImportResult struct {

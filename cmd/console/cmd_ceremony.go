@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	flag "github.com/spf13/pflag"
 
+	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/hsm"
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
@@ -76,23 +77,48 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 		if runErr != nil && ctx.Err() == nil {
 			return fmt.Errorf("ceremony: %w", runErr)
 		}
+		if drv != nil && drv.Outcome() == ceremony.OutcomeAborted {
+			return &exitError{code: exitAborted, err: errors.New("ceremony run: the ceremony was ABORTED and made no wallet (the transcript says where and why)")}
+		}
 		return nil
 	}
 }
 
+// Exit codes of `ceremony verify` (and `ceremony run`: exitAborted). Any
+// other failure, a transcript that does not verify among them, exits 1.
+const (
+	exitInvalid   = 1 // the transcript does not verify (tampered, malformed, untrusted witnesses)
+	exitAborted   = 2 // intact, but the ceremony was aborted
+	exitRehearsal = 3 // intact and completed, but a rehearsal
+)
+
 func bindCeremonyVerify(fs *flag.FlagSet) handler {
+	allowed := fs.String("allowed-signers", "", "an OpenSSH allowed_signers file you trust: check every witness signature against it, not only against the roster inside the transcript")
 	return func(ctx context.Context, c *call) error {
 		path := c.args[0]
-		sum, err := ops.VerifyTranscript(path)
+		sum, err := ops.VerifyTranscript(path, *allowed)
 		var refused *ops.Refused
 		if errors.As(err, &refused) {
-			return &exitError{code: 1, err: err}
+			if sum != nil {
+				printLines(c.out, sum.String())
+			}
+			return &exitError{code: exitInvalid, err: err}
 		}
 		if err != nil {
 			return fmt.Errorf("ceremony verify: %w", err)
 		}
 		printLines(c.out, sum.String())
-		fmt.Fprintf(c.out, "verified: %s (hash chain, master-key signature, witness signatures against the roster in the file)\n", path)
+		against := "the roster in the file, which is unsigned"
+		if *allowed != "" {
+			against = *allowed
+		}
+		switch sum.Verdict() {
+		case ceremony.VerdictAborted:
+			return &exitError{code: exitAborted, err: fmt.Errorf("ceremony verify %s: the transcript is intact, but the ceremony was %s", path, sum.VerdictText())}
+		case ceremony.VerdictRehearsal:
+			return &exitError{code: exitRehearsal, err: fmt.Errorf("ceremony verify %s: the transcript is intact, but it is a %s", path, sum.VerdictText())}
+		}
+		fmt.Fprintf(c.out, "verified: %s, a completed real ceremony (hash chain, master-key signature, witness signatures against %s)\n", path, against)
 		return nil
 	}
 }

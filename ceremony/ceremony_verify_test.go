@@ -144,7 +144,8 @@ func TestVerifyAllowedSignersForgedRoster(t *testing.T) {
 		sum, err := VerifyWith(forgedData, VerifyOptions{AllowedSigners: allowed})
 		wantErr(t, err, []error{ErrUntrustedWitnesses}, "witnesses checked against "+allowedPath+": 0 of 3, and the ceremony needs 3",
 			"alice: attestation signed with key SHA256:", "which "+allowedPath+" does not list for alice")
-		if sum == nil || len(sum.Trusted) != 0 || len(sum.Untrusted) != 3 || !strings.Contains(sum.String(), "witnesses checked against "+allowedPath+": 0 of 3") {
+		if sum == nil || len(sum.Trusted) != 0 || len(sum.Untrusted) != 3 || !strings.Contains(sum.String(), "witnesses checked against "+allowedPath+": 0 of 3") ||
+			!strings.Contains(sum.String(), "Result:       NOT VERIFIED: 0 of the 3 required witnesses") || strings.Contains(sum.String(), "COMPLETED") {
 			t.Fatalf("summary with the refusal: %v", sum)
 		}
 		for _, kind := range []error{ErrEntryAltered, ErrBrokenChain, ErrWitnessSignature, ErrMasterSignature} {

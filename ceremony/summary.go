@@ -40,6 +40,7 @@ type Summary struct {
 	TrustSource  string // the allowed_signers file
 	Trusted      []string
 	Untrusted    []UntrustedWitness
+	TrustFailed  bool // a completed ceremony with fewer than WitnessesRequired counted
 
 	BackupMethod string // "" if the backup step was not reached
 	BackupProven bool
@@ -148,8 +149,13 @@ func (s *Summary) String() string {
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(&b, "%-13s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintf(&b, "Ceremony transcript %s — verified\n", s.CeremonyID)
-	line("Result", "%s", s.VerdictText())
+	if s.TrustFailed {
+		fmt.Fprintf(&b, "Ceremony transcript %s — REFUSED: its witnesses are not the ones %s lists\n", s.CeremonyID, s.TrustSource)
+		line("Result", "NOT VERIFIED: %d of the %d required witnesses signed with keys %s lists for them", len(s.Trusted), s.WitnessesRequired, s.TrustSource)
+	} else {
+		fmt.Fprintf(&b, "Ceremony transcript %s — verified\n", s.CeremonyID)
+		line("Result", "%s", s.VerdictText())
+	}
 	if s.Rehearsal {
 		fmt.Fprintf(&b, "*** REHEARSAL *** the offline check was overridden (%q): this transcript must never create a wallet\n", s.OverrideReason)
 	}

@@ -136,6 +136,7 @@ func checkTrusted(t *Transcript, st *replayState, sum *Summary, a *AllowedSigner
 	if st.outcome != OutcomeCompleted || len(sum.Trusted) >= sum.WitnessesRequired {
 		return nil
 	}
+	sum.TrustFailed = true
 	var whys []string
 	for _, u := range sum.Untrusted {
 		whys = append(whys, u.Name+": "+u.Why)

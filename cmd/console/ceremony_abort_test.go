@@ -135,7 +135,7 @@ func ceremonyInterrupted(t *testing.T, hangup bool) {
 		time.Sleep(500 * time.Millisecond) // the key is destroyed before the transcript is written; let the console finish
 	} else {
 		s.keys("C-c")
-		scr := s.waitFor("aborted", "CONSOLE-EXITED-0", "ABORTED at step backup")
+		scr := s.waitFor("aborted", "CONSOLE-EXITED-2", "ABORTED at step backup") // an aborted ceremony exits 2
 		if !strings.Contains(strings.ReplaceAll(scr, "\n", ""), "destroyed plings_master_key_v7 on token \"ceremony\" (checked gone)") {
 			t.Errorf("the terminal does not say the key was destroyed:\n%s", scr)
 		}
@@ -148,7 +148,8 @@ func ceremonyInterrupted(t *testing.T, hangup bool) {
 		t.Fatalf("transcripts: %v", transcripts)
 	}
 	r := console(t, nil, "ceremony", "verify", transcripts[0])
-	if r.code != 0 || !strings.Contains(r.stdout, "ABORTED at step backup because the console was closed") {
+	if r.code != exitAborted || !strings.Contains(r.stdout, "ABORTED at step backup because the console was closed") ||
+		!strings.Contains(r.stderr, "the transcript is intact, but the ceremony was ABORTED") {
 		t.Errorf("verify of the aborted transcript: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = console(t, nil, "ceremony", "import", transcripts[0], "--dsn", "host=/nonexistent")

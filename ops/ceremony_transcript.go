@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/model"
@@ -13,7 +12,7 @@ import (
 // chain, the master key's and the witnesses' signatures against the roster
 // in the file. A transcript that does not verify is *Refused.
 func VerifyTranscript(path string) (*ceremony.Summary, error) {
-	data, err := os.ReadFile(path)
+	data, err := model.ReadFileLimit(path, model.MaxTranscriptBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read the transcript: %w", err)
 	}
@@ -34,7 +33,7 @@ type ImportResult struct {
 // connected side takes from it, without a database (a tampered or aborted
 // transcript is refused before one is opened).
 func ReadTranscript(path string) (model.CeremonyImport, error) {
-	data, err := os.ReadFile(path)
+	data, err := model.ReadFileLimit(path, model.MaxTranscriptBytes)
 	if err != nil {
 		return model.CeremonyImport{}, fmt.Errorf("read the transcript: %w", err)
 	}

@@ -50,7 +50,7 @@ func WriteRequestFile(path string, rf *RequestFile) error {
 
 // ReadRequestFile reads and parses a request file (it does not judge it: see Check).
 func ReadRequestFile(path string) (*RequestFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := model.ReadFileLimit(path, model.MaxRequestFileBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("read request file: %s does not exist; check the path on the removable media", path)

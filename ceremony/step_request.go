@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/plings/walletconsole/model"
@@ -47,7 +46,7 @@ func (c *Ceremony) LoadRequest(path string) (RequestInfo, error) {
 		}
 		return RequestInfo{}, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := model.ReadFileLimit(path, model.MaxRequestFileBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return refuse(newProblem(fmt.Sprintf("load the request: %s does not exist; check the path on the removable media", path), ErrRequestRefused, err), "")

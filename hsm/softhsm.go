@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/plings/walletconsole/model"
 )
 
 // SoftHSMConfName is the config file NewSoftHSMToken writes in its directory.
@@ -52,7 +54,7 @@ func NewSoftHSMToken(dir, label, soPIN, userPIN string) (confPath string, err er
 	conf := fmt.Sprintf("# written by walletconsole: a token store of its own\n"+
 		"directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n"+
 		"slots.removable = false\nslots.mechanisms = ALL\nlibrary.reset_on_fork = false\n", tokendir)
-	if old, err := os.ReadFile(confPath); err == nil {
+	if old, err := model.ReadFileLimit(confPath, model.MaxKeyFileBytes); err == nil {
 		if !bytes.Equal(old, []byte(conf)) {
 			return "", newError(op, ErrInvalidArgument, confPath+" exists with other settings", "use an empty directory")
 		}

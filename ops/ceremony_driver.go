@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +125,7 @@ func (d *CeremonyDriver) FinalMessage() (string, string, error) {
 // there with the same content (a second call of the same step).
 func (d *CeremonyDriver) writeOnce(name string, text []byte) (string, error) {
 	path := filepath.Join(d.dir, name)
-	if old, err := os.ReadFile(path); err == nil {
+	if old, err := model.ReadFileLimit(path, model.MaxTranscriptBytes); err == nil {
 		if string(old) == string(text) {
 			return path, nil
 		}
@@ -171,12 +171,10 @@ func signatureInput(s string) ([]byte, error) {
 	case s == "":
 		return nil, errors.New("give the witness's signature file (or paste the signature)")
 	}
-	f, err := os.Open(s)
-	if err != nil {
+	b, err := model.ReadFileLimit(s, model.MaxKeyFileBytes)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return nil, fmt.Errorf("read the signature: %w; check the path on the removable media", err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return nil, fmt.Errorf("read the signature %s: %w", s, err)
 	}

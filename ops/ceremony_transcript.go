@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/plings/walletconsole/ceremony"
 	"github.com/plings/walletconsole/model"
@@ -24,7 +23,7 @@ func VerifyTranscript(path, allowedSigners string) (*ceremony.Summary, error) {
 		}
 		opts.AllowedSigners = a
 	}
-	data, err := os.ReadFile(path)
+	data, err := model.ReadFileLimit(path, model.MaxTranscriptBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read the transcript: %w", err)
 	}
@@ -49,7 +48,7 @@ type ImportResult struct {
 // connected side takes from it, without a database (a tampered or aborted
 // transcript is refused before one is opened).
 func ReadTranscript(path string) (model.CeremonyImport, error) {
-	data, err := os.ReadFile(path)
+	data, err := model.ReadFileLimit(path, model.MaxTranscriptBytes)
 	if err != nil {
 		return model.CeremonyImport{}, fmt.Errorf("read the transcript: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -43,7 +42,8 @@ func ReadWitnessKey(path string) (string, error) {
 	}
 	defer f.Close()
 	var keys []string
-	sc := bufio.NewScanner(io.LimitReader(f, 64<<10))
+	sc := bufio.NewScanner(model.LimitFile(f, path, model.MaxKeyFileBytes))
+	sc.Buffer(make([]byte, 0, 4096), model.MaxKeyFileBytes+2) // the size limit speaks first
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {

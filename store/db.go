@@ -9,11 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -34,7 +39,22 @@ type Options struct {
 	// console can write, whatever the UI shows: a write comes back as
 	// ErrReadOnly (SQLSTATE 25006).
 	ReadOnly bool
+	// LockTimeout bounds how long any statement of the console waits for a
+	// lock another session holds (PostgreSQL's lock_timeout, default 5 s;
+	// negative: no limit). Past it the change fails with a clear error
+	// (SQLSTATE 55P03) instead of hanging.
+	LockTimeout time.Duration
+	// StatementTimeout bounds any one statement (statement_timeout, default
+	// 30 s; negative: no limit). The owner's long jobs (migrations, demo
+	// data, bulk path generation) lift it for their own statements.
+	StatementTimeout time.Duration
 }
+
+// Default session limits (Options.LockTimeout, Options.StatementTimeout).
+const (
+	DefaultLockTimeout      = 5 * time.Second
+	DefaultStatementTimeout = 30 * time.Second
+)
 
 // DB is an open database: a pgx pool, and the cluster behind it when embedded.
 type DB struct {
@@ -42,6 +62,9 @@ type DB struct {
 	cluster  *Cluster
 	where    string
 	readOnly bool
+	// unbounded holds the connections on which a long job lifted the
+	// session limits (withoutTimeouts); they are reset when released.
+	unbounded sync.Map
 }
 
 // libpqVars are the environment variables that name a server for libpq tools;
@@ -112,6 +135,15 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		// Against a login that means harm, the viewer role is the guard.
 		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
+	lockTimeout, stmtTimeout := limit(opt.LockTimeout, DefaultLockTimeout), limit(opt.StatementTimeout, DefaultStatementTimeout)
+	// In the startup packet too, so every connection of the pool has them
+	// from its first statement; RESET comes back to them.
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = pgDuration(lockTimeout)
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = pgDuration(stmtTimeout)
+	lockTimeoutShown.Store(int64(lockTimeout))
+	statementTimeoutShown.Store(int64(stmtTimeout))
+	cfg.PrepareConn = db.prepareConn
+	cfg.AfterRelease = db.afterRelease
 	db.readOnly = opt.ReadOnly
 	db.where = describe(cfg, db.cluster)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -133,6 +165,69 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 	}
 	db.pool = pool
 	return db, nil
+}
+
+// limit is d, or def when d is zero, or 0 (no limit) when d is negative.
+func limit(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// pgDuration writes d as a PostgreSQL time setting (whole milliseconds; a
+// positive d below 1 ms is 1 ms, since 0 means no limit).
+func pgDuration(d time.Duration) string {
+	ms := d.Milliseconds()
+	if d > 0 && ms == 0 {
+		ms = 1
+	}
+	return strconv.FormatInt(ms, 10) + "ms"
+}
+
+// lift says which session limits a long job's context lifts.
+type lift struct{ lock bool }
+
+type liftKey struct{}
+
+// withoutTimeouts marks ctx as a long owner job's (migrations, demo data, bulk
+// path generation): every connection it acquires runs without a
+// statement_timeout, and also without a lock_timeout when lock is true (the
+// migration waits for another console's migration). The limits come back
+// when the connection is released.
+func withoutTimeouts(ctx context.Context, lock bool) context.Context {
+	return context.WithValue(ctx, liftKey{}, lift{lock: lock})
+}
+
+func (db *DB) prepareConn(ctx context.Context, c *pgx.Conn) (bool, error) {
+	l, ok := ctx.Value(liftKey{}).(lift)
+	if !ok {
+		return true, nil
+	}
+	sql := "SELECT set_config('statement_timeout', '0', false)"
+	if l.lock {
+		sql += ", set_config('lock_timeout', '0', false)"
+	}
+	if _, err := c.Exec(ctx, sql); err != nil {
+		return false, err
+	}
+	db.unbounded.Store(c, true)
+	return true, nil
+}
+
+func (db *DB) afterRelease(c *pgx.Conn) bool {
+	if _, ok := db.unbounded.LoadAndDelete(c); !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Back to the values of the startup packet.
+	_, err := c.Exec(ctx, "SELECT set_config('statement_timeout', reset_val, false) FROM pg_settings WHERE name = 'statement_timeout' "+
+		"UNION ALL SELECT set_config('lock_timeout', reset_val, false) FROM pg_settings WHERE name = 'lock_timeout'")
+	return err == nil
 }
 
 func describe(cfg *pgxpool.Config, c *Cluster) string {
@@ -213,11 +308,108 @@ func whyNoAnswer(err error, dsn string, timeout time.Duration) string {
 	return redact(err.Error(), dsn)
 }
 
-// redact removes the password of dsn from msg.
+// redact removes the password of dsn from msg: in every form it may take
+// there (as written, decoded, or each word of it), whether or not the DSN
+// parses — pgx's own masking of a DSN that does not parse hides only the
+// first word of a password with an escaped space.
 func redact(msg, dsn string) string {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil || cfg.ConnConfig.Password == "" {
-		return msg
+	secrets := dsnSecrets(dsn)
+	if cfg, err := pgxpool.ParseConfig(dsn); err == nil && cfg.ConnConfig.Password != "" {
+		secrets = append(secrets, cfg.ConnConfig.Password)
 	}
-	return strings.ReplaceAll(msg, cfg.ConnConfig.Password, "********")
+	var all []string
+	for _, s := range secrets {
+		all = append(all, s)
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\\' || r == '\'' || r == '\t' }) {
+			if len(w) >= 3 {
+				all = append(all, w)
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
+	for _, s := range all {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "********")
+		}
+	}
+	return msg
+}
+
+// RedactDSN is dsn with its password masked, for messages and logs.
+func RedactDSN(dsn string) string { return redact(dsn, dsn) }
+
+// dsnSecrets reads the password out of a DSN without needing it to be valid:
+// a URL's user information and password parameter, or a keyword/value
+// string's password (quoted or with backslash escapes), raw and decoded.
+func dsnSecrets(dsn string) []string {
+	var out []string
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		rest := dsn[strings.Index(dsn, "://")+3:]
+		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				out = append(out, pw)
+				if dec, err := url.PathUnescape(pw); err == nil {
+					out = append(out, dec)
+				}
+			}
+		}
+		if _, q, ok := strings.Cut(dsn, "?"); ok {
+			for _, kv := range strings.Split(q, "&") {
+				if k, v, ok := strings.Cut(kv, "="); ok && k == "password" {
+					out = append(out, v)
+					if dec, err := url.QueryUnescape(v); err == nil {
+						out = append(out, dec)
+					}
+				}
+			}
+		}
+		return out
+	}
+	i := 0
+	skip := func() {
+		for i < len(dsn) && (dsn[i] == ' ' || dsn[i] == '\t' || dsn[i] == '\n' || dsn[i] == '\r') {
+			i++
+		}
+	}
+	for i < len(dsn) {
+		skip()
+		start := i
+		for i < len(dsn) && dsn[i] != '=' && dsn[i] != ' ' && dsn[i] != '\t' {
+			i++
+		}
+		key := dsn[start:i]
+		skip()
+		if i >= len(dsn) || dsn[i] != '=' {
+			continue
+		}
+		i++
+		skip()
+		vstart := i
+		var val strings.Builder
+		if i < len(dsn) && dsn[i] == '\'' {
+			i++
+			for i < len(dsn) && dsn[i] != '\'' {
+				if dsn[i] == '\\' && i+1 < len(dsn) {
+					i++
+				}
+				val.WriteByte(dsn[i])
+				i++
+			}
+			if i < len(dsn) {
+				i++
+			}
+		} else {
+			for i < len(dsn) && dsn[i] != ' ' && dsn[i] != '\t' && dsn[i] != '\n' && dsn[i] != '\r' {
+				if dsn[i] == '\\' && i+1 < len(dsn) {
+					i++
+				}
+				val.WriteByte(dsn[i])
+				i++
+			}
+		}
+		if key == "password" {
+			out = append(out, dsn[vstart:i], val.String())
+		}
+	}
+	return out
 }

@@ -168,6 +168,9 @@ type demoAlert struct {
 // now anchors every date; the audit rows themselves carry the time of the load.
 func (db *DB) LoadDemo(ctx context.Context, now time.Time) (DemoSummary, error) {
 	start := time.Now()
+	// The owner's long job: no statement_timeout or lock_timeout on its
+	// connections (another demo load may hold the demo lock).
+	ctx = withoutTimeouts(ctx, true)
 	// One demo load at a time; the lock is the session's, on a connection of its own.
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {

@@ -243,6 +243,8 @@ func (db *DB) GeneratePaths(ctx context.Context, wallet int, n int, seed int64) 
 		return res, fmt.Errorf("generate paths in %s: the number of paths must be 1 or more, not %d", name, n)
 	}
 	start := time.Now()
+	// A bulk job: a batch's COPY may take longer than statement_timeout.
+	ctx = withoutTimeouts(ctx, false)
 
 	var status string
 	err := db.pool.QueryRow(ctx, "SELECT status FROM wallet_versions WHERE version_id = $1", wallet).Scan(&status)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -151,8 +153,12 @@ func explain(err error) error {
 	case "42501":
 		return &RuleError{Code: pg.Code, Message: "permission denied: this database login may not make that change (" + pg.Message + ")"}
 	case "55P03":
-		return &RuleError{Code: pg.Code, Message: "another session holds a lock this change needs, and waiting for it timed out: nothing was changed; try again in a moment"}
+		return &RuleError{Code: pg.Code, Message: lockTimeoutMessage()}
 	case "57014":
+		if strings.Contains(pg.Message, "statement timeout") {
+			return &RuleError{Code: pg.Code, Message: fmt.Sprintf("the database stopped the statement after %s (the console's statement_timeout): nothing was changed; try again, "+
+				"and if it happens again the database is overloaded or something holds it up", waited(time.Duration(statementTimeoutShown.Load())))}
+		}
 		return &RuleError{Code: pg.Code, Message: "the database cancelled the statement (it ran past its time limit, or was cancelled): nothing was changed"}
 	case "22003":
 		return &RuleError{Code: pg.Code, Message: "a number is too large for the database: " + pg.Message}
@@ -160,6 +166,34 @@ func explain(err error) error {
 		return fmt.Errorf("%w: %s", ErrUnreachable, pg.Message)
 	}
 	return err
+}
+
+// The session limits of the last Open (a console opens one database), for
+// the messages: PostgreSQL's own says only "lock timeout".
+var lockTimeoutShown, statementTimeoutShown atomic.Int64
+
+// WhoHoldsLocks is the query that lists the sessions holding locks, for an
+// operator whose change timed out waiting for one.
+const WhoHoldsLocks = "SELECT pid, usename, application_name, state, xact_start, left(query, 60) FROM pg_stat_activity " +
+	"WHERE pid IN (SELECT pid FROM pg_locks WHERE granted) AND pid <> pg_backend_pid() ORDER BY xact_start"
+
+func lockTimeoutMessage() string {
+	return fmt.Sprintf("nothing was changed: waited %s for a lock another session holds; try again, or find who holds it: psql -c %q "+
+		"(a session idle in transaction for long is the usual culprit; pg_terminate_backend(pid) ends it)",
+		waited(time.Duration(lockTimeoutShown.Load())), WhoHoldsLocks)
+}
+
+// waited writes a limit the way people say it: "5 s", "250 ms".
+func waited(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "too long"
+	case d%time.Second == 0:
+		return fmt.Sprintf("%d s", d/time.Second)
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d/time.Millisecond)
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 func isConnError(err error) bool {

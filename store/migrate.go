@@ -32,6 +32,9 @@ type MigrateResult struct {
 // each step is its own transaction.
 func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 	var res MigrateResult
+	// A step may run long, and may wait for another console's run: neither
+	// session limit applies to it.
+	ctx = withoutTimeouts(ctx, true)
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return res, fmt.Errorf("migrate: %w", err)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
 )
 
 // pinTries is how many PINs the full-screen console asks for at start
@@ -47,7 +48,7 @@ func loginTries(login func([]byte) error, read func() ([]byte, error), tries int
 // terminal with echo off. The PIN is never a flag value, never logged.
 func readPIN(file, what string) ([]byte, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := model.ReadFileLimit(file, model.MaxPINFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("read the PIN file: %w", err)
 		}

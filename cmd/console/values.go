@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	flag "github.com/spf13/pflag"
 
@@ -99,12 +103,42 @@ func (v *durationValue) Type() string   { return "duration" }
 // printJSON is the one way a command prints JSON: indented, keys in
 // snake_case (the model's json tags; README, "JSON output").
 func printJSON(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
+	// Not a web page: "> 100 ms" and "H&M" print as written. ASCII control
+	// characters are escaped by the encoder, the rest by inertJSON, so the
+	// text stays inert.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	// Not a web page: "> 100 ms" and "H&M" print as written. Control
-	// characters are still escaped by the encoder, so the text stays inert.
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := out.Write(inertJSON(buf.Bytes()))
+	return err
+}
+
+// inertJSON escapes, as \uXXXX, every character of encoded JSON that is not
+// printable (C1 controls, bidirectional overrides such as U+202E, other
+// format characters) and that the encoder left raw: a terminal or a pager
+// showing the output cannot be steered by the data, and a JSON reader
+// decodes the same text. Outside strings encoded JSON is ASCII, so only the
+// strings' contents change; ASCII controls are already escaped.
+func inertJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, `\ufffd`...)
+		} else if r < utf8.RuneSelf || unicode.IsPrint(r) {
+			out = append(out, b[:n]...)
+		} else if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", r1, r2)
+		} else {
+			out = fmt.Appendf(out, "\\u%04x", r)
+		}
+		b = b[n:]
+	}
+	return out
 }
 
 // operatorText is an error as the terminal shows it: its text made inert

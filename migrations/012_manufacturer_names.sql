@@ -1,4 +1,5 @@
--- Manufacturer names that cannot pass for another (issue 10, point 6).
+-- Manufacturer names that cannot pass for another, and creation request ids
+-- that only the database issues (issue 10, points 6 and 7).
 --
 -- model/names.go mirrors the name rule in Go (the same character classes and
 -- look-alike table) so that a front end can say what is wrong first;
@@ -96,3 +97,49 @@ $$;
 CREATE TRIGGER manufacturer_name_guard
   BEFORE INSERT OR UPDATE OF manufacturer_name ON manufacturer_registry
   FOR EACH ROW EXECUTE FUNCTION manufacturer_name_guard();
+
+-- ---------------------------------------------------------------------------
+-- Creation request ids
+--
+-- Until now an INSERT that named its own request_id kept it, so a console
+-- login could use up the day ('WCR-<today>-999') or backdate a request
+-- ('WCR-2020-01-01-001'). Now only the database issues ids, always of the
+-- current UTC day. An id may be named only by the table's owner, a
+-- superuser, or a role that cannot log in: such a role can be the session's
+-- only through a superuser's SET SESSION AUTHORIZATION (the demo loader
+-- files its history that way). A console login's SET ROLE changes
+-- current_user, never session_user, so it cannot pass for one.
+CREATE OR REPLACE FUNCTION wallet_creation_request_id() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  prefix text;
+  last   integer;
+  loader boolean;
+BEGIN
+  IF NEW.request_id IS NOT NULL THEN
+    SELECT r.rolsuper OR NOT r.rolcanlogin
+           OR r.oid = (SELECT c.relowner FROM pg_class c WHERE c.oid = 'wallet_creation_requests'::regclass)
+      INTO loader
+      FROM pg_roles r WHERE r.rolname = session_user;
+    IF NOT coalesce(loader, false) THEN
+      RAISE EXCEPTION 'creation request ids are issued by the database: % may not name one (%)',
+        session_user, NEW.request_id
+        USING ERRCODE = 'WL2PR',
+              HINT = 'leave request_id out; the request gets the next WCR-' ||
+                     to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '-NNN';
+    END IF;
+    RETURN NEW;
+  END IF;
+  prefix := 'WCR-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '-';
+  PERFORM pg_advisory_xact_lock(20251208, hashtext(prefix));
+  SELECT max(substr(r.request_id, length(prefix) + 1)::integer) INTO last
+    FROM wallet_creation_requests r
+   WHERE starts_with(r.request_id, prefix);
+  IF coalesce(last, 0) >= 999 THEN
+    RAISE EXCEPTION 'request ids of % are used up (999 a day)', rtrim(prefix, '-')
+      USING ERRCODE = 'WL2PR', HINT = 'file the request tomorrow (UTC), or ask the database owner';
+  END IF;
+  NEW.request_id := prefix || lpad((coalesce(last, 0) + 1)::text, 3, '0');
+  RETURN NEW;
+END
+$$;

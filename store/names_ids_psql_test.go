@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/plings/walletconsole/model"
@@ -150,4 +151,56 @@ func TestManufacturerNameRuleMatchesModel(t *testing.T) {
 			t.Errorf("skeleton of %q: database %q, Go %q", s, skel, want)
 		}
 	}
+}
+
+// Issue 10, point 7: request ids come only from the database's issuing
+// function, always of the current UTC day, whatever a console role's INSERT
+// says.
+func TestRequestIDsOnlyFromTheDatabase(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	db, err := store.Open(context.Background(), store.Options{DSN: pgtest.DSN(t, name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var today string
+	if err := db.Pool().QueryRow(context.Background(), "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')").Scan(&today); err != nil {
+		t.Fatal(err)
+	}
+	if goToday := time.Now().UTC().Format(time.DateOnly); goToday != today {
+		t.Logf("the database's UTC day %s is not Go's %s (midnight?)", today, goToday)
+	}
+	file := func(id string) string {
+		return "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES ('" + id + "', 'testing', 'capacity_expansion', 'more room')"
+	}
+	const issued = "creation request ids are issued by the database"
+
+	t.Run("naming an id is refused", func(t *testing.T) {
+		refused(t, name, "alice", file("WCR-"+today+"-999"), issued+": alice may not name one (WCR-"+today+"-999)")
+		refused(t, name, "alice", file("WCR-2020-01-01-001"), issued)
+		refused(t, name, "alice", file("WCR-"+today+"-001"), issued)
+		// SET ROLE changes current_user, not session_user.
+		refused(t, name, "alice", "SET ROLE wallet_operator; "+file("WCR-2020-01-01-002"), issued)
+		refused(t, name, "alice", "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) SELECT 'WCR-2020-01-01-00' || g, 'testing', 'capacity_expansion', 'x' FROM generate_series(3, 4) g", issued)
+		refused(t, name, "bob", file("WCR-2020-01-01-005"), "permission denied")
+		refused(t, name, "viewer", file("WCR-2020-01-01-006"), "permission denied")
+	})
+	t.Run("the database issues today's next id", func(t *testing.T) {
+		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (environment, purpose, reason) VALUES ('testing', 'capacity_expansion', 'more room')")
+		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES (NULL, 'testing', 'capacity_expansion', 'more room')")
+		out, ok := psql(t, name, "alice", "SELECT string_agg(request_id, ',' ORDER BY request_id) FROM wallet_creation_requests")
+		if want := "WCR-" + today + "-001,WCR-" + today + "-002"; !ok || !strings.Contains(out, want) {
+			t.Errorf("requests: %q; want %s (nothing used up, nothing backdated)", strings.TrimSpace(out), want)
+		}
+		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE request_id LIKE 'WCR-2020%' OR request_id LIKE '%-999'"); n != 0 {
+			t.Errorf("%d requests with an id the login chose", n)
+		}
+	})
+	t.Run("an issued id cannot be changed", func(t *testing.T) {
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET request_id = 'WCR-2020-01-01-001' WHERE request_id = 'WCR-"+today+"-001'", "permission denied")
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET request_id = 'WCR-"+today+"-999' WHERE request_id = 'WCR-"+today+"-002'", "permission denied")
+	})
+	t.Run("the owner may still load a fixed id", func(t *testing.T) {
+		mustExec(t, db, "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES ('WCR-2020-01-01-001', 'testing', 'capacity_expansion', 'history')")
+	})
 }

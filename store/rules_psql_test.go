@@ -117,40 +117,45 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 		refused(t, name, "alice", "UPDATE wallet_operations_log SET initiated_by = 'mallory' WHERE seq = 1", "permission denied")
 	})
 	t.Run("two-person rule on the login", func(t *testing.T) {
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES ('WCR-2026-11-21-001', 'testing', 'capacity_expansion', 'more room')")
+		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (environment, purpose, reason) VALUES ('testing', 'capacity_expansion', 'more room')")
 		// requested_by cannot be forged: the trigger sets it to the login.
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (request_id, requested_by, environment, purpose, reason) VALUES ('WCR-2026-11-21-002', 'bob', 'testing', 'capacity_expansion', 'more room')")
+		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (requested_by, environment, purpose, reason) VALUES ('bob', 'testing', 'capacity_expansion', 'more room')")
+		// The database issues the ids (issue 10, point 7): today's first two.
+		var r1, r2 string
+		if err := db.Pool().QueryRow(context.Background(), "SELECT min(request_id), max(request_id) FROM wallet_creation_requests").Scan(&r1, &r2); err != nil {
+			t.Fatal(err)
+		}
 		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE requested_by = 'alice'"); n != 2 {
 			t.Errorf("requests recorded for alice: %d, want 2", n)
 		}
 		mustExec(t, db, "GRANT wallet_approver TO alice")
 		defer mustExec(t, db, "REVOKE wallet_approver FROM alice")
-		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'security', 'approved')",
-			"two-person rule: alice filed request WCR-2026-11-21-001 and cannot approve it")
-		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision) VALUES ('WCR-2026-11-21-001', 'security', 'bob', 'approved')",
+		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'security', 'approved')",
+			"two-person rule: alice filed request "+r1+" and cannot approve it")
+		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision) VALUES ('"+r1+"', 'security', 'bob', 'approved')",
 			"two-person rule")
 		// alice cannot write the outcome herself.
-		refused(t, name, "alice", "UPDATE wallet_creation_requests SET status = 'approved' WHERE request_id = 'WCR-2026-11-21-001'",
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET status = 'approved' WHERE request_id = '"+r1+"'",
 			"approval comes only from the approvers' decisions")
-		refused(t, name, "alice", "UPDATE wallet_creation_requests SET approval_id = 'WAP-20261121000000' WHERE request_id = 'WCR-2026-11-21-001'",
+		refused(t, name, "alice", "UPDATE wallet_creation_requests SET approval_id = 'WAP-20261121000000' WHERE request_id = '"+r1+"'",
 			"permission denied")
-		accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, decided_at) VALUES ('WCR-2026-11-21-001', 'security', 'approved', '2099-01-01')")
+		accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, decided_at) VALUES ('"+r1+"', 'security', 'approved', '2099-01-01')")
 		if n := count(t, db, "SELECT count(*) FROM wallet_creation_approvals WHERE approver = 'bob' AND valid_until < now() + interval '8 days'"); n != 1 {
 			t.Errorf("a client-supplied decision date was kept")
 		}
-		refused(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'operations', 'approved')",
-			"bob already decided for request WCR-2026-11-21-001")
-		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'executive', 'approved')",
+		refused(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'operations', 'approved')",
+			"bob already decided for request "+r1)
+		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'executive', 'approved')",
 			"needs no executive approval")
-		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE request_id = 'WCR-2026-11-21-001' AND status = 'pending'"); n != 1 {
+		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE request_id = '"+r1+"' AND status = 'pending'"); n != 1 {
 			t.Errorf("request approved before every required role decided")
 		}
-		accepted(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('WCR-2026-11-21-001', 'operations', 'approved')")
-		if n := count(t, db, `SELECT count(*) FROM wallet_creation_requests WHERE request_id = 'WCR-2026-11-21-001'
+		accepted(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'operations', 'approved')")
+		if n := count(t, db, `SELECT count(*) FROM wallet_creation_requests WHERE request_id = '`+r1+`'
 			AND status = 'approved' AND approval_id ~ '^WAP-[0-9]{14}$' AND valid_until > now() + interval '6 days'`); n != 1 {
 			t.Errorf("request not approved by the database after security and operations approved")
 		}
-		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, reason) VALUES ('WCR-2026-11-21-002', 'security', 'rejected', '')",
+		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, reason) VALUES ('"+r2+"', 'security', 'rejected', '')",
 			"rejection_has_reason")
 	})
 	t.Run("the viewer writes nothing", func(t *testing.T) {

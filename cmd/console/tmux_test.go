@@ -214,6 +214,12 @@ func TestConsoleNoColorAndInertNames(t *testing.T) {
 	if _, err := db.Pool().Exec(ctx, `UPDATE wallet_versions SET description = E'\x1b[2J wiped' WHERE version_id = 1`); err != nil {
 		t.Fatal(err)
 	}
+	// Migration 012 refuses such a name; the owner can still lift the rule
+	// (or a database from before 012 has one), and the screen must stay inert.
+	if _, err := db.Pool().Exec(ctx, `ALTER TABLE manufacturer_registry DROP CONSTRAINT manufacturer_name_printable;
+		ALTER TABLE manufacturer_registry DISABLE TRIGGER manufacturer_name_guard`); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.RegisterManufacturer(ctx, store.NewManufacturer{Wallet: 1, Index: 77, Name: "\x1b]52;c;aGk=\x07Evil"}, "test"); err != nil {
 		t.Fatal(err)
 	}

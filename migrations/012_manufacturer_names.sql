@@ -109,8 +109,11 @@ CREATE TRIGGER manufacturer_name_guard
 -- only through a superuser's SET SESSION AUTHORIZATION (the demo loader
 -- files its history that way). A console login's SET ROLE changes
 -- current_user, never session_user, so it cannot pass for one.
+-- SECURITY DEFINER, as 011 made it: it takes the id's advisory lock, which
+-- console roles may not take themselves (session_user, not current_user,
+-- says who is filing, so running as the owner changes nothing there).
 CREATE OR REPLACE FUNCTION wallet_creation_request_id() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   prefix text;
   last   integer;

@@ -109,19 +109,8 @@ func (a *App) command(line string) tea.Cmd {
 	if jmp, ok := screenJumps[e.Name]; ok {
 		return jmp(a, args)
 	}
-	if e.Name == "audit" {
-		// ":audit" alone shows the whole log again.
-		f, err := parseAuditArgs(args)
-		if err != nil {
-			a.fail(err.Error())
-			return nil
-		}
-		if f.Wallet != nil && !a.knownWallet(*f.Wallet) {
-			return nil
-		}
-		cmd := a.jump("audit")
-		a.audit.SetQuery(f)
-		return cmd
+	if with, ok := screenArgs[e.Name]; ok {
+		return with(a, args)
 	}
 	if len(args) > 0 {
 		a.fail(":" + e.Name + " takes no arguments")

@@ -48,6 +48,26 @@ var screenJumps = map[string]func(a *App, args []string) tea.Cmd{
 	},
 }
 
+// screenArgs are the tabbed screens that take ":" arguments; the others
+// refuse any.
+var screenArgs = map[string]func(a *App, args []string) tea.Cmd{
+	// ":audit --wallet v1 --type T --by LOGIN"; ":audit" alone shows the
+	// whole log again.
+	"audit": func(a *App, args []string) tea.Cmd {
+		f, err := parseAuditArgs(args)
+		if err != nil {
+			a.fail(err.Error())
+			return nil
+		}
+		if f.Wallet != nil && !a.knownWallet(*f.Wallet) {
+			return nil
+		}
+		cmd := a.jump("audit")
+		a.audit.SetQuery(f)
+		return cmd
+	},
+}
+
 // flowOpeners start the flows that are built, by registry name. An opener
 // returns an error when it cannot start with these arguments; flowMissing
 // says why this console cannot run a flow at all ("" when it can).

@@ -35,6 +35,11 @@ func TestRegistryBound(t *testing.T) {
 			t.Errorf("screen %s is bound but not in the registry", name)
 		}
 	}
+	for name := range screenArgs {
+		if _, ok := screenCtors[name]; !ok {
+			t.Errorf("screen %s takes arguments but has no tab", name)
+		}
+	}
 	for name := range screenJumps {
 		if !listed[name] {
 			t.Errorf("jump %s is bound but not in the registry", name)

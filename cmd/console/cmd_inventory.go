@@ -10,6 +10,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/ui"
 )
 
@@ -162,26 +163,23 @@ func printOps(out io.Writer, ops []model.Operation) {
 func bindAuditVerify(fs *flag.FlagSet) handler {
 	asJSON := fs.Bool("json", false, "print JSON")
 	return func(ctx context.Context, c *call) error {
-		s, closeS, err := c.g.service(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeS()
-		rep, err := s.VerifyAudit(ctx)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			if err := printJSON(c.out, rep); err != nil {
+		return c.serve(ctx, func(s *ops.Service) error {
+			rep, err := s.VerifyAudit(ctx)
+			if err != nil {
 				return err
 			}
-		} else if rep.OK {
-			fmt.Fprintf(c.out, "audit chain OK: %d rows, each follows the one before and matches its hash\n", rep.Rows)
-		}
-		if !rep.OK {
-			return &exitError{code: 1, err: fmt.Errorf("audit chain BROKEN at row %d: %s", rep.BrokenAt, rep.Problem)}
-		}
-		return nil
+			if *asJSON {
+				if err := printJSON(c.out, rep); err != nil {
+					return err
+				}
+			} else if rep.OK {
+				fmt.Fprintf(c.out, "audit chain OK: %d rows, each follows the one before and matches its hash\n", rep.Rows)
+			}
+			if !rep.OK {
+				return &exitError{code: 1, err: fmt.Errorf("audit chain BROKEN at row %d: %s", rep.BrokenAt, rep.Problem)}
+			}
+			return nil
+		})
 	}
 }
 

@@ -71,55 +71,49 @@ func bindRequestNew(fs *flag.FlagSet) handler {
 func bindRequestList(fs *flag.FlagSet) handler {
 	asJSON := fs.Bool("json", false, "print JSON")
 	return func(ctx context.Context, c *call) error {
-		s, closeS, err := c.g.service(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeS()
-		rs, err := s.Requests(ctx)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			if rs == nil {
-				rs = []model.CreationRequest{}
+		return c.serve(ctx, func(s *ops.Service) error {
+			rs, err := s.Requests(ctx)
+			if err != nil {
+				return err
 			}
-			return printJSON(c.out, struct {
-				Database string                  `json:"database"`
-				Requests []model.CreationRequest `json:"requests"`
-			}{s.Where(), rs})
-		}
-		if len(rs) == 0 {
-			fmt.Fprintln(c.out, "no creation requests yet (file one with `console request new`)")
-			return nil
-		}
-		tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "REQUEST\tSTATUS\tENVIRONMENT\tPURPOSE\tSECURITY\tRISK\tBY\tFILED (UTC)\tSTANDING")
-		for _, r := range rs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ui.Inert(r.ID), r.Status, r.Environment, ui.Inert(r.Purpose),
-				r.SecurityLevel, r.RiskLevel, ui.Inert(r.RequestedBy), r.RequestDate.UTC().Format("2006-01-02 15:04"), standing(r))
-		}
-		return tw.Flush()
+			if *asJSON {
+				if rs == nil {
+					rs = []model.CreationRequest{}
+				}
+				return printJSON(c.out, struct {
+					Database string                  `json:"database"`
+					Requests []model.CreationRequest `json:"requests"`
+				}{s.Where(), rs})
+			}
+			if len(rs) == 0 {
+				fmt.Fprintln(c.out, "no creation requests yet (file one with `console request new`)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "REQUEST\tSTATUS\tENVIRONMENT\tPURPOSE\tSECURITY\tRISK\tBY\tFILED (UTC)\tSTANDING")
+			for _, r := range rs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ui.Inert(r.ID), r.Status, r.Environment, ui.Inert(r.Purpose),
+					r.SecurityLevel, r.RiskLevel, ui.Inert(r.RequestedBy), r.RequestDate.UTC().Format("2006-01-02 15:04"), standing(r))
+			}
+			return tw.Flush()
+		})
 	}
 }
 
 func bindRequestShow(fs *flag.FlagSet) handler {
 	asJSON := fs.Bool("json", false, "print JSON")
 	return func(ctx context.Context, c *call) error {
-		s, closeS, err := c.g.service(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeS()
-		r, err := s.Request(ctx, c.args[0])
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(c.out, r)
-		}
-		printRequest(c.out, r)
-		return nil
+		return c.serve(ctx, func(s *ops.Service) error {
+			r, err := s.Request(ctx, c.args[0])
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return printJSON(c.out, r)
+			}
+			printRequest(c.out, r)
+			return nil
+		})
 	}
 }
 
@@ -158,16 +152,13 @@ func bindRequestDecide(verb string) binding {
 
 func bindRequestExport(fs *flag.FlagSet) handler {
 	return func(ctx context.Context, c *call) error {
-		s, closeS, err := c.g.service(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeS()
-		res, err := s.ExportRequest(ctx, c.args[0], c.args[1])
-		if err != nil {
-			return err
-		}
-		printLines(c.out, res.String())
-		return nil
+		return c.serve(ctx, func(s *ops.Service) error {
+			res, err := s.ExportRequest(ctx, c.args[0], c.args[1])
+			if err != nil {
+				return err
+			}
+			printLines(c.out, res.String())
+			return nil
+		})
 	}
 }

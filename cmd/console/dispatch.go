@@ -10,6 +10,7 @@ import (
 
 	flag "github.com/spf13/pflag"
 
+	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/registry"
 )
 
@@ -190,3 +191,14 @@ func flagError(name string, err error) error {
 
 // badBool is pflag's refusal of a bool flag's value, which quotes strconv.
 var badBool = regexp.MustCompile(`^invalid argument "(.*)" for "(.*?)" flag: strconv\.ParseBool`)
+
+// serve opens the operations layer for one command, runs fn on it, and
+// closes it: the shape every command that needs the database shares.
+func (c *call) serve(ctx context.Context, fn func(*ops.Service) error) error {
+	s, closeS, err := c.g.service(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeS()
+	return fn(s)
+}

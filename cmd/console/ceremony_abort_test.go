@@ -81,17 +81,7 @@ func ceremonyInterrupted(t *testing.T, hangup bool) {
 		shellQuote(consoleBin) + " --data-dir " + shellQuote(dataDir(t)) + " ceremony run --token ceremony --transcript-dir " +
 		shellQuote(work) + " --net-root " + shellQuote(offlineRoot(t))
 	s := startTmuxCommand(t, "80", "24", cmdline)
-	s.wait = 2 * time.Minute
-	s.waitFor("request step", "step 1 of 8")
-	s.wait = 30 * time.Second
-	s.keys("-l", reqFile)
-	s.keys("Enter")
-	s.waitFor("offline step", "step 2 of 8")
-	s.keys("Enter")
-	s.waitFor("hsm step", "step 3 of 8")
-	s.keys("-l", ceremonyPIN)
-	s.keys("Enter")
-	s.waitFor("witness step", "step 4 of 8")
+	walkToWitnesses(s, reqFile)
 	challenges, _ := filepath.Glob(filepath.Join(work, "*.challenge.txt"))
 	if len(challenges) != 1 {
 		t.Fatalf("challenge files: %v", challenges)
@@ -156,4 +146,20 @@ func ceremonyInterrupted(t *testing.T, hangup bool) {
 	if r.code == 0 || !strings.Contains(r.stderr, "REFUSED") {
 		t.Errorf("import of an aborted transcript: %d %q", r.code, r.stderr)
 	}
+}
+
+// walkToWitnesses takes a ceremony in tmux through its first three steps
+// (request file, offline check, HSM login) to the witnesses' step.
+func walkToWitnesses(s *tmuxSession, reqFile string) {
+	s.wait = 2 * time.Minute
+	s.waitFor("request step", "step 1 of 8")
+	s.wait = 30 * time.Second
+	s.keys("-l", reqFile)
+	s.keys("Enter")
+	s.waitFor("offline step", "step 2 of 8")
+	s.keys("Enter")
+	s.waitFor("hsm step", "step 3 of 8")
+	s.keys("-l", ceremonyPIN)
+	s.keys("Enter")
+	s.waitFor("witness step", "step 4 of 8")
 }

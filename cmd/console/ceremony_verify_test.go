@@ -87,17 +87,7 @@ func tmuxCeremony(t *testing.T, work string, roster []model.Witness, keyDir stri
 		return msg + ".sig"
 	}
 	s := startTmuxCommand(t, "80", "24", cmdline)
-	s.wait = 2 * time.Minute
-	s.waitFor("request step", "step 1 of 8")
-	s.wait = 30 * time.Second
-	s.keys("-l", reqFile)
-	s.keys("Enter")
-	s.waitFor("offline step", "step 2 of 8")
-	s.keys("Enter")
-	s.waitFor("hsm step", "step 3 of 8")
-	s.keys("-l", ceremonyPIN)
-	s.keys("Enter")
-	s.waitFor("witness step", "step 4 of 8")
+	walkToWitnesses(s, reqFile)
 	challenges, _ := filepath.Glob(filepath.Join(media, "*.challenge.txt"))
 	if len(challenges) != 1 {
 		t.Fatalf("challenge files: %v", challenges)

@@ -152,23 +152,9 @@ func TestRunnerStates(t *testing.T) {
 			tm.Send(key("enter"))
 			wait(t, tm, "you typed")
 		}, StageConfirm},
-		{"running", false, func(t *testing.T, tm *teatest.TestModel, f *testFlow) {
-			tm.Send(key("enter"))
-			wait(t, tm, "enter: continue")
-			tm.Send(key("enter"))
-			wait(t, tm, "type v3")
-			tm.Type("v3")
-			tm.Send(key("enter"))
-			wait(t, tm, "40%")
-		}, StageRunning},
+		{"running", false, func(t *testing.T, tm *teatest.TestModel, f *testFlow) { toRunning(t, tm) }, StageRunning},
 		{"result", false, func(t *testing.T, tm *teatest.TestModel, f *testFlow) {
-			tm.Send(key("enter"))
-			wait(t, tm, "enter: continue")
-			tm.Send(key("enter"))
-			wait(t, tm, "type v3")
-			tm.Type("v3")
-			tm.Send(key("enter"))
-			wait(t, tm, "40%")
+			toRunning(t, tm)
 			close(f.release)
 			wait(t, tm, "audit rows")
 		}, StageResult},
@@ -202,6 +188,19 @@ func TestRunnerStates(t *testing.T) {
 			})
 		}
 	}
+}
+
+// toRunning takes the test flow from its fields to its run, confirming by
+// typing the target.
+func toRunning(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	tm.Send(key("enter"))
+	wait(t, tm, "enter: continue")
+	tm.Send(key("enter"))
+	wait(t, tm, "type v3")
+	tm.Type("v3")
+	tm.Send(key("enter"))
+	wait(t, tm, "40%")
 }
 
 func checkFits(t *testing.T, view string, w, h int) {

@@ -17,6 +17,10 @@ type CeremonyImport struct {
 	PublicKey        string    `json:"public_key"`        // PEM of the Ed25519 master public key
 	Fingerprint      string    `json:"fingerprint"`       // SHA-256 (hex) of the raw public key
 	TranscriptSHA256 string    `json:"transcript_sha256"` // of the transcript file's bytes
+	// TokenSerial and TokenModel are the ceremony token's, from the
+	// transcript's HSM login: a backup proof must come from another token.
+	TokenSerial string `json:"token_serial"`
+	TokenModel  string `json:"token_model"`
 	WitnessCount     int       `json:"witness_count"`
 	BackupProven     bool      `json:"backup_proven"`
 	CompletedAt      time.Time `json:"completed_at"`

@@ -9,21 +9,21 @@ const CeremonyWitnesses = 3
 // CeremonyImport is what the connected side takes from a verified ceremony
 // transcript to create the wallet version (status created).
 type CeremonyImport struct {
-	CeremonyID       string    `json:"ceremony_id"`
-	RequestID        string    `json:"request_id"`
-	ApprovalID       string    `json:"approval_id"`
-	Version          int       `json:"version"`
-	KeyLabel         string    `json:"key_label"`         // plings_master_key_v{N}: the wallet's master_key_id
-	PublicKey        string    `json:"public_key"`        // PEM of the Ed25519 master public key
-	Fingerprint      string    `json:"fingerprint"`       // SHA-256 (hex) of the raw public key
-	TranscriptSHA256 string    `json:"transcript_sha256"` // of the transcript file's bytes
+	CeremonyID       string `json:"ceremony_id"`
+	RequestID        string `json:"request_id"`
+	ApprovalID       string `json:"approval_id"`
+	Version          int    `json:"version"`
+	KeyLabel         string `json:"key_label"`         // plings_master_key_v{N}: the wallet's master_key_id
+	PublicKey        string `json:"public_key"`        // PEM of the Ed25519 master public key
+	Fingerprint      string `json:"fingerprint"`       // SHA-256 (hex) of the raw public key
+	TranscriptSHA256 string `json:"transcript_sha256"` // of the transcript file's bytes
 	// TokenSerial and TokenModel are the ceremony token's, from the
 	// transcript's HSM login: a backup proof must come from another token.
-	TokenSerial string `json:"token_serial"`
-	TokenModel  string `json:"token_model"`
-	WitnessCount     int       `json:"witness_count"`
-	BackupProven     bool      `json:"backup_proven"`
-	CompletedAt      time.Time `json:"completed_at"`
+	TokenSerial  string    `json:"token_serial"`
+	TokenModel   string    `json:"token_model"`
+	WitnessCount int       `json:"witness_count"`
+	BackupProven bool      `json:"backup_proven"`
+	CompletedAt  time.Time `json:"completed_at"`
 	// Signers are the witnesses who attested (and signed the final message).
 	Signers []string `json:"signers"`
 	// Roster is the witness roster the request file carried.

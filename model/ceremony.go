@@ -19,11 +19,15 @@ type CeremonyImport struct {
 	TranscriptSHA256 string `json:"transcript_sha256"` // of the transcript file's bytes
 	// TokenSerial and TokenModel are the ceremony token's, from the
 	// transcript's HSM login: a backup proof must come from another token.
-	TokenSerial  string    `json:"token_serial"`
-	TokenModel   string    `json:"token_model"`
-	WitnessCount int       `json:"witness_count"`
-	BackupProven bool      `json:"backup_proven"`
-	CompletedAt  time.Time `json:"completed_at"`
+	TokenSerial  string `json:"token_serial"`
+	TokenModel   string `json:"token_model"`
+	WitnessCount int    `json:"witness_count"`
+	BackupProven bool   `json:"backup_proven"`
+	// BackupProof is the proof the ceremony's backup step recorded (the
+	// backup token's signature over a fresh challenge). A backup is recorded
+	// proven only with it: BackupProven alone leaves the proof pending.
+	BackupProof *BackupProof `json:"backup_proof,omitempty"`
+	CompletedAt time.Time    `json:"completed_at"`
 	// Signers are the witnesses who attested (and signed the final message).
 	Signers []string `json:"signers"`
 	// Roster is the witness roster the request file carried.

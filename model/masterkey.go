@@ -18,6 +18,16 @@ func Fingerprint(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// PublicKeyPEM is pub as a PEM PUBLIC KEY block (SubjectPublicKeyInfo), as
+// openssl writes it and ParsePublicKeyPEM reads it.
+func PublicKeyPEM(pub ed25519.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ""
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
 // ParsePublicKeyPEM reads a master public key as ceremonies record it: one
 // PKIX "PUBLIC KEY" PEM block holding an Ed25519 key, and nothing else.
 func ParsePublicKeyPEM(s string) (ed25519.PublicKey, error) {

@@ -20,10 +20,25 @@ type OpFilter struct {
 // AuditReport is the result of checking the operations log's hash chain.
 type AuditReport struct {
 	Rows     int64  `json:"rows"`
-	OK       bool   `json:"ok"`
-	BrokenAt int64  `json:"broken_at,omitempty"` // seq of the first row that fails (0 when OK)
+	OK       bool   `json:"ok"`                  // the chain is whole and every ceremony key and proof verifies
+	BrokenAt int64  `json:"broken_at,omitempty"` // seq of the first row that fails (0 when the chain is whole)
 	Problem  string `json:"problem,omitempty"`   // what is wrong with it
+	// Keys is how many imported ceremonies' keys and backup proofs were
+	// verified again (KeyCheck); KeyProblems those that did not verify.
+	Keys        int          `json:"keys_checked"`
+	KeyProblems []KeyProblem `json:"key_problems,omitempty"`
 }
+
+// KeyProblem is a wallet whose recorded master key or backup proof does not
+// verify: the database cannot check Ed25519, so the console does.
+type KeyProblem struct {
+	Wallet     int    `json:"wallet"`
+	CeremonyID string `json:"ceremony_id"`
+	Problem    string `json:"problem"`
+}
+
+// ChainOK reports whether the hash chain itself is whole.
+func (r AuditReport) ChainOK() bool { return r.BrokenAt == 0 && r.Problem == "" }
 
 // HealthInput is what the database knows for one wallet's health checks: the
 // latest daily metrics (seed 001's wallet_health_metrics) and open alerts.

@@ -82,6 +82,24 @@ type Operation struct {
 	RowHash     []byte          `json:"row_hash"`
 }
 
+// Actor is who made the change: the database login that wrote the row. It
+// cannot be supplied (the log's trigger sets it), unlike InitiatedBy.
+func (o Operation) Actor() string {
+	if o.DBUser == "" {
+		return o.InitiatedBy
+	}
+	return o.DBUser
+}
+
+// Note is the free text the writer added (initiated_by: an --operator name,
+// a service), when it says more than the login; it proves nothing.
+func (o Operation) Note() string {
+	if o.InitiatedBy == o.Actor() {
+		return ""
+	}
+	return o.InitiatedBy
+}
+
 // WalletDetail is everything the detail screen shows about one wallet.
 type WalletDetail struct {
 	Wallet        WalletSummary     `json:"wallet"`

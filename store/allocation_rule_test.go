@@ -81,8 +81,17 @@ func TestAllocationRuleMatchesModel(t *testing.T) {
 	}
 }
 
-// The rule holds against an operator typing SQL by hand (psql as alice).
-func TestAllocationRuleAsOperator(t *testing.T) {
+// allocateFn is the operator's only way to allocate by hand (013): the
+// schema's function, which writes the audit row too.
+func allocateFn(wallet int, path, typ string) string {
+	return "SELECT wallet_allocate_path(" + itoa(wallet) + ", '" + path + "', '" + typ + "', 10, 1, 10, 'by hand', '" +
+		store.SystemUserID + "', NULL, 'psql')"
+}
+
+// The rule holds against SQL typed by hand: the operator (psql as alice)
+// through the allocation function, its raw INSERT, UPDATE and COPY refused
+// outright; every statement shape the rule has, as the owner.
+func TestAllocationRuleByHand(t *testing.T) {
 	name := pgtest.NewDatabase(t)
 	db, err := store.Open(context.Background(), store.Options{DSN: pgtest.DSN(t, name)})
 	if err != nil {
@@ -90,8 +99,27 @@ func TestAllocationRuleAsOperator(t *testing.T) {
 	}
 	defer db.Close()
 	w := walletsInEveryStatus(t, db)
-	op := "alice"
+	op := "postgres"
 	live := func() int { return count(t, db, "SELECT count(*) FROM path_registry") }
+
+	t.Run("the operator allocates only through the function", func(t *testing.T) {
+		refused(t, name, "alice", insertPath(w["active"], "2.90", "test"), "permission denied for table path_registry")
+		refused(t, name, "alice", "UPDATE path_registry SET status = 'active'", "permission denied for table path_registry")
+		refused(t, name, "alice", allocateFn(w["deployed"], "2.90", "production"),
+			"v3 is deployed: it takes test allocations only until a rollout gives it traffic")
+		refused(t, name, "alice", allocateFn(w["retired"], "2.90", "test"), "v7 is retired")
+		refused(t, name, "viewer", allocateFn(w["active"], "2.90", "test"), "permission denied for function wallet_allocate_path")
+		refused(t, name, "bob", allocateFn(w["active"], "2.90", "test"), "permission denied for function wallet_allocate_path")
+		if n := live(); n != 0 {
+			t.Fatalf("%d rows written by refused statements", n)
+		}
+		accepted(t, name, "alice", allocateFn(w["active"], "2.90", "test"))
+		if n := count(t, db, `SELECT count(*) FROM wallet_operations_log WHERE operation_type = 'path_allocation'
+			AND db_user = 'alice' AND initiated_by = 'psql' AND operation_details->>'base_path' = '2.90'`); n != 1 {
+			t.Errorf("%d audit rows for the function's allocation, want 1", n)
+		}
+		mustExec(t, db, "DELETE FROM path_registry WHERE base_path = '2.90'")
+	})
 
 	t.Run("production into every wallet that is not active", func(t *testing.T) {
 		for _, s := range []model.Status{"created", "validated", "deployed", "inactive", "deprecated", "retired", "compromised"} {
@@ -160,7 +188,21 @@ func TestAllocationRuleAsOperator(t *testing.T) {
 		refused(t, name, op, "UPDATE path_registry SET status = 'active' WHERE wallet_version = 4 AND base_path = '2.30'", "v4 is deprecated")
 	})
 	t.Run("COPY as the operator", func(t *testing.T) {
-		conn, err := pgx.Connect(context.Background(), pgtest.DSNAs(t, name, op))
+		conn, err := pgx.Connect(context.Background(), pgtest.DSNAs(t, name, "alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		rows := [][]any{{int32(4), "2.40", "test", int32(1), store.SystemUserID}}
+		_, err = conn.CopyFrom(context.Background(), pgx.Identifier{"path_registry"},
+			[]string{"wallet_version", "base_path", "allocation_type", "quantity", "allocated_by"}, pgx.CopyFromRows(rows))
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != "42501" {
+			t.Errorf("the operator's COPY into path_registry: %v; want permission denied", err)
+		}
+	})
+	t.Run("COPY as the owner", func(t *testing.T) {
+		conn, err := pgx.Connect(context.Background(), pgtest.DSN(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,13 +3,13 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/plings/walletconsole/model"
 )
@@ -58,18 +58,14 @@ func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.Backup
 	if err := checkProof(p); err != nil {
 		return fmt.Errorf("record the backup proof of %s: %w", vn, err)
 	}
-	v := version
-	op := &Op{Type: "backup_proof", Wallet: &v, Actor: actor, Details: map[string]any{
-		"backup_token": p.Token, "key_label": p.Label, "public_key_fingerprint": p.Fingerprint,
-		"challenge": hex.EncodeToString(p.Challenge), "signature": hex.EncodeToString(p.Signature),
-	}}
-	err := db.inTx(ctx, op, func(tx pgx.Tx) error {
-		var ceremonyID, pubPEM, fp string
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		var ceremonyID, pubPEM, fp, ceremonySerial string
 		var proven bool
-		// The ceremony's row lock orders two proofs of one backup: the second
-		// sees the first's backup_proven.
-		err := tx.QueryRow(ctx, `SELECT ceremony_id, master_public_key, public_key_fingerprint, backup_proven
-			FROM key_ceremonies WHERE wallet_version = $1 FOR UPDATE`, version).Scan(&ceremonyID, &pubPEM, &fp, &proven)
+		// Read here for the refusals' words; the function takes the
+		// ceremony's row lock and checks again.
+		err := tx.QueryRow(ctx, `SELECT ceremony_id, master_public_key, public_key_fingerprint, backup_proven,
+			coalesce(ceremony_token_serial, '')
+			FROM key_ceremonies WHERE wallet_version = $1`, version).Scan(&ceremonyID, &pubPEM, &fp, &proven, &ceremonySerial)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM wallet_versions WHERE version_id = $1)", version).Scan(&exists); err != nil {
@@ -101,14 +97,23 @@ func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.Backup
 			return fmt.Errorf("the backup token %q's signature over the challenge does not verify under %s's master public key (%s): it is not a proof of this key",
 				p.Token, vn, fp)
 		}
-		op.Details["ceremony_id"] = ceremonyID
-		if _, err := tx.Exec(ctx, `INSERT INTO key_ceremony_backup_proofs
-			(ceremony_id, wallet_version, backup_token, key_label, public_key_fingerprint, challenge, signature)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ceremonyID, version, p.Token, p.Label, p.Fingerprint, p.Challenge, p.Signature); err != nil {
+		if ceremonySerial != "" && strings.TrimSpace(p.TokenSerial) == ceremonySerial {
+			return fmt.Errorf("the backup token %q has serial %s, the serial of the token that made %s's key in key ceremony %s: "+
+				"it is the ceremony token itself (or a copy of its files), not a backup; prove the backup with the backup token",
+				p.Token, ceremonySerial, vn, ceremonyID)
+		}
+		// The function records the proof, marks the backup proven and writes
+		// the audit row (013).
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT wallet_record_backup_proof($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			version, p.Token, p.TokenSerial, p.TokenModel, p.Label, p.Fingerprint, p.Challenge, p.Signature, actor).Scan(&seq); err != nil {
+			if pg := (*pgconn.PgError)(nil); errors.As(err, &pg) && pg.Code == "WLAUD" && strings.Contains(pg.Message, "already proven") {
+				return alreadyProven(ctx, tx, vn, ceremonyID)
+			}
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE key_ceremonies SET backup_proven = true WHERE ceremony_id = $1", ceremonyID)
-		return err
+		noteAudit(ctx, seq)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the backup proof of %s: %w", vn, err)
@@ -137,6 +142,9 @@ func checkProof(p model.BackupProof) error {
 	var problems []string
 	if strings.TrimSpace(p.Token) == "" {
 		problems = append(problems, "no backup token")
+	}
+	if strings.TrimSpace(p.TokenSerial) == "" {
+		problems = append(problems, "no backup token serial (a proof names the token it came from)")
 	}
 	if strings.TrimSpace(p.Label) == "" {
 		problems = append(problems, "no key label")

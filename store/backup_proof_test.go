@@ -41,7 +41,8 @@ func signedProof(t *testing.T, priv ed25519.PrivateKey, fingerprint string) mode
 		t.Fatal(err)
 	}
 	challenge := append([]byte("walletconsole backup proof\n"), nonce...)
-	return model.BackupProof{Token: "backup", Label: "plings_master_key_v1", Fingerprint: fingerprint,
+	return model.BackupProof{Token: "backup", TokenSerial: "backup-serial-9", TokenModel: "SoftHSM v2",
+		Label: "plings_master_key_v1", Fingerprint: fingerprint,
 		Challenge: challenge, Signature: ed25519.Sign(priv, challenge)}
 }
 
@@ -62,7 +63,7 @@ func TestBackupProofGatesActivation(t *testing.T) {
 	}
 	priv, pubPEM, fp := realKey(t)
 	in := ceremonyFor(req, 1, "out of band backup")
-	in.PublicKey, in.Fingerprint, in.BackupProven, in.AuditHead = pubPEM, fp, false, head
+	in.PublicKey, in.Fingerprint, in.BackupProven, in.BackupProof, in.AuditHead = pubPEM, fp, false, nil, head
 	if created, err := l.alice.ImportCeremony(ctx, in, "alice"); err != nil || !created {
 		t.Fatalf("import: %v %v", created, err)
 	}
@@ -72,15 +73,24 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		t.Fatalf("CeremonyKey(1) = %q, %q, %q, %v, %v", label, gotPEM, gotFP, proven, err)
 	}
 
+	// Validation and deployment are the lifecycle issue's; the owner walks
+	// the wallet there.
 	for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed} {
-		if err := l.alice.SetStatus(ctx, 1, s, store.Op{Type: "wallet_" + string(s), Actor: "alice"}); err != nil {
+		if err := l.admin.SetStatus(ctx, 1, s, store.Op{Type: "wallet_" + string(s), Actor: "owner"}); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
 	logRows := func() int { return count(t, l.admin, "SELECT count(*) FROM wallet_operations_log") }
 	proofs := func() int { return count(t, l.admin, "SELECT count(*) FROM key_ceremony_backup_proofs") }
 	before := logRows()
-	err = l.alice.SetStatus(ctx, 1, model.StatusActive, store.Op{Type: "wallet_activation", Actor: "alice"})
+	// The operator's activation (the function) and even the owner's direct
+	// UPDATE (009's trigger) are refused.
+	_, err = l.alice.Transition(ctx, 1, model.StatusActive, "", "alice")
+	if err == nil || !strings.Contains(err.Error(), "v1 cannot be activated: the backup of its master key is not proven") ||
+		!strings.Contains(err.Error(), "console ceremony prove-backup v1 --backup-token LABEL") {
+		t.Errorf("operator's activation without a backup proof: %v", err)
+	}
+	err = l.admin.SetStatus(ctx, 1, model.StatusActive, store.Op{Type: "wallet_activation", Actor: "owner"})
 	var re *store.RuleError
 	if !errors.As(err, &re) || re.Code != "WLWST" {
 		t.Fatalf("activation without a backup proof: %v; want a WLWST refusal", err)
@@ -99,13 +109,24 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		t.Errorf("the refused activation wrote %d audit rows", n-before)
 	}
 
-	// backup_proven cannot be set without a proof, not even by hand.
+	// backup_proven cannot be set by hand: not by the operator (no grant),
+	// not by the owner without a proof.
 	if _, err := l.alice.Pool().Exec(ctx, "UPDATE key_ceremonies SET backup_proven = true WHERE wallet_version = 1"); err == nil ||
+		!strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("operator's direct update of backup_proven: %v", err)
+	}
+	if _, err := l.admin.Pool().Exec(ctx, "UPDATE key_ceremonies SET backup_proven = true WHERE wallet_version = 1"); err == nil ||
 		!strings.Contains(err.Error(), "cannot be marked proven without a recorded proof") {
 		t.Errorf("direct update of backup_proven: %v", err)
 	}
-	// Nor can a proof for another key be written by hand.
 	if _, err := l.alice.Pool().Exec(ctx, `INSERT INTO key_ceremony_backup_proofs
+		(ceremony_id, wallet_version, backup_token, key_label, public_key_fingerprint, challenge, signature)
+		VALUES ($1, 1, 'backup', 'plings_master_key_v1', $2, $3, $4)`, in.CeremonyID, fp,
+		make([]byte, 32), make([]byte, 64)); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("operator's direct insert of a proof: %v", err)
+	}
+	// Nor can the owner write a proof for another key by hand.
+	if _, err := l.admin.Pool().Exec(ctx, `INSERT INTO key_ceremony_backup_proofs
 		(ceremony_id, wallet_version, backup_token, key_label, public_key_fingerprint, challenge, signature)
 		VALUES ($1, 1, 'backup', 'plings_master_key_v1', $2, $3, $4)`, in.CeremonyID, strings.Repeat("0", 64),
 		make([]byte, 32), make([]byte, 64)); err == nil || !strings.Contains(err.Error(), "does not hold this wallet's master key") {
@@ -185,7 +206,7 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		t.Errorf("owner deletes a proof: %v", err)
 	}
 
-	if err := l.alice.SetStatus(ctx, 1, model.StatusActive, store.Op{Type: "wallet_activation", Actor: "alice"}); err != nil {
+	if _, err := l.alice.Transition(ctx, 1, model.StatusActive, "", "alice"); err != nil {
 		t.Fatalf("activation after the proof: %v", err)
 	}
 	if w, err := l.viewer.Wallet(ctx, 1); err != nil || w.Status != "active" {
@@ -194,7 +215,7 @@ func TestBackupProofGatesActivation(t *testing.T) {
 
 	// A wallet without a ceremony (the demo's kind) activates as before, and
 	// has no ceremony key; an unknown version neither.
-	activeWallet(t, l.alice, 2)
+	activeWallet(t, l.admin, 2)
 	if _, _, _, _, err := l.viewer.CeremonyKey(ctx, 2); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "wallet v2 has no imported key ceremony") {
 		t.Errorf("CeremonyKey of a wallet without ceremony: %v", err)
 	}
@@ -218,13 +239,16 @@ func TestBackupProofGatesActivation(t *testing.T) {
 	if _, err := l.alice.ImportCeremony(ctx, proved, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed, model.StatusActive} {
-		if err := l.alice.SetStatus(ctx, 3, s, store.Op{Type: "wallet_" + string(s), Actor: "alice"}); err != nil {
+	for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed} {
+		if err := l.admin.SetStatus(ctx, 3, s, store.Op{Type: "wallet_" + string(s), Actor: "owner"}); err != nil {
 			t.Fatalf("v3 %s: %v", s, err)
 		}
 	}
+	if _, err := l.alice.Transition(ctx, 3, model.StatusActive, "", "alice"); err != nil {
+		t.Fatalf("v3 active: %v", err)
+	}
 	err = l.alice.RecordBackupProof(ctx, 3, signedProof(t, priv, proved.Fingerprint), "alice")
-	if !errors.Is(err, store.ErrAlreadyProven) || !strings.Contains(err.Error(), "proved v3's backup in its transcript") {
+	if !errors.Is(err, store.ErrAlreadyProven) || !strings.Contains(err.Error(), `backup token "backup" proved v3's master key`) {
 		t.Errorf("proof of a backup the transcript proved: %v", err)
 	}
 	auditOK(t, l.admin)

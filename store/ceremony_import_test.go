@@ -182,7 +182,7 @@ func TestImportRefusesATakenVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.alice.CreateWallet(ctx, store.NewWallet{Version: next, Description: "made meanwhile"}, "alice"); err != nil {
+	if err := l.admin.CreateWallet(ctx, store.NewWallet{Version: next, Description: "made meanwhile"}, "owner"); err != nil {
 		t.Fatal(err)
 	}
 	before := counts(t, l.admin)

@@ -70,29 +70,16 @@ func (db *DB) RecordCeremony(ctx context.Context, r model.CeremonyRun) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	details := map[string]any{"ceremony_id": r.CeremonyID, "request_id": r.RequestID, "outcome": r.Outcome,
-		"at": at.UTC().Format(time.RFC3339)}
-	for k, v := range map[string]string{"step": r.Step, "reason": r.Reason, "transcript_path": r.TranscriptPath,
-		"transcript_sha256": r.TranscriptSHA256} {
-		if v != "" {
-			details[k] = v
-		}
-	}
-	if r.Version > 0 {
-		details["wallet_version"] = r.Version
-	}
-	// The wallet does not exist in the ceremony machine's database: the
-	// version goes into the details, not the log's wallet column.
-	op := Op{Type: "key_ceremony", Status: r.Outcome, Actor: "ceremony", ApprovalID: r.ApprovalID, Details: details}
-	err := db.inTx(ctx, &op, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO ceremony_runs
-			(ceremony_id, request_id, approval_id, wallet_version, outcome, step, reason, transcript_path,
-			 transcript_sha256, at)
-			VALUES ($1, $2, nullif($3, ''), nullif($4, 0), $5, nullif($6, ''), nullif($7, ''), nullif($8, ''),
-			        nullif($9, ''), $10)`,
+	// The function records the run and its audit row (013).
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT wallet_record_ceremony_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			r.CeremonyID, r.RequestID, r.ApprovalID, r.Version, r.Outcome, r.Step, r.Reason, r.TranscriptPath,
-			r.TranscriptSHA256, at)
-		return err
+			r.TranscriptSHA256, at, "ceremony").Scan(&seq); err != nil {
+			return err
+		}
+		noteAudit(ctx, seq)
+		return nil
 	})
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "23505" {

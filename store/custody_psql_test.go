@@ -87,10 +87,9 @@ func TestSchemaLocksRunAsTheOwner(t *testing.T) {
 	activeWallet(t, db, 1)
 	// Overlap and allocation locks, the audit chain, the request id's lock,
 	// the two-person rule's lock, as the console roles.
-	accepted(t, name, "alice", "INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by) VALUES (1, '2.4.4', 'production', 10, '"+store.SystemUserID+"')")
-	accepted(t, name, "alice", "INSERT INTO wallet_operations_log (operation_type, initiated_by) VALUES ('custody test', 'alice')")
-	accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (environment, purpose, reason) VALUES ('testing', 'capacity_expansion', 'more room')")
-	accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) SELECT request_id, 'security', 'approved' FROM wallet_creation_requests LIMIT 1")
+	accepted(t, name, "alice", allocateFn(1, "2.4.4", "production"))
+	accepted(t, name, "alice", "SELECT wallet_file_request(NULL, NULL, 'testing', 'capacity_expansion', NULL, NULL, 'more room', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'psql')")
+	accepted(t, name, "bob", "SELECT wallet_decide_request((SELECT request_id FROM wallet_creation_requests LIMIT 1), 'security', 'approved', NULL, NULL)")
 	if n := count(t, db, "SELECT count(*) FROM wallet_creation_approvals WHERE approver = 'bob'"); n != 1 {
 		t.Errorf("bob's approval was not recorded")
 	}

@@ -23,6 +23,7 @@ const (
 	codeAppendOnly   = "WLAUD"
 	codeIsolation    = "WLISO"
 	codeAllocation   = "WLALC" // 010: the wallet's status does not take this allocation type
+	codeCustody      = "WLCUS" // 013: identity, proofs, imports and exports
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change
@@ -109,8 +110,12 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation:
-		return &RuleError{Code: pg.Code, Message: pg.Message, Detail: pg.Detail}
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody:
+		detail := pg.Detail
+		if pg.Hint != "" {
+			detail = strings.TrimPrefix(detail+"; "+pg.Hint, "; ")
+		}
+		return &RuleError{Code: pg.Code, Message: pg.Message, Detail: detail}
 	case codeAllocation:
 		// The message is the whole sentence, fix included (the same words as
 		// model.AllocationAllowed); the detail only repeats it.

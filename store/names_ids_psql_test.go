@@ -36,7 +36,7 @@ func TestManufacturerNamesThroughPsql(t *testing.T) {
 		for _, spelt := range []string{
 			"Plings", "PLINGS ", "ＰＬＩＮＧＳ", "Pl\u0456ngs", "\u0420l\u0456ng\u0455", "\u03a1L\u0399NGS", "PIings", "Pl1ngs",
 		} {
-			refused(t, name, "alice", ins(1, 5, spelt), "check_plings_index_one")
+			refused(t, name, "postgres", ins(1, 5, spelt), "check_plings_index_one")
 		}
 	})
 	t.Run("invisible and control characters", func(t *testing.T) {
@@ -50,33 +50,34 @@ func TestManufacturerNamesThroughPsql(t *testing.T) {
 			"Ac\u00adme":     "U+00AD",
 			"Acme\u2028":     "U+2028",
 		} {
-			refused(t, name, "alice", ins(1, 5, spelt), "may not contain "+cp+" (a control or format character)")
-			refused(t, name, "alice", ins(2, 1, spelt), cp) // not even as Plings itself
+			refused(t, name, "postgres", ins(1, 5, spelt), "may not contain "+cp+" (a control or format character)")
+			refused(t, name, "postgres", ins(2, 1, spelt), cp) // not even as Plings itself
 		}
 	})
 	t.Run("white space at an end", func(t *testing.T) {
 		for _, spelt := range []string{"Plings\u00a0", "\u00a0Plings", "Plings\u3000"} {
-			refused(t, name, "alice", ins(1, 5, spelt), "check_plings_index_one")
-			refused(t, name, "alice", ins(2, 1, spelt), "manufacturer_name_trimmed")
+			refused(t, name, "postgres", ins(1, 5, spelt), "check_plings_index_one")
+			refused(t, name, "postgres", ins(2, 1, spelt), "manufacturer_name_trimmed")
 		}
-		refused(t, name, "alice", ins(1, 5, "Acme "), "manufacturer_name_trimmed")
-		refused(t, name, "alice", ins(1, 5, "\u2003Acme"), "manufacturer_name_trimmed")
+		refused(t, name, "postgres", ins(1, 5, "Acme "), "manufacturer_name_trimmed")
+		refused(t, name, "postgres", ins(1, 5, "\u2003Acme"), "manufacturer_name_trimmed")
 	})
 	t.Run("one name per wallet however spelt", func(t *testing.T) {
-		refused(t, name, "alice", ins(1, 5, "ＩＫＥＡ"), "manufacturer_name_fold_per_wallet")
-		refused(t, name, "alice", ins(1, 5, "ikea"), "manufacturer_name_fold_per_wallet")
-		accepted(t, name, "alice", ins(1, 5, "Acme Corp"))
-		accepted(t, name, "alice", ins(1, 6, "Ünicode 株式会社"))
+		refused(t, name, "postgres", ins(1, 5, "ＩＫＥＡ"), "manufacturer_name_fold_per_wallet")
+		refused(t, name, "postgres", ins(1, 5, "ikea"), "manufacturer_name_fold_per_wallet")
+		accepted(t, name, "postgres", ins(1, 5, "Acme Corp"))
+		accepted(t, name, "postgres", ins(1, 6, "Ünicode 株式会社"))
 	})
 	t.Run("renaming is held to the same rules", func(t *testing.T) {
-		refused(t, name, "alice", "UPDATE manufacturer_registry SET manufacturer_name = 'Pl\u0456ngs' WHERE wallet_version = 1 AND manufacturer_index = 2", "check_plings_index_one")
-		refused(t, name, "alice", "UPDATE manufacturer_registry SET manufacturer_name = 'IKEA\u200b' WHERE wallet_version = 1 AND manufacturer_index = 2", "U+200B")
-		refused(t, name, "alice", "UPDATE manufacturer_registry SET manufacturer_name = 'Acme' WHERE wallet_version = 1 AND manufacturer_index = 1", "check_plings_index_one")
+		refused(t, name, "postgres", "UPDATE manufacturer_registry SET manufacturer_name = 'Pl\u0456ngs' WHERE wallet_version = 1 AND manufacturer_index = 2", "check_plings_index_one")
+		refused(t, name, "postgres", "UPDATE manufacturer_registry SET manufacturer_name = 'IKEA\u200b' WHERE wallet_version = 1 AND manufacturer_index = 2", "U+200B")
+		refused(t, name, "postgres", "UPDATE manufacturer_registry SET manufacturer_name = 'Acme' WHERE wallet_version = 1 AND manufacturer_index = 1", "check_plings_index_one")
+		refused(t, name, "alice", "UPDATE manufacturer_registry SET manufacturer_name = 'Acme' WHERE wallet_version = 1 AND manufacturer_index = 2", "permission denied")
 	})
 	t.Run("Plings itself at index 1", func(t *testing.T) {
-		accepted(t, name, "alice", ins(2, 1, "Plings"))
-		refused(t, name, "alice", ins(2, 2, "Acme\u200b"), "U+200B")
-		accepted(t, name, "alice", ins(2, 2, "Acme"))
+		accepted(t, name, "postgres", ins(2, 1, "Plings"))
+		refused(t, name, "postgres", ins(2, 2, "Acme\u200b"), "U+200B")
+		accepted(t, name, "postgres", ins(2, 2, "Acme"))
 	})
 	if n := count(t, db, "SELECT count(*) FROM manufacturer_registry"); n != 6 {
 		t.Errorf("manufacturers registered: %d, want 6", n)
@@ -175,7 +176,14 @@ func TestRequestIDsOnlyFromTheDatabase(t *testing.T) {
 	}
 	const issued = "creation request ids are issued by the database"
 
-	t.Run("naming an id is refused", func(t *testing.T) {
+	t.Run("console roles file only through the function, which takes no id", func(t *testing.T) {
+		for _, login := range []string{"alice", "bob", "viewer"} {
+			refused(t, name, login, file("WCR-2020-01-01-001"), "permission denied for table wallet_creation_requests")
+		}
+	})
+	t.Run("naming an id is refused even with a grant given by mistake", func(t *testing.T) {
+		mustExec(t, db, "GRANT INSERT ON wallet_creation_requests TO wallet_operator")
+		defer mustExec(t, db, "REVOKE INSERT ON wallet_creation_requests FROM wallet_operator")
 		refused(t, name, "alice", file("WCR-"+today+"-999"), issued+": alice may not name one (WCR-"+today+"-999)")
 		refused(t, name, "alice", file("WCR-2020-01-01-001"), issued)
 		refused(t, name, "alice", file("WCR-"+today+"-001"), issued)
@@ -185,9 +193,10 @@ func TestRequestIDsOnlyFromTheDatabase(t *testing.T) {
 		refused(t, name, "bob", file("WCR-2020-01-01-005"), "permission denied")
 		refused(t, name, "viewer", file("WCR-2020-01-01-006"), "permission denied")
 	})
+	fileFn := "SELECT wallet_file_request(NULL, NULL, 'testing', 'capacity_expansion', NULL, NULL, 'more room', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'psql')"
 	t.Run("the database issues today's next id", func(t *testing.T) {
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (environment, purpose, reason) VALUES ('testing', 'capacity_expansion', 'more room')")
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES (NULL, 'testing', 'capacity_expansion', 'more room')")
+		accepted(t, name, "alice", fileFn)
+		accepted(t, name, "alice", fileFn)
 		out, ok := psql(t, name, "alice", "SELECT string_agg(request_id, ',' ORDER BY request_id) FROM wallet_creation_requests")
 		if want := "WCR-" + today + "-001,WCR-" + today + "-002"; !ok || !strings.Contains(out, want) {
 			t.Errorf("requests: %q; want %s (nothing used up, nothing backdated)", strings.TrimSpace(out), want)

@@ -70,12 +70,7 @@ func (db *DB) Allocate(ctx context.Context, req AllocationRequest) (Allocated, e
 	if req.UserID == "" {
 		req.UserID = SystemUserID
 	}
-	wallet := req.Wallet
-	op := Op{Type: "path_allocation", Wallet: &wallet, Actor: req.Actor, Details: map[string]any{
-		"base_path": p.String(), "allocation_type": req.Type, "quantity": req.Quantity,
-		"range_start": req.RangeStart, "range_end": end, "purpose": req.Purpose,
-	}}
-	err = db.inTx(ctx, &op, func(tx pgx.Tx) error {
+	err = db.inTx(ctx, nil, func(tx pgx.Tx) error {
 		if err := walletExists(ctx, tx, req.Wallet); err != nil {
 			return err
 		}
@@ -93,13 +88,15 @@ func (db *DB) Allocate(ctx context.Context, req AllocationRequest) (Allocated, e
 		if req.OrgID != "" {
 			org = &req.OrgID
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO path_registry
-			(wallet_version, base_path, allocation_type, quantity, allocated_range_start, allocated_range_end,
-			 purpose, allocated_by, organization_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			RETURNING id::text, hd_derivation_prefix, status, allocated_at`,
-			req.Wallet, p.String(), req.Type, req.Quantity, req.RangeStart, end, req.Purpose, req.UserID, org,
-		).Scan(&a.ID, &a.HDPrefix, &a.Status, &a.AllocatedAt)
+		// The function writes the path and its audit row (013): console
+		// roles have no INSERT on either table.
+		err := tx.QueryRow(ctx, `SELECT id, hd_derivation_prefix, status, allocated_at, seq
+			FROM wallet_allocate_path($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			req.Wallet, p.String(), req.Type, req.Quantity, req.RangeStart, end, req.Purpose, req.UserID, org, req.Actor,
+		).Scan(&a.ID, &a.HDPrefix, &a.Status, &a.AllocatedAt, &a.AuditSeq)
+		if err == nil {
+			noteAudit(ctx, a.AuditSeq)
+		}
 		return overlapError(err, req.Wallet, p.String())
 	})
 	if err != nil {
@@ -116,7 +113,6 @@ func (db *DB) Allocate(ctx context.Context, req AllocationRequest) (Allocated, e
 	}
 	a.Wallet, a.Path, a.Type, a.Quantity = req.Wallet, p, req.Type, req.Quantity
 	a.RangeStart, a.RangeEnd, a.Purpose = req.RangeStart, end, req.Purpose
-	a.AuditSeq = op.Seq
 	return a, nil
 }
 

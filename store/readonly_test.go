@@ -44,7 +44,8 @@ func TestReadOnlyPoolRefusesWrites(t *testing.T) {
 		"INSERT INTO organizations (name, type) VALUES ('Mallory AB', 'Company')",
 		"INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by) VALUES (1, '2.7', 'test', 1, '" + store.SystemUserID + "')",
 		"UPDATE wallet_versions SET description = 'x'",
-		"SELECT nextval(pg_get_serial_sequence('wallet_health_checks', 'id'))",
+		// The operator's own way to write (013): the functions.
+		"SELECT wallet_allocate_path(1, '2.8', 'test', 1, 1, 1, NULL, '" + store.SystemUserID + "', NULL, 'ro')",
 	} {
 		_, err := ro.Pool().Exec(ctx, sql)
 		var pg *pgconn.PgError

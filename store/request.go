@@ -34,27 +34,18 @@ func (db *DB) FileRequest(ctx context.Context, r model.NewRequest, actor string)
 		return "", fmt.Errorf("file request: %w", err)
 	}
 	var id string
-	var required []string
-	op := Op{Type: "creation_request", Actor: actor}
-	err := db.inTx(ctx, &op, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO wallet_creation_requests
-			(requester_email, priority, environment, purpose, security_level, estimated_lifespan, reason,
-			 business_impact, risk_if_delayed, risk_level, hsm_requirements, performance_requirements,
-			 storage_requirements, backup_requirements)
-			VALUES (nullif($1, ''), $2, $3, $4, $5, nullif($6, ''), $7, nullif($8, ''), nullif($9, ''), $10,
-			        nullif($11, ''), nullif($12, ''), nullif($13, ''), nullif($14, ''))
-			RETURNING request_id, required_approvals`,
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		var seq int64
+		// The function files the request and writes its audit row (013).
+		err := tx.QueryRow(ctx, `SELECT request_id, seq FROM wallet_file_request(
+			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			r.RequesterEmail, r.Priority, string(r.Environment), r.Purpose, string(r.SecurityLevel),
 			r.EstimatedLifespan, r.Reason, r.BusinessImpact, r.RiskIfDelayed, r.RiskLevel, r.HSMRequirements,
-			r.PerformanceRequirements, r.StorageRequirements, r.BackupRequirements).Scan(&id, &required)
+			r.PerformanceRequirements, r.StorageRequirements, r.BackupRequirements, actor).Scan(&id, &seq)
 		if err != nil {
 			return err
 		}
-		op.Details = map[string]any{
-			"request_id": id, "environment": r.Environment, "purpose": r.Purpose,
-			"security_level": r.SecurityLevel, "risk_level": r.RiskLevel, "priority": r.Priority,
-			"required_approvals": required,
-		}
+		noteAudit(ctx, seq)
 		return nil
 	})
 	if err != nil {
@@ -137,39 +128,29 @@ func (db *DB) DecideRequest(ctx context.Context, id, role, decision, reason, act
 	if !slices.Contains(approverRoles, role) {
 		return fail(fmt.Errorf("role %q is not an approver role (one of: %s)", role, strings.Join(approverRoles, ", ")))
 	}
-	typ := "creation_approval"
 	switch decision {
 	case "approved", "approve":
 		decision = "approved"
 	case "rejected", "reject":
-		decision, typ = "rejected", "creation_rejection"
+		decision = "rejected"
 		if reason == "" {
 			return fail(errors.New("a rejection needs a reason: say why, so that the requester can act on it"))
 		}
 	default:
 		return fail(fmt.Errorf("decision %q is neither approved nor rejected", decision))
 	}
-	details := map[string]any{"request_id": id, "approver_role": role, "decision": decision}
-	if reason != "" {
-		details["reason"] = reason
-	}
-	op := Op{Type: typ, Actor: actor, Details: details}
-	err := db.inTx(ctx, &op, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
 		if err := requestExists(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, reason)
-			VALUES ($1, $2, $3, nullif($4, ''))`, id, role, decision, reason); err != nil {
+		// The function records the decision, derives the outcome and
+		// writes the audit row (013).
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT seq FROM wallet_decide_request($1, $2, $3, $4, $5)`,
+			id, role, decision, reason, actor).Scan(&seq); err != nil {
 			return err
 		}
-		// The database derived the outcome in the same statement.
-		var status, wap string
-		if err := tx.QueryRow(ctx, `SELECT status, coalesce(approval_id, '') FROM wallet_creation_requests
-			WHERE request_id = $1`, id).Scan(&status, &wap); err != nil {
-			return err
-		}
-		details["request_status"] = status
-		op.ApprovalID = wap
+		noteAudit(ctx, seq)
 		return nil
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -45,21 +44,20 @@ func (db *DB) ExportRequest(ctx context.Context, id, actor string) (req model.Cr
 			return fmt.Errorf("the roster has %d %s; a ceremony needs %d: console witness add NAME KEYFILE",
 				len(witnesses), noun, model.CeremonyWitnesses)
 		}
-		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version_id), 0) + 1 FROM wallet_versions").Scan(&nextVersion); err != nil {
+		// The function decides the version and the roster and writes the
+		// audit row that ceremony import trusts (013); what it exported is
+		// what the file carries.
+		var names []string
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT next_version, witnesses, audit_head, seq FROM wallet_export_request($1, $2)`,
+			id, actor).Scan(&nextVersion, &names, &auditHead, &seq); err != nil {
 			return err
 		}
-		names := make([]string, len(witnesses))
-		for i, w := range witnesses {
-			names[i] = w.Name
+		noteAudit(ctx, seq)
+		if !sameNames(witnesses, names) {
+			return fmt.Errorf("the witness roster changed while the request was being exported; export it again")
 		}
-		if err := writeOp(ctx, tx, &Op{Type: "creation_request_export", Actor: actor, ApprovalID: req.ApprovalID,
-			Details: map[string]any{"request_id": id, "next_version": nextVersion, "witnesses": names,
-				"valid_until": req.ValidUntil.UTC().Format(time.RFC3339)}}); err != nil {
-			return err
-		}
-		// The chain's lock is ours until commit: the last row is the one just written.
-		return tx.QueryRow(ctx, `SELECT coalesce((SELECT encode(row_hash, 'hex') FROM wallet_operations_log
-			ORDER BY seq DESC LIMIT 1), '')`).Scan(&auditHead)
+		return nil
 	})
 	if err != nil {
 		return model.CreationRequest{}, nil, 0, "", fmt.Errorf("export request %s: %w", printableID(id), err)
@@ -103,4 +101,17 @@ func rejection(r model.CreationRequest) string {
 		}
 	}
 	return ""
+}
+
+// sameNames reports whether ws are exactly the witnesses named, in order.
+func sameNames(ws []model.Witness, names []string) bool {
+	if len(ws) != len(names) {
+		return false
+	}
+	for i, w := range ws {
+		if w.Name != names[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -134,16 +134,19 @@ func addWitnesses(t *testing.T, db *store.DB, names ...string) {
 
 // ceremonyFor is what a ceremony on request r, making wallet version v, would import.
 func ceremonyFor(r model.CreationRequest, v int, transcript string) model.CeremonyImport {
-	pub := sha256.Sum256([]byte("public key of " + transcript))
-	fp := sha256.Sum256(pub[:])
+	seed := sha256.Sum256([]byte("master key of " + transcript))
+	pub := ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
+	fp := sha256.Sum256(pub)
 	sum := sha256.Sum256([]byte(transcript))
 	return model.CeremonyImport{
 		CeremonyID: "CER-" + r.ID + "-" + transcript, RequestID: r.ID, ApprovalID: r.ApprovalID, Version: v,
 		KeyLabel:         fmt.Sprintf("plings_master_key_v%d", v),
-		PublicKey:        "-----BEGIN PUBLIC KEY-----\n" + base64.StdEncoding.EncodeToString(pub[:]) + "\n-----END PUBLIC KEY-----\n",
+		PublicKey:        model.PublicKeyPEM(pub),
 		Fingerprint:      hex.EncodeToString(fp[:]),
 		TranscriptSHA256: hex.EncodeToString(sum[:]),
 		WitnessCount:     3, BackupProven: true,
+		TokenSerial:      "ceremony-serial-1", TokenModel: "SoftHSM v2",
+		BackupProof:      fixtureProof(seed[:], pub, v, "backup", "backup-serial-1"),
 		// The witnesses the import tests put on the roster before exporting.
 		Signers: []string{"wanda", "walter", "wilma"},
 		Roster: []model.Witness{{Name: "wanda", PublicKey: witnessKey("wanda")},
@@ -190,4 +193,13 @@ func expire(t *testing.T, l *logins, id string) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fixtureProof is a backup proof made with the master key's seed: what a
+// backup token holding the key would sign.
+func fixtureProof(seed []byte, pub ed25519.PublicKey, v int, token, serial string) *model.BackupProof {
+	challenge := sha256.Sum256([]byte(fmt.Sprintf("challenge for v%d from %s", v, token)))
+	return &model.BackupProof{Token: token, TokenSerial: serial, TokenModel: "SoftHSM v2",
+		Label: fmt.Sprintf("plings_master_key_v%d", v), Fingerprint: model.Fingerprint(pub),
+		Challenge: challenge[:], Signature: ed25519.Sign(ed25519.NewKeyFromSeed(seed), challenge[:])}
 }

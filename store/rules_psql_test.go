@@ -117,9 +117,11 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 		refused(t, name, "alice", "UPDATE wallet_operations_log SET initiated_by = 'mallory' WHERE seq = 1", "permission denied")
 	})
 	t.Run("two-person rule on the login", func(t *testing.T) {
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (environment, purpose, reason) VALUES ('testing', 'capacity_expansion', 'more room')")
-		// requested_by cannot be forged: the trigger sets it to the login.
-		accepted(t, name, "alice", "INSERT INTO wallet_creation_requests (requested_by, environment, purpose, reason) VALUES ('bob', 'testing', 'capacity_expansion', 'more room')")
+		refused(t, name, "alice", "INSERT INTO wallet_creation_requests (requested_by, environment, purpose, reason) VALUES ('bob', 'testing', 'capacity_expansion', 'more room')",
+			"permission denied")
+		// The function files as the login; a note cannot pass for another person.
+		accepted(t, name, "alice", "SELECT wallet_file_request(NULL, NULL, 'testing', 'capacity_expansion', NULL, NULL, 'more room', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'psql')")
+		accepted(t, name, "alice", "SELECT wallet_file_request(NULL, NULL, 'testing', 'capacity_expansion', NULL, NULL, 'more room', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'bob')")
 		// The database issues the ids (issue 10, point 7): today's first two.
 		var r1, r2 string
 		if err := db.Pool().QueryRow(context.Background(), "SELECT min(request_id), max(request_id) FROM wallet_creation_requests").Scan(&r1, &r2); err != nil {
@@ -130,33 +132,36 @@ func TestRawSQLCannotBreakTheRules(t *testing.T) {
 		}
 		mustExec(t, db, "GRANT wallet_approver TO alice")
 		defer mustExec(t, db, "REVOKE wallet_approver FROM alice")
-		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'security', 'approved')",
+		decide := func(id, role, decision, reason string) string {
+			return "SELECT wallet_decide_request('" + id + "', '" + role + "', '" + decision + "', '" + reason + "', NULL)"
+		}
+		refused(t, name, "alice", decide(r1, "security", "approved", ""),
 			"two-person rule: alice filed request "+r1+" and cannot approve it")
 		refused(t, name, "alice", "INSERT INTO wallet_creation_approvals (request_id, approver_role, approver, decision) VALUES ('"+r1+"', 'security', 'bob', 'approved')",
-			"two-person rule")
+			"permission denied")
 		// alice cannot write the outcome herself.
 		refused(t, name, "alice", "UPDATE wallet_creation_requests SET status = 'approved' WHERE request_id = '"+r1+"'",
-			"approval comes only from the approvers' decisions")
+			"permission denied")
 		refused(t, name, "alice", "UPDATE wallet_creation_requests SET approval_id = 'WAP-20261121000000' WHERE request_id = '"+r1+"'",
 			"permission denied")
-		accepted(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, decided_at) VALUES ('"+r1+"', 'security', 'approved', '2099-01-01')")
+		accepted(t, name, "bob", decide(r1, "security", "approved", ""))
 		if n := count(t, db, "SELECT count(*) FROM wallet_creation_approvals WHERE approver = 'bob' AND valid_until < now() + interval '8 days'"); n != 1 {
 			t.Errorf("a client-supplied decision date was kept")
 		}
-		refused(t, name, "bob", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'operations', 'approved')",
+		refused(t, name, "bob", decide(r1, "operations", "approved", ""),
 			"bob already decided for request "+r1)
-		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'executive', 'approved')",
+		refused(t, name, "carol", decide(r1, "executive", "approved", ""),
 			"needs no executive approval")
 		if n := count(t, db, "SELECT count(*) FROM wallet_creation_requests WHERE request_id = '"+r1+"' AND status = 'pending'"); n != 1 {
 			t.Errorf("request approved before every required role decided")
 		}
-		accepted(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision) VALUES ('"+r1+"', 'operations', 'approved')")
+		accepted(t, name, "carol", decide(r1, "operations", "approved", ""))
 		if n := count(t, db, `SELECT count(*) FROM wallet_creation_requests WHERE request_id = '`+r1+`'
 			AND status = 'approved' AND approval_id ~ '^WAP-[0-9]{14}$' AND valid_until > now() + interval '6 days'`); n != 1 {
 			t.Errorf("request not approved by the database after security and operations approved")
 		}
-		refused(t, name, "carol", "INSERT INTO wallet_creation_approvals (request_id, approver_role, decision, reason) VALUES ('"+r2+"', 'security', 'rejected', '')",
-			"rejection_has_reason")
+		refused(t, name, "carol", decide(r2, "security", "rejected", ""), "rejection_has_reason")
+		refused(t, name, "viewer", decide(r2, "security", "approved", ""), "permission denied for function wallet_decide_request")
 	})
 	t.Run("the viewer writes nothing", func(t *testing.T) {
 		for _, sql := range []string{

@@ -24,12 +24,14 @@ func (db *DB) AddWitness(ctx context.Context, w model.Witness, actor string) err
 	if err != nil {
 		return fmt.Errorf("add witness %s: %w", w.Name, err)
 	}
-	op := Op{Type: "witness_addition", Actor: actor, Details: map[string]any{
-		"witness": w.Name, "public_key": key, "fingerprint": fp,
-	}}
-	err = db.inTx(ctx, &op, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO ceremony_witnesses (name, public_key) VALUES ($1, $2)", w.Name, key)
-		return err
+	_ = fp // the function computes the same fingerprint for its audit row
+	err = db.inTx(ctx, nil, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, "SELECT wallet_add_witness($1, $2, $3)", w.Name, key, actor).Scan(&seq); err != nil {
+			return err
+		}
+		noteAudit(ctx, seq)
+		return nil
 	})
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "23505" {

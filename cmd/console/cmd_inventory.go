@@ -144,7 +144,7 @@ func printDetail(out io.Writer, d model.WalletDetail) {
 
 func printOps(out io.Writer, ops []model.Operation) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME (UTC)\tWALLET\tOPERATION\tSTATUS\tBY\tDETAILS")
+	fmt.Fprintln(tw, "SEQ\tTIME (UTC)\tWALLET\tOPERATION\tSTATUS\tLOGIN\tNOTE\tDETAILS")
 	for _, o := range ops {
 		w := "-"
 		if o.Wallet != nil {
@@ -154,8 +154,12 @@ func printOps(out io.Writer, ops []model.Operation) {
 		if len(details) > 60 {
 			details = details[:57] + "..."
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Seq, o.Time.UTC().Format("2006-01-02 15:04:05"), w,
-			ui.Inert(o.Type), o.Status, ui.Inert(o.InitiatedBy), ui.Inert(details))
+		note := o.Note()
+		if note == "" {
+			note = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Seq, o.Time.UTC().Format("2006-01-02 15:04:05"), w,
+			ui.Inert(o.Type), ui.Inert(o.Status), ui.Inert(o.Actor()), ui.Inert(note), ui.Inert(details))
 	}
 	tw.Flush()
 }
@@ -172,11 +176,23 @@ func bindAuditVerify(fs *flag.FlagSet) handler {
 				if err := printJSON(c.out, rep); err != nil {
 					return err
 				}
-			} else if rep.OK {
-				fmt.Fprintf(c.out, "audit chain OK: %d rows, each follows the one before and matches its hash\n", rep.Rows)
+			} else {
+				if rep.ChainOK() {
+					fmt.Fprintf(c.out, "audit chain OK: %d rows, each follows the one before and matches its hash\n", rep.Rows)
+				}
+				if len(rep.KeyProblems) == 0 {
+					fmt.Fprintf(c.out, "ceremony keys OK: %d checked (each key matches its fingerprint, each backup proof verifies under it)\n", rep.Keys)
+				}
+				for _, p := range rep.KeyProblems {
+					fmt.Fprintf(c.out, "KEY PROBLEM: %s\n", ui.Inert(p.Problem))
+				}
 			}
-			if !rep.OK {
+			switch {
+			case !rep.ChainOK():
 				return &exitError{code: 1, err: fmt.Errorf("audit chain BROKEN at row %d: %s", rep.BrokenAt, rep.Problem)}
+			case len(rep.KeyProblems) > 0:
+				return &exitError{code: 1, err: fmt.Errorf("%d of %d ceremony key records do NOT verify: do not activate or rely on those wallets until they are explained",
+					len(rep.KeyProblems), rep.Keys)}
 			}
 			return nil
 		})
@@ -186,7 +202,7 @@ func bindAuditVerify(fs *flag.FlagSet) handler {
 func bindAuditLog(fs *flag.FlagSet) handler {
 	wallet := fs.String("wallet", "", "only this wallet, e.g. v1")
 	typ := fs.String("type", "", "only this operation type, e.g. "+string(model.OpPathAllocation))
-	by := fs.String("by", "", "only rows initiated by this operator or database login")
+	by := fs.String("by", "", "only rows written by this database login")
 	limit := intFlag(fs, "limit", 50, 1, 100000, "rows to print")
 	asJSON := fs.Bool("json", false, "print JSON")
 	return func(ctx context.Context, c *call) error {

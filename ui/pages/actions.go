@@ -48,7 +48,7 @@ func (q auditQuery) match(o *model.Operation) bool {
 	if q.f.Type != "" && o.Type != q.f.Type {
 		return false
 	}
-	if q.f.Operator != "" && o.InitiatedBy != q.f.Operator && o.DBUser != q.f.Operator {
+	if q.f.Operator != "" && o.Actor() != q.f.Operator {
 		return false
 	}
 	return true

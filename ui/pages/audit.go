@@ -38,8 +38,9 @@ func auditColumns() []components.Column {
 	c[acWallet] = components.Column{Title: "WALLET", Max: 8}
 	c[acType] = components.Column{Title: "OPERATION", Max: 40, Min: 12, Flex: true}
 	c[acStatus] = components.Column{Title: "STATUS", Max: 12, Prio: 2}
-	c[acOperator] = components.Column{Title: "OPERATOR", Max: 20, Prio: 1}
-	c[acDBUser] = components.Column{Title: "DB USER", Max: 20, Prio: 3}
+	// The login is who acted (the database sets it); the note is free text.
+	c[acOperator] = components.Column{Title: "LOGIN", Max: 20, Prio: 1}
+	c[acDBUser] = components.Column{Title: "NOTE", Max: 20, Prio: 3}
 	c[acApproval] = components.Column{Title: "APPROVAL", Max: 24, Prio: 4}
 	return c
 }
@@ -60,8 +61,8 @@ func newOpRow(o model.Operation, loc *time.Location) opRow {
 	}
 	cells[acType] = common.Inert(o.Type)
 	cells[acStatus] = common.Inert(o.Status)
-	cells[acOperator] = common.Inert(o.InitiatedBy)
-	cells[acDBUser] = common.Inert(o.DBUser)
+	cells[acOperator] = common.Inert(o.Actor())
+	cells[acDBUser] = common.Inert(o.Note())
 	cells[acApproval] = common.Inert(o.ApprovalID)
 	// The details as the entry view shows them, so that "/" finds a path
 	// (2.3.4.5) or a reason in them as well as in the columns.
@@ -312,6 +313,8 @@ func (p *Audit) badge() string {
 		b += s.R(s.Unknown, "chain: checking…")
 	case p.chain.OK:
 		b += s.R(s.OK, "chain OK ("+common.Group(p.chain.Rows)+" rows)")
+	case p.chain.ChainOK():
+		b += s.R(s.Bad, "KEY PROBLEM: "+common.Inert(p.chain.KeyProblems[0].Problem))
 	default:
 		b += s.R(s.Bad, "chain BROKEN at row "+common.Itoa64(p.chain.BrokenAt)+": "+common.Inert(p.chain.Problem))
 	}
@@ -463,9 +466,9 @@ func (e *entryView) build() {
 	}
 	field("wallet", wallet)
 	field("status", common.Inert(o.Status))
-	field("initiated by", common.Inert(o.InitiatedBy))
+	field("login", common.Inert(o.Actor()))
+	field("note", common.Inert(o.Note()))
 	field("approval", common.Inert(o.ApprovalID))
-	field("db user", common.Inert(o.DBUser))
 	field("previous hash", hex.EncodeToString(o.PrevHash))
 	field("row hash", hex.EncodeToString(o.RowHash))
 	out = append(out, "")

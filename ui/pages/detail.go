@@ -406,10 +406,10 @@ func detailSections(det *model.WalletDetail, loc *time.Location) []detailSection
 		{Title: "TIME", Max: 19},
 		{Title: "OPERATION", Max: 40, Min: 12, Flex: true},
 		{Title: "STATUS", Max: 12, Prio: 1},
-		{Title: "OPERATOR", Max: 20, Prio: 2},
+		{Title: "LOGIN", Max: 20, Prio: 2},
 	}}
 	for _, o := range det.Recent {
-		ops.rows = append(ops.rows, []string{common.Itoa64(o.Seq), common.DateTime(o.Time, loc), common.Inert(o.Type), common.Inert(o.Status), common.Inert(o.InitiatedBy)})
+		ops.rows = append(ops.rows, []string{common.Itoa64(o.Seq), common.DateTime(o.Time, loc), common.Inert(o.Type), common.Inert(o.Status), common.Inert(o.Actor())})
 		ops.keys = append(ops.keys, common.Itoa64(o.Seq))
 	}
 	secs := []detailSection{mf, al, ln, ops}

@@ -51,6 +51,13 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 	if err != nil {
 		return res, fmt.Errorf("ceremony prove-backup %s: open the backup token %s: %w", vn, tokenLabel, err)
 	}
+	// The token's serial and model go with the proof: the database refuses
+	// a proof from the token that made the key (or a copy of its files).
+	info, ierr := tok.Info()
+	if ierr != nil {
+		closeToken()
+		return res, fmt.Errorf("ceremony prove-backup %s: read the backup token %s: %w", vn, tokenLabel, ierr)
+	}
 	proof, err := hsm.Prove(tok, label, pub)
 	closeToken()
 	switch {
@@ -64,7 +71,7 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
 	}
 	res.Proof = proof
-	err = s.DB.RecordBackupProof(ctx, version, model.BackupProof{Token: proof.Token, Label: proof.Label,
+	err = s.DB.RecordBackupProof(ctx, version, model.BackupProof{Token: proof.Token, TokenSerial: info.Serial, TokenModel: info.Model, Label: proof.Label,
 		Fingerprint: proof.Fingerprint, Challenge: proof.Challenge, Signature: proof.Signature}, s.Actor)
 	if errors.Is(err, store.ErrAlreadyProven) {
 		res.AlreadyProven, res.Note = true, err.Error()

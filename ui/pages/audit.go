@@ -36,7 +36,7 @@ func auditColumns() []components.Column {
 	c[acSeq] = components.Column{Title: "SEQ", Max: 12, Right: true}
 	c[acTime] = components.Column{Title: "TIME", Width: 19}
 	c[acWallet] = components.Column{Title: "WALLET", Max: 8}
-	c[acType] = components.Column{Title: "OPERATION", Max: 40, Min: 12, Flex: true}
+	c[acType] = components.Column{Title: "OPERATION", Max: 40, Min: 16, Flex: true}
 	c[acStatus] = components.Column{Title: "STATUS", Max: 12, Prio: 2}
 	// The login is who acted (the database sets it); the note is free text.
 	c[acOperator] = components.Column{Title: "LOGIN", Max: 20, Prio: 1}

@@ -60,6 +60,7 @@ type Ceremony struct {
 
 	// hsm and key
 	token        *hsm.Token
+	tokenSerial  string // the ceremony token's serial, as recorded at login
 	keyAttempted bool
 	keyMade      bool // the key maker returned a key: the label is ours to destroy
 	key          *hsm.Key

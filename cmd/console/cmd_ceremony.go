@@ -193,8 +193,8 @@ func bindProveBackup(fs *flag.FlagSet) handler {
 		default:
 			p := res.Proof
 			sum := sha256.Sum256(p.Challenge)
-			fmt.Fprintf(c.out, "backup proven: token %s signed a fresh challenge (sha256 %s…) with key %s, and the signature verifies under %s's master public key (fingerprint %s)\n",
-				ui.Inert(p.Token), hex.EncodeToString(sum[:8]), ui.Inert(p.Label), vn, p.Fingerprint)
+			fmt.Fprintf(c.out, "backup proven: token %s (serial %s, model %s) signed a fresh challenge (sha256 %s…) with key %s, and the signature verifies under %s's master public key (fingerprint %s)\n",
+				ui.Inert(p.Token), ui.Inert(res.TokenSerial), ui.Inert(res.TokenModel), hex.EncodeToString(sum[:8]), ui.Inert(p.Label), vn, p.Fingerprint)
 			fmt.Fprintf(c.out, "recorded with its audit row (%s); %s may now be activated\n", model.OpBackupProof, vn)
 		}
 		return nil

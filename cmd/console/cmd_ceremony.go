@@ -40,6 +40,12 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 			return fmt.Errorf("ceremony run: the transcript directory %s is not a directory; mount the removable media or pass --transcript-dir", abs)
 		}
+		// The unfinished-ceremony markers live beside the ledger (the
+		// embedded cluster's data directory), not on the removable media.
+		stateDir, err := filepath.Abs(filepath.Join(c.g.dataDir, "ceremonies"))
+		if err != nil {
+			return fmt.Errorf("ceremony run: data directory: %w", err)
+		}
 		m, err := h.openModule(&c.g)
 		if err != nil {
 			return err
@@ -53,7 +59,8 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 
 		var drv *ops.CeremonyDriver
 		start := func(context.Context) (ui.Ceremony, error) {
-			d, err := s.StartCeremony(ctx, ops.CeremonyConfig{Module: m, TokenLabel: h.token, TranscriptDir: abs, NetRoot: *netRoot})
+			d, err := s.StartCeremony(ctx, ops.CeremonyConfig{Module: m, TokenLabel: h.token, TranscriptDir: abs, NetRoot: *netRoot,
+				StateDir: stateDir})
 			if err != nil {
 				return nil, err
 			}

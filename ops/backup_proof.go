@@ -92,7 +92,7 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 	}
 	if err != nil && sameTokenRefusal(err) {
 		return res, &Refused{What: "ceremony prove-backup " + vn, Why: fmt.Sprintf(
-			"backup token %s (serial %s) is the ceremony token or a copy of its files, so it proves no backup; prove the copy on the separate backup token the key was backed up to",
+			"backup token %s (serial %s) is refused as the ceremony token or a copy of its files: a proof must come from a separate backup token with another serial; prove the copy on the token the key was backed up to",
 			tokenLabel, ti.Serial), Err: err}
 	}
 	if err != nil {

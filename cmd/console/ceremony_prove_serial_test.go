@@ -212,7 +212,7 @@ func TestCeremonyProveBackupRefusesCeremonyToken(t *testing.T) {
 			if res.code == 0 {
 				t.Errorf("%s: accepted as the backup: %q", tc.what, res.stdout)
 			}
-			for _, want := range []string{"ceremony prove-backup v1: REFUSED", "backup token ceremony (serial " + ceremonyTI.Serial + ") is the ceremony token or a copy of its files"} {
+			for _, want := range []string{"ceremony prove-backup v1: REFUSED", "backup token ceremony (serial " + ceremonyTI.Serial + ") is refused as the ceremony token or a copy of its files"} {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("%s: %q; want it to say %q", tc.what, res.stderr, want)
 				}

@@ -59,7 +59,10 @@ func (c *Ceremony) Abort(step, reason string) (string, error) {
 	c.path, c.written, c.step = path, true, StepDone
 	c.closeTokens()
 	lerr := c.recordRun(OutcomeAborted, d.Step, d.Reason, path, sum)
-	return path, errors.Join(c.abortErr, verr, lerr)
+	// The marker goes even if the key could not be destroyed: the
+	// transcript now says so, with the command to do it by hand.
+	merr := c.clearUnfinished()
+	return path, errors.Join(c.abortErr, verr, lerr, merr)
 }
 
 // AbortNote says what the abort did with the key (destroyed, not destroyed

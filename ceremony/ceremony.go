@@ -35,6 +35,11 @@ type Config struct {
 	Ledger        Ledger      // the machine's record of ceremonies
 	Now           func() time.Time
 	KeyMaker      KeyMaker // nil: token.GenerateKey
+	// StateDir is where the ceremony keeps its unfinished marker from the
+	// moment the key is about to be made until the transcript is written
+	// (the ceremony machine's data directory; see FindUnfinished). "" keeps
+	// none.
+	StateDir string
 }
 
 // Ceremony is one witnessed key ceremony, driven one step at a time. Its
@@ -60,6 +65,7 @@ type Ceremony struct {
 
 	// hsm and key
 	token        *hsm.Token
+	tokenSerial  string // the ceremony token's serial, as recorded at login
 	keyAttempted bool
 	keyMade      bool // the key maker returned a key: the label is ours to destroy
 	key          *hsm.Key
@@ -84,6 +90,10 @@ type Ceremony struct {
 	abortErr  error
 	path      string
 	written   bool
+
+	// the unfinished marker ("" when none is kept)
+	markerPath   string
+	keyStartedAt time.Time
 }
 
 // New starts a ceremony: it makes the ceremony id (WKC-YYYYMMDD-HHMMSS-xxxxxx,
@@ -213,7 +223,14 @@ func (c *Ceremony) record(step Step, event, actor string, data any) error {
 		return fmt.Errorf("record %s: %w", event, err)
 	}
 	c.entries = append(c.entries, e)
-	return nil
+	// Once the key is under way the marker follows every entry, so that a
+	// run killed at any later point leaves its transcript so far on disk;
+	// not the closing or aborted entry, after which no aborted entry can
+	// follow (a run killed then is recovered from the entries before).
+	if event == EventClosing || event == EventAborted {
+		return nil
+	}
+	return c.saveUnfinished()
 }
 
 // at checks the ceremony is at step want, for doing what.

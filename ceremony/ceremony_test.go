@@ -201,7 +201,7 @@ func TestCeremonyCompleted(t *testing.T) {
 	fileSum := sha256.Sum256(data)
 	if imp.CeremonyID != c.ID() || imp.RequestID != testRequest || imp.Version != 1 || imp.KeyLabel != "plings_master_key_v1" ||
 		imp.Fingerprint != wantFP || imp.TranscriptSHA256 != hex.EncodeToString(fileSum[:]) || imp.WitnessCount != 3 || !imp.BackupProven ||
-		imp.CompletedAt.IsZero() || imp.PublicKey != key.PublicKeyPEM {
+		imp.CompletedAt.IsZero() || imp.PublicKey != key.PublicKeyPEM || imp.TokenSerial == "" || imp.TokenSerial != hi.Serial || imp.TokenModel != hi.Model {
 		t.Errorf("import %+v", imp)
 	}
 	if _, err := sum.Import(append(bytes.Clone(data), ' ')); err == nil {

@@ -30,6 +30,13 @@
 // ErrOutOfOrder. c.Current() is the step the ceremony stands at; Steps()
 // lists them all.
 //
+// A run killed outright (kill -9, power) cannot abort. With Config.StateDir
+// set, the ceremony keeps WKC-<id>.inprogress.json there from just before
+// the key is made until the transcript is written; FindUnfinished lists
+// such markers and Unfinished.Recover destroys the leftover key (the key
+// label typed as confirmation), writes the aborted transcript that
+// continues the same hash chain and tells the Ledger.
+//
 // # Texts that are signed
 //
 // Witnesses attest by signing the challenge with OpenSSH:

@@ -32,6 +32,7 @@ type replayState struct {
 	aborted       *abortedData
 	abortedEntry  *Entry
 	outcome       string
+	stage         Step // the step the entries stood at after the last one
 }
 
 // eventStep is the step each event belongs to ("" for aborted: any step).
@@ -51,8 +52,16 @@ var eventStep = map[string]Step{
 // belongs to) and that the evidence inside them holds: the challenge was
 // made over the transcript so far, each attestation verifies against the
 // roster, the key's fingerprint and test signature, the backup proof.
-func replay(entries []Entry) (*replayState, error) {
+func replay(entries []Entry) (*replayState, error) { return replayEntries(entries, false) }
+
+// replayEntries is replay; with partial true, entries that stop short of
+// the closing or aborted entry (an unfinished ceremony's, see Unfinished)
+// are accepted, and st.stage is the step they stopped at.
+func replayEntries(entries []Entry, partial bool) (*replayState, error) {
 	st := &replayState{}
+	if len(entries) == 0 {
+		return nil, newProblem("the transcript has no entries", ErrEvidence)
+	}
 	stage := StepRequest
 	closed := false
 	bad := func(e Entry, format string, args ...any) error {
@@ -229,11 +238,13 @@ func replay(entries []Entry) (*replayState, error) {
 		}
 	}
 	last := entries[len(entries)-1]
+	st.stage = stage
 	switch {
 	case st.aborted != nil:
 		st.outcome = OutcomeAborted
 	case closed:
 		st.outcome = OutcomeCompleted
+	case partial:
 	default:
 		return nil, newProblem(fmt.Sprintf("the transcript ends with %s, neither closing nor aborted: it is incomplete (entries were cut off)", describe(last)), ErrEvidence)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/plings/walletconsole/hsm"
 )
@@ -50,6 +51,13 @@ func (c *Ceremony) Backup(backup *hsm.Token) (BackupInfo, error) {
 	} else {
 		if backup == c.token {
 			return fail(newProblem("back up the key: the backup token is the token the key was made on; open the backup token and pass it", ErrBackupFailed))
+		}
+		// A copy of the ceremony token's files is another slot with the
+		// same serial (and the same key): it backs nothing up.
+		if bi, err := backup.Info(); err != nil {
+			return fail(newProblem(fmt.Sprintf("back up the key: read backup token %q's serial number: %v", backup.Label(), err), ErrBackupFailed, err))
+		} else if c.tokenSerial != "" && strings.TrimSpace(bi.Serial) == strings.TrimSpace(c.tokenSerial) {
+			return fail(newProblem(fmt.Sprintf("back up the key: backup token %q reports serial %s, the ceremony token's own: it is the ceremony token or a copy of its files, not a backup; use a separate backup token", backup.Label(), bi.Serial), ErrBackupFailed))
 		}
 		info.Token = backup.Label()
 		c.backupTok = backup

@@ -3,6 +3,7 @@ package ceremony
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 
 	"github.com/plings/walletconsole/hsm"
@@ -108,14 +109,15 @@ func (c *Ceremony) Close() (string, error) {
 	}
 	c.path, c.written = path, true
 	c.outcome, c.step = OutcomeCompleted, StepDone
+	merr := c.clearUnfinished()
 	if c.rehearsal {
-		return path, c.closeRehearsal(path, sum)
+		return path, errors.Join(c.closeRehearsal(path, sum), merr)
 	}
 	c.closeTokens()
 	if err := c.recordRun(OutcomeCompleted, "", "", path, sum); err != nil {
-		return path, err
+		return path, errors.Join(err, merr)
 	}
-	return path, nil
+	return path, merr
 }
 
 // RehearsalNote is what the ledger and the operator are told when a

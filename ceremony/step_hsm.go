@@ -77,7 +77,7 @@ func (c *Ceremony) OpenHSM(pin []byte) (HSMInfo, error) {
 		_ = tok.Close()
 		return HSMInfo{}, err
 	}
-	c.token = tok
+	c.token, c.tokenSerial = tok, ti.Serial
 	c.step = StepWitnesses
 	if err := c.startWitnesses(); err != nil {
 		return HSMInfo{}, err

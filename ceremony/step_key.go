@@ -50,6 +50,11 @@ func (c *Ceremony) GenerateKey() (KeyInfo, error) {
 	if maker == nil {
 		maker = defaultKeyMaker
 	}
+	// Written before the key exists: a run killed from here on (kill -9,
+	// power) leaves the marker, and the next run destroys the key.
+	if err := c.markUnfinished(); err != nil {
+		return fail(err)
+	}
 	c.keyAttempted = true // from here on, Abort looks for the key to destroy it
 	k, err := maker(c.token, c.keyLabel)
 	if err != nil {

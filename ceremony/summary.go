@@ -49,6 +49,11 @@ type Summary struct {
 
 	Offline string // the offline check's summary line
 	HSM     string // module, token, serial
+	// TokenSerial and TokenModel are the ceremony token's, as the hsm
+	// login event recorded them: a backup proof must come from a token
+	// with another serial (issue 10, point 9).
+	TokenSerial string
+	TokenModel  string
 
 	StartedAt   time.Time
 	CompletedAt time.Time // the closing entry's time (zero when aborted)
@@ -140,6 +145,7 @@ func (s *Summary) Import(file []byte) (model.CeremonyImport, error) {
 		TranscriptSHA256: sha256Hex(file), WitnessCount: len(s.Attested), BackupProven: s.BackupProven,
 		CompletedAt: s.CompletedAt, Signers: append([]string(nil), s.Attested...),
 		Roster: append([]model.Witness(nil), s.Roster...), AuditHead: s.AuditHead,
+		TokenSerial: s.TokenSerial, TokenModel: s.TokenModel,
 	}, nil
 }
 
@@ -241,6 +247,7 @@ func (st *replayState) summary(t *Transcript, file []byte) *Summary {
 	}
 	if h := st.hsm; h != nil {
 		s.HSM = fmt.Sprintf("token %q (%s %s, serial %s) in %s", h.TokenLabel, h.TokenManufacturer, h.TokenModel, h.TokenSerial, h.Module)
+		s.TokenSerial, s.TokenModel = h.TokenSerial, h.TokenModel
 	}
 	for _, a := range st.attested {
 		s.Attested = append(s.Attested, a.Name)

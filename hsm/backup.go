@@ -44,6 +44,11 @@ func (t *Token) withSession(op string, f func(c Context, s pkcs11.SessionHandle)
 // wrapped by any module, and SoftHSM2 2.6.1 refuses to wrap Ed25519 private
 // keys at all (CKR_KEY_NOT_WRAPPABLE): both give ErrBackupNotWrappable, whose
 // message says an out-of-band backup with the vendor's tools is needed.
+// TestWrapExperimentSoftHSM records why the master key is not made
+// extractable for SoftHSM: even extractable + sensitive + wrap-with-trusted
+// under an SO-trusted AES key, C_WrapKey answers CKR_KEY_NOT_WRAPPABLE, and
+// C_UnwrapKey of an Ed25519 PKCS#8 blob answers CKR_FUNCTION_FAILED; making
+// the key extractable would only weaken it.
 func Backup(src *Token, label string, dst *Token) (*Proof, error) {
 	op := fmt.Sprintf("back up key %q from token %q to token %q", label, src.label, dst.label)
 	if src == dst {

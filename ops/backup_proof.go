@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/plings/walletconsole/hsm"
 	"github.com/plings/walletconsole/model"
@@ -21,6 +22,10 @@ type BackupResult struct {
 	// Note is the database's word when a proof raced ours in ("" otherwise).
 	Note  string
 	Proof *hsm.Proof
+	// TokenSerial and TokenModel are the backup token's, as it reported
+	// them; they are recorded with the proof.
+	TokenSerial string
+	TokenModel  string
 }
 
 // ProveBackup proves that a backup token holds version's master key: the
@@ -51,12 +56,18 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 	if err != nil {
 		return res, fmt.Errorf("ceremony prove-backup %s: open the backup token %s: %w", vn, tokenLabel, err)
 	}
-	// The token's serial and model go with the proof: the database refuses
-	// a proof from the token that made the key (or a copy of its files).
-	info, ierr := tok.Info()
-	if ierr != nil {
+	// The serial is what tells a separate backup token from the ceremony
+	// token or a copy of its files (same label, same key, same serial): the
+	// store refuses a proof whose serial is the ceremony token's.
+	ti, err := tok.Info()
+	if err != nil {
 		closeToken()
-		return res, fmt.Errorf("ceremony prove-backup %s: read the backup token %s: %w", vn, tokenLabel, ierr)
+		return res, fmt.Errorf("ceremony prove-backup %s: read backup token %s's serial number: %w", vn, tokenLabel, err)
+	}
+	if strings.TrimSpace(ti.Serial) == "" {
+		closeToken()
+		return res, &Refused{What: "ceremony prove-backup " + vn, Err: fmt.Errorf(
+			"backup token %s reports no serial number, so it cannot be told apart from the ceremony token or a copy of it; prove the backup on a token that reports its serial", tokenLabel)}
 	}
 	proof, err := hsm.Prove(tok, label, pub)
 	closeToken()
@@ -71,16 +82,31 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
 	}
 	res.Proof = proof
-	err = s.DB.RecordBackupProof(ctx, version, model.BackupProof{Token: proof.Token, TokenSerial: info.Serial, TokenModel: info.Model, Label: proof.Label,
-		Fingerprint: proof.Fingerprint, Challenge: proof.Challenge, Signature: proof.Signature}, s.Actor)
+	res.TokenSerial, res.TokenModel = ti.Serial, ti.Model
+	err = s.DB.RecordBackupProof(ctx, version, model.BackupProof{Token: proof.Token, Label: proof.Label,
+		Fingerprint: proof.Fingerprint, Challenge: proof.Challenge, Signature: proof.Signature,
+		TokenSerial: ti.Serial, TokenModel: ti.Model}, s.Actor)
 	if errors.Is(err, store.ErrAlreadyProven) {
 		res.AlreadyProven, res.Note = true, err.Error()
 		return res, nil
+	}
+	if err != nil && sameTokenRefusal(err) {
+		return res, &Refused{What: "ceremony prove-backup " + vn, Why: fmt.Sprintf(
+			"backup token %s (serial %s) is refused as the ceremony token or a copy of its files: a proof must come from a separate backup token with another serial; prove the copy on the token the key was backed up to",
+			tokenLabel, ti.Serial), Err: err}
 	}
 	if err != nil {
 		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
 	}
 	return res, nil
+}
+
+// sameTokenRefusal reports whether the store refused a proof because the
+// backup token's serial is the ceremony token's (its word for it contains
+// "same token" or "serial").
+func sameTokenRefusal(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "same token") || strings.Contains(msg, "serial")
 }
 
 // masterKey reads the ceremony's master public key and checks it against the

@@ -32,13 +32,26 @@ type CeremonyConfig struct {
 	TokenLabel    string
 	TranscriptDir string // absolute; the removable media
 	NetRoot       string // tests: read /proc and /sys under this root
+	// StateDir is the ceremony machine's own directory (in the data
+	// directory) for the unfinished-ceremony markers a run killed outright
+	// leaves behind.
+	StateDir string
 }
 
 // StartCeremony begins a ceremony on this (air-gapped) machine, its own
-// database recording it.
+// database recording it. If a previous run was killed before it could end
+// (its marker is in StateDir), no ceremony starts: the error is an
+// *UnfinishedCeremony, to be cleaned up first.
 func (s *Service) StartCeremony(ctx context.Context, cfg CeremonyConfig) (*CeremonyDriver, error) {
+	us, err := ceremony.FindUnfinished(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony run: %w", err)
+	}
+	if len(us) > 0 {
+		return nil, &UnfinishedCeremony{u: us[0], s: s, cfg: cfg, ctx: ctx}
+	}
 	c, err := ceremony.New(ctx, ceremony.Config{Module: cfg.Module, TokenLabel: cfg.TokenLabel, Operator: s.Actor,
-		TranscriptDir: cfg.TranscriptDir, NetRoot: cfg.NetRoot, Ledger: s.DB})
+		TranscriptDir: cfg.TranscriptDir, NetRoot: cfg.NetRoot, Ledger: s.DB, StateDir: cfg.StateDir})
 	if err != nil {
 		return nil, err
 	}
@@ -261,4 +274,41 @@ func (d *CeremonyDriver) CloseBackup() {
 		d.backup.Close()
 		d.backup = nil
 	}
+}
+
+// UnfinishedCeremony is a ceremony a previous run left without a
+// transcript (it was killed: kill -9, a power cut), found when the next
+// run starts. Recover cleans it up; until then no new ceremony starts.
+type UnfinishedCeremony struct {
+	u   *ceremony.Unfinished
+	s   *Service
+	cfg CeremonyConfig
+	ctx context.Context
+}
+
+func (e *UnfinishedCeremony) Error() string {
+	return "ceremony run: " + e.u.String() + "; no new ceremony starts until it is cleaned up: run ceremony run again and confirm with the key label"
+}
+
+// Leftover says what was found.
+func (e *UnfinishedCeremony) Leftover() string { return e.u.String() }
+
+// KeyLabel is what the operator types to confirm.
+func (e *UnfinishedCeremony) KeyLabel() string { return e.u.KeyLabel() }
+
+// TokenLabel is the token the leftover key is on (its PIN is asked).
+func (e *UnfinishedCeremony) TokenLabel() string { return e.u.TokenLabel() }
+
+// Recover destroys the leftover key (confirm is the key label typed, pin
+// the token's PIN), writes the aborted transcript to the transcript
+// directory, records the abort in this machine's database and removes the
+// marker; it says what it did.
+func (e *UnfinishedCeremony) Recover(confirm string, pin []byte) (string, error) {
+	res, err := e.u.Recover(e.ctx, ceremony.RecoverConfig{Module: e.cfg.Module, PIN: pin, Confirm: confirm, Ledger: e.s.DB,
+		TranscriptDir: e.cfg.TranscriptDir, Operator: e.s.Actor})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ceremony %s is recorded as ABORTED (interrupted at step %s): %s; transcript written to %s",
+		e.u.ID(), e.u.Step(), res.Note, res.TranscriptPath), nil
 }

@@ -195,7 +195,7 @@ func TestCeremonyProveBackup(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("prove-backup: %d %q %q", res.code, res.stdout, res.stderr)
 	}
-	for _, want := range []string{"backup proven: token backup signed a fresh challenge", "with key plings_master_key_v1",
+	for _, want := range []string{"backup proven: token backup (serial ", "signed a fresh challenge", "with key plings_master_key_v1",
 		"verifies under v1's master public key (fingerprint " + fingerprint + ")", "v1 may now be activated"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("prove-backup said %q; want %q", res.stdout, want)

@@ -40,6 +40,12 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 			return fmt.Errorf("ceremony run: the transcript directory %s is not a directory; mount the removable media or pass --transcript-dir", abs)
 		}
+		// The unfinished-ceremony markers live beside the ledger (the
+		// embedded cluster's data directory), not on the removable media.
+		stateDir, err := filepath.Abs(filepath.Join(c.g.dataDir, "ceremonies"))
+		if err != nil {
+			return fmt.Errorf("ceremony run: data directory: %w", err)
+		}
 		m, err := h.openModule(&c.g)
 		if err != nil {
 			return err
@@ -53,7 +59,8 @@ func bindCeremonyRun(fs *flag.FlagSet) handler {
 
 		var drv *ops.CeremonyDriver
 		start := func(context.Context) (ui.Ceremony, error) {
-			d, err := s.StartCeremony(ctx, ops.CeremonyConfig{Module: m, TokenLabel: h.token, TranscriptDir: abs, NetRoot: *netRoot})
+			d, err := s.StartCeremony(ctx, ops.CeremonyConfig{Module: m, TokenLabel: h.token, TranscriptDir: abs, NetRoot: *netRoot,
+				StateDir: stateDir})
 			if err != nil {
 				return nil, err
 			}
@@ -193,8 +200,8 @@ func bindProveBackup(fs *flag.FlagSet) handler {
 		default:
 			p := res.Proof
 			sum := sha256.Sum256(p.Challenge)
-			fmt.Fprintf(c.out, "backup proven: token %s signed a fresh challenge (sha256 %s…) with key %s, and the signature verifies under %s's master public key (fingerprint %s)\n",
-				ui.Inert(p.Token), hex.EncodeToString(sum[:8]), ui.Inert(p.Label), vn, p.Fingerprint)
+			fmt.Fprintf(c.out, "backup proven: token %s (serial %s, model %s) signed a fresh challenge (sha256 %s…) with key %s, and the signature verifies under %s's master public key (fingerprint %s)\n",
+				ui.Inert(p.Token), ui.Inert(res.TokenSerial), ui.Inert(res.TokenModel), hex.EncodeToString(sum[:8]), ui.Inert(p.Label), vn, p.Fingerprint)
 			fmt.Fprintf(c.out, "recorded with its audit row (%s); %s may now be activated\n", model.OpBackupProof, vn)
 		}
 		return nil

@@ -36,7 +36,24 @@ type (
 		text string
 		err  error
 	}
+	ceremonyRecoveredMsg struct {
+		text string
+		err  error
+	}
 )
+
+// ceremonyLeftover is a ceremony a previous run left unfinished (it was
+// killed before it could abort: its key may be on the token, it wrote no
+// transcript), as the starter reports it instead of a new ceremony. The
+// flow says so first and cleans it up, with the key label typed, before a
+// new ceremony can start.
+type ceremonyLeftover interface {
+	error
+	Leftover() string
+	KeyLabel() string
+	TokenLabel() string
+	Recover(confirm string, pin []byte) (string, error)
+}
 
 // ceremonyWizard walks the key-ceremony officer through the ceremony one
 // step at a time: each step says what it will do before it runs and what it
@@ -64,6 +81,12 @@ type ceremonyWizard struct {
 	sent           string // the signature field's value when it was sent (this step)
 	queued         bool   // enter was pressed while a signature was being checked
 
+	// a previous run's unfinished ceremony, being cleaned up
+	leftover  ceremonyLeftover
+	lform     components.Form
+	recovered string // what cleaning it up did
+	restart   common.CeremonyStarter
+
 	asking   bool // the abort confirmation is open
 	ask      components.Form
 	finished bool
@@ -84,7 +107,7 @@ func (w *ceremonyWizard) Refresh() tea.Cmd {
 		return nil
 	}
 	start, ctx := w.start, w.c.Load.Context()
-	w.start = nil
+	w.start, w.restart = nil, start
 	return func() tea.Msg {
 		cer, err := start(ctx)
 		return ceremonyStartedMsg{cer, err}
@@ -118,10 +141,19 @@ func (w *ceremonyWizard) setForm(inputs []model.CeremonyInput) {
 	w.form, w.in = components.Form{Fields: fields}, inputs
 }
 
-// Capturing: the ceremony owns the keyboard until it is closed or aborted.
-func (w *ceremonyWizard) Capturing() bool { return w.cer != nil && !w.finished }
+// Capturing: the ceremony owns the keyboard until it is closed or aborted,
+// and so does the clean-up of a previous run's leftover.
+func (w *ceremonyWizard) Capturing() bool {
+	return (w.cer != nil && !w.finished) || w.leftover != nil
+}
 
 func (w *ceremonyWizard) Back() bool {
+	if w.leftover != nil {
+		if !w.busy {
+			w.leaveLeftover()
+		}
+		return true
+	}
 	if w.Capturing() {
 		w.openAsk()
 		return true
@@ -158,6 +190,11 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case ceremonyStartedMsg:
 		w.busy = false
+		var lo ceremonyLeftover
+		if errors.As(msg.err, &lo) {
+			w.openLeftover(lo)
+			return nil
+		}
 		if msg.err != nil {
 			w.err = common.ErrText(msg.err)
 			w.finished = true
@@ -178,6 +215,14 @@ func (w *ceremonyWizard) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case ceremonyStepMsg:
 		return w.stepDone(msg)
+	case ceremonyRecoveredMsg:
+		w.busy = false
+		if msg.err != nil {
+			w.lform.Err = common.ErrText(msg.err)
+			return nil
+		}
+		w.leftover, w.recovered = nil, common.Inert(msg.text)
+		return nil
 	case ceremonyAbortedMsg:
 		w.busy, w.finished, w.aborted, w.asking = false, true, true, false
 		w.outcome = common.Inert(msg.text)
@@ -237,7 +282,64 @@ func (w *ceremonyWizard) stepDone(msg ceremonyStepMsg) tea.Cmd {
 	return w.enter()
 }
 
+// openLeftover shows what the previous run left and asks for the key label
+// (typed: the key is destroyed) and the token's PIN.
+func (w *ceremonyWizard) openLeftover(lo ceremonyLeftover) {
+	w.leftover, w.recovered, w.err = lo, "", ""
+	label := common.Inert(lo.KeyLabel())
+	w.lform = components.Form{Fields: []*components.Field{
+		components.TextField("key label", "", "type "+label+" to destroy the leftover key", true),
+		components.SecretField("PIN of token "+common.Inert(lo.TokenLabel()), "to log in and destroy the key"),
+	}}
+	w.lform.Fields[1].Required = true
+}
+
+// leaveLeftover leaves the previous run's key as it is: no ceremony starts.
+func (w *ceremonyWizard) leaveLeftover() {
+	w.finished = true
+	w.outcome = "the unfinished ceremony was left as it is (" + common.Inert(w.leftover.Leftover()) +
+		"); no new ceremony starts until it is cleaned up: run ceremony run again and confirm"
+	w.leftover = nil
+}
+
+func (w *ceremonyWizard) leftoverInput(msg tea.Msg) tea.Cmd {
+	if w.busy {
+		return nil
+	}
+	switch w.lform.Update(msg) {
+	case components.FormCancel:
+		w.leaveLeftover()
+	case components.FormSubmit:
+		lo := w.leftover
+		confirm := strings.TrimSpace(w.lform.Fields[0].Value())
+		if confirm != lo.KeyLabel() {
+			w.lform.Fields[1].Clear() // the PIN never lingers in a refused form
+			w.lform.Err = "type the key label " + common.Inert(lo.KeyLabel()) + " to destroy the leftover key, or esc to leave it"
+			return nil
+		}
+		pin := []byte(w.lform.Fields[1].In.String())
+		w.lform.Fields[1].Clear()
+		w.busy, w.lform.Err = true, ""
+		return func() tea.Msg {
+			defer components.Wipe(pin)
+			text, err := lo.Recover(confirm, pin)
+			return ceremonyRecoveredMsg{text, err}
+		}
+	}
+	return nil
+}
+
 func (w *ceremonyWizard) input(msg tea.Msg) tea.Cmd {
+	if w.leftover != nil {
+		return w.leftoverInput(msg)
+	}
+	if w.cer == nil && w.recovered != "" && !w.busy && !w.finished {
+		if km, ok := msg.(tea.KeyPressMsg); ok && km.String() == "enter" && w.restart != nil {
+			w.busy, w.start, w.recovered = true, w.restart, ""
+			return w.Refresh()
+		}
+		return nil
+	}
 	if w.finished || w.cer == nil {
 		return nil
 	}
@@ -426,8 +528,37 @@ func (w *ceremonyWizard) View(width, h int) string {
 		out = append(out, s.R(s.Warn, common.Truncate("*** REHEARSAL *** not proven offline: this ceremony makes no wallet and leaves no key", width)))
 	}
 	if w.cer == nil {
+		if w.leftover != nil {
+			out = append(out, "", s.R(s.Bad, common.Truncate("UNFINISHED CEREMONY FOUND", width)))
+			for _, l := range common.Wrap(common.Inert(w.leftover.Leftover()), width) {
+				out = append(out, s.R(s.Warn, l))
+			}
+			out = append(out, "")
+			for _, l := range common.Wrap("Destroy the leftover key "+common.Inert(w.leftover.KeyLabel())+" on token "+common.Inert(w.leftover.TokenLabel())+
+				" and write the aborted transcript? Type the key label and the token's PIN.", width) {
+				out = append(out, l)
+			}
+			out = append(out, w.lform.View(s, width)...)
+			out = append(out, s.R(s.Muted, common.Truncate("enter: destroy the key and record the abort · esc: leave it (no ceremony starts)", width)))
+			if w.busy {
+				out = append(out, s.R(s.Info, "working…"))
+			}
+			return strings.Join(w.scroll(out, h), "\n")
+		}
+		if w.recovered != "" && !w.busy {
+			out = append(out, "", s.R(s.Bad, "PREVIOUS CEREMONY ABORTED"))
+			for _, l := range common.Wrap(w.recovered, width) {
+				out = append(out, s.R(s.OK, l))
+			}
+			out = append(out, "", s.R(s.Muted, common.Truncate("enter: start a new ceremony · ctrl+c: quit", width)))
+			return strings.Join(w.scroll(out, h), "\n")
+		}
 		if w.finished {
-			return strings.Join(append(out, s.R(s.Error, common.Truncate(w.outcome, width))), "\n")
+			var lines []string
+			for _, l := range common.Wrap(w.outcome, width) {
+				lines = append(lines, s.R(s.Error, l))
+			}
+			return strings.Join(append(out, lines...), "\n")
 		}
 		return strings.Join(append(out, s.R(s.Muted, "starting…")), "\n")
 	}
@@ -537,6 +668,9 @@ func (w *ceremonyWizard) Status() string {
 
 func (w *ceremonyWizard) ShortHelp() []key.Binding {
 	k := w.c.Keys
+	if w.leftover != nil {
+		return []key.Binding{k.NextField, k.Submit, k.Back}
+	}
 	if w.finished || w.cer == nil {
 		return []key.Binding{k.Back, k.Help, k.Quit}
 	}
@@ -559,8 +693,13 @@ func (w *ceremonyWizard) FullHelp() [][]key.Binding {
 // closing): the key is destroyed and the transcript records it.
 func (w *ceremonyWizard) Shutdown() string {
 	if w.cer == nil || w.finished || w.cer.Finished() {
-		if w.outcome != "" {
+		switch {
+		case w.outcome != "":
 			return w.outcome
+		case w.recovered != "":
+			return w.recovered
+		case w.leftover != nil:
+			return "the unfinished ceremony was left as it is: " + common.Inert(w.leftover.Leftover())
 		}
 		return ""
 	}

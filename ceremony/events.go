@@ -135,6 +135,8 @@ type backupData struct {
 	Method         string `json:"method"`
 	Proven         bool   `json:"proven"`
 	BackupToken    string `json:"backup_token,omitempty"`
+	BackupSerial   string `json:"backup_serial,omitempty"` // the backup token's, so the proof can be recorded on import
+	BackupModel    string `json:"backup_model,omitempty"`
 	Note           string `json:"note"`
 	ProofChallenge string `json:"proof_challenge,omitempty"` // base64
 	ProofSignature string `json:"proof_signature,omitempty"` // base64

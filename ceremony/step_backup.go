@@ -45,6 +45,7 @@ func (c *Ceremony) Backup(backup *hsm.Token) (BackupInfo, error) {
 	}
 	var info BackupInfo
 	var proof *hsm.Proof
+	var backupSerial, backupModel string
 	if backup == nil {
 		info = BackupInfo{Method: BackupOutOfBand, Note: "out-of-band backup with the HSM vendor's tools; proof pending: " +
 			"the backup token must sign a fresh challenge that verifies under the master public key before the wallet can be activated"}
@@ -54,11 +55,13 @@ func (c *Ceremony) Backup(backup *hsm.Token) (BackupInfo, error) {
 		}
 		// A copy of the ceremony token's files is another slot with the
 		// same serial (and the same key): it backs nothing up.
-		if bi, err := backup.Info(); err != nil {
+		bi, err := backup.Info()
+		if err != nil {
 			return fail(newProblem(fmt.Sprintf("back up the key: read backup token %q's serial number: %v", backup.Label(), err), ErrBackupFailed, err))
 		} else if c.tokenSerial != "" && strings.TrimSpace(bi.Serial) == strings.TrimSpace(c.tokenSerial) {
 			return fail(newProblem(fmt.Sprintf("back up the key: backup token %q reports serial %s, the ceremony token's own: it is the ceremony token or a copy of its files, not a backup; use a separate backup token", backup.Label(), bi.Serial), ErrBackupFailed))
 		}
+		backupSerial, backupModel = strings.TrimSpace(bi.Serial), strings.TrimSpace(bi.Model)
 		info.Token = backup.Label()
 		c.backupTok = backup
 		p, err := hsm.Backup(c.token, c.keyLabel, backup)
@@ -95,6 +98,7 @@ func (c *Ceremony) Backup(backup *hsm.Token) (BackupInfo, error) {
 	if proof != nil {
 		d.ProofChallenge = base64.StdEncoding.EncodeToString(proof.Challenge)
 		d.ProofSignature = base64.StdEncoding.EncodeToString(proof.Signature)
+		d.BackupSerial, d.BackupModel = backupSerial, backupModel
 	}
 	if err := c.record(StepBackup, EventBackupRecorded, c.cfg.Operator, d); err != nil {
 		return BackupInfo{}, err

@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -46,6 +47,11 @@ type Summary struct {
 	BackupProven bool
 	BackupToken  string
 	BackupNote   string
+	// BackupProof is the backup step's proof (the backup token's signature
+	// over a fresh challenge), carried into the import so that the
+	// connected side records it and can verify it again; nil when the
+	// backup is pending.
+	BackupProof *model.BackupProof
 
 	Offline string // the offline check's summary line
 	HSM     string // module, token, serial
@@ -145,7 +151,7 @@ func (s *Summary) Import(file []byte) (model.CeremonyImport, error) {
 		TranscriptSHA256: sha256Hex(file), WitnessCount: len(s.Attested), BackupProven: s.BackupProven,
 		CompletedAt: s.CompletedAt, Signers: append([]string(nil), s.Attested...),
 		Roster: append([]model.Witness(nil), s.Roster...), AuditHead: s.AuditHead,
-		TokenSerial: s.TokenSerial, TokenModel: s.TokenModel,
+		TokenSerial: s.TokenSerial, TokenModel: s.TokenModel, BackupProof: s.importProof(),
 	}, nil
 }
 
@@ -260,6 +266,14 @@ func (st *replayState) summary(t *Transcript, file []byte) *Summary {
 	}
 	if b := st.backup; b != nil {
 		s.BackupMethod, s.BackupProven, s.BackupToken, s.BackupNote = b.Method, b.Proven, b.BackupToken, b.Note
+		if b.Proven && b.ProofSignature != "" {
+			ch, e1 := base64.StdEncoding.DecodeString(b.ProofChallenge)
+			sig, e2 := base64.StdEncoding.DecodeString(b.ProofSignature)
+			if e1 == nil && e2 == nil {
+				s.BackupProof = &model.BackupProof{Token: b.BackupToken, TokenSerial: b.BackupSerial, TokenModel: b.BackupModel,
+					Challenge: ch, Signature: sig}
+			}
+		}
 	}
 	if a := st.aborted; a != nil {
 		s.AbortedStep, s.AbortReason, s.AbortNote = a.Step, a.Reason, a.note()
@@ -336,4 +350,16 @@ func entryNote(e Entry) string {
 		_ = decodeData(e, &d)
 		return "refused: " + d.Reason
 	}
+}
+
+// importProof is the backup proof for the import, naming the ceremony's key.
+// A transcript that recorded no backup serial (written before serials were)
+// gives none: its backup is then proven again with prove-backup.
+func (s *Summary) importProof() *model.BackupProof {
+	if s.BackupProof == nil || s.BackupProof.TokenSerial == "" {
+		return nil
+	}
+	p := *s.BackupProof
+	p.Label, p.Fingerprint = s.KeyLabel, s.Fingerprint
+	return &p
 }

@@ -90,23 +90,15 @@ func (s *Service) ProveBackup(ctx context.Context, version int, tokenLabel strin
 		res.AlreadyProven, res.Note = true, err.Error()
 		return res, nil
 	}
-	if err != nil && sameTokenRefusal(err) {
+	if errors.Is(err, store.ErrCeremonyToken) {
 		return res, &Refused{What: "ceremony prove-backup " + vn, Why: fmt.Sprintf(
-			"backup token %s (serial %s) is refused as the ceremony token or a copy of its files: a proof must come from a separate backup token with another serial; prove the copy on the token the key was backed up to",
-			tokenLabel, ti.Serial), Err: err}
+			"backup token %s (serial %s) is refused as the ceremony token or a copy of its files",
+			tokenLabel, ti.Serial), Err: errors.New("a proof must come from a separate backup token with another serial; prove the copy on the token the key was backed up to")}
 	}
 	if err != nil {
 		return res, fmt.Errorf("ceremony prove-backup %s: %w", vn, err)
 	}
 	return res, nil
-}
-
-// sameTokenRefusal reports whether the store refused a proof because the
-// backup token's serial is the ceremony token's (its word for it contains
-// "same token" or "serial").
-func sameTokenRefusal(err error) bool {
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "same token") || strings.Contains(msg, "serial")
 }
 
 // masterKey reads the ceremony's master public key and checks it against the

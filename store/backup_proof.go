@@ -19,6 +19,11 @@ import (
 // needs to be.
 var ErrAlreadyProven = errors.New("the backup is already proven")
 
+// ErrCeremonyToken is returned (wrapped) by RecordBackupProof when the
+// proof comes from a token with the ceremony token's serial: the ceremony
+// token itself or a copy of its files, not a backup.
+var ErrCeremonyToken = errors.New("the proof comes from the ceremony token (or a copy of its files), not from a backup")
+
 // CeremonyKey returns the master key the wallet's imported key ceremony
 // made: its label, the public key (PEM) and fingerprint the transcript
 // recorded, and whether its backup is proven. A wallet that does not exist,
@@ -98,9 +103,8 @@ func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.Backup
 				p.Token, vn, fp)
 		}
 		if ceremonySerial != "" && strings.TrimSpace(p.TokenSerial) == ceremonySerial {
-			return fmt.Errorf("the backup token %q has serial %s, the serial of the token that made %s's key in key ceremony %s: "+
-				"it is the ceremony token itself (or a copy of its files), not a backup; prove the backup with the backup token",
-				p.Token, ceremonySerial, vn, ceremonyID)
+			return fmt.Errorf("%w: token %q has serial %s, the serial of the token that made %s's key in key ceremony %s",
+				ErrCeremonyToken, p.Token, ceremonySerial, vn, ceremonyID)
 		}
 		// The function records the proof, marks the backup proven and writes
 		// the audit row (013).
@@ -109,6 +113,9 @@ func (db *DB) RecordBackupProof(ctx context.Context, version int, p model.Backup
 			version, p.Token, p.TokenSerial, p.TokenModel, p.Label, p.Fingerprint, p.Challenge, p.Signature, actor).Scan(&seq); err != nil {
 			if pg := (*pgconn.PgError)(nil); errors.As(err, &pg) && pg.Code == "WLAUD" && strings.Contains(pg.Message, "already proven") {
 				return alreadyProven(ctx, tx, vn, ceremonyID)
+			}
+			if pg := (*pgconn.PgError)(nil); errors.As(err, &pg) && pg.Code == codeCustody && strings.Contains(pg.Message, "is the same token") {
+				return fmt.Errorf("%w: %s", ErrCeremonyToken, pg.Message)
 			}
 			return err
 		}

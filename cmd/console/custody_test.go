@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/store/pgtest"
 )
@@ -114,5 +116,48 @@ func TestDSNPasswordMaskedWhole(t *testing.T) {
 		if !strings.Contains(all, "not valid") {
 			t.Errorf("%s: want the invalid-DSN message, got %q", dsn, all)
 		}
+	}
+}
+
+// A backup proof whose signature has the right shape but does not verify
+// (the database cannot tell) makes `audit verify` fail loudly, by wallet.
+func TestAuditVerifyReVerifiesBackupProofs(t *testing.T) {
+	name := pgtest.NewDatabase(t)
+	dsn := pgtest.DSN(t, name)
+	ctx := context.Background()
+	db := openStore(t, dsn, false)
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := model.Fingerprint(pub)
+	if err := db.CreateWallet(ctx, store.NewWallet{Version: 1, Fingerprint: fp, RequestID: "WCR-2026-01-01-001"}, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	// The owner writes what a forger would need a function for.
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO wallet_creation_requests (request_id, environment, purpose, reason) VALUES ('WCR-2026-01-01-001', 'testing', 'capacity', 'x')`, nil},
+		{`INSERT INTO key_ceremonies (ceremony_id, request_id, wallet_version, transcript_sha256, master_public_key, public_key_fingerprint, witness_count, key_label)
+		 VALUES ('WKC-forged', 'WCR-2026-01-01-001', 1, repeat('1', 64), $1, $2, 3, 'plings_master_key_v1')`, []any{model.PublicKeyPEM(pub), fp}},
+		{`INSERT INTO key_ceremony_backup_proofs (ceremony_id, wallet_version, backup_token, key_label, public_key_fingerprint, challenge, signature, backup_token_serial)
+		 VALUES ('WKC-forged', 1, 'backup', 'plings_master_key_v1', $1, decode(repeat('11', 32), 'hex'), decode(repeat('ab', 64), 'hex'), 'serial-9')`, []any{fp}},
+		{`UPDATE key_ceremonies SET backup_proven = true WHERE ceremony_id = 'WKC-forged'`, nil},
+	} {
+		if _, err := db.Pool().Exec(ctx, st.sql, st.args...); err != nil {
+			t.Fatalf("%s: %v", st.sql, err)
+		}
+	}
+	r := console(t, nil, "audit", "verify", "--dsn", dsn)
+	if r.code != 1 || !strings.Contains(r.stdout, "audit chain OK") ||
+		!strings.Contains(r.stdout, `KEY PROBLEM: v1: the backup proof from token "backup" does NOT verify under the master public key`) ||
+		!strings.Contains(r.stderr, "1 of 1 ceremony key records do NOT verify") {
+		t.Errorf("audit verify over a forged proof: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = console(t, nil, "audit", "verify", "--json", "--dsn", dsn)
+	if r.code != 1 || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stdout, `"key_problems"`) || !strings.Contains(r.stdout, `"keys_checked": 1`) {
+		t.Errorf("audit verify --json over a forged proof: %d\n%s", r.code, r.stdout)
 	}
 }

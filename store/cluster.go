@@ -196,14 +196,15 @@ func (c *Cluster) Login() string {
 // the OS user the server runs as.
 func (c *Cluster) CanOwn() bool { return !c.guest }
 
-// Shared reports whether the cluster is the console group's.
-func (c *Cluster) Shared() bool { return c.group != nil }
-
 // ownerUsers are the OS users peer authentication maps to the owner and to
-// ClusterAdmin: the server's user, and root when root runs it.
+// ClusterAdmin: the server's user, and root for root's shared cluster
+// (whether root or the server's user starts it).
 func (c *Cluster) ownerUsers() []string {
-	if c.runAs != nil {
+	switch {
+	case c.runAs != nil:
 		return []string{c.runAs.Username, "root"}
+	case c.group != nil:
+		return []string{c.me, "root"}
 	}
 	return []string{c.me}
 }
@@ -656,15 +657,20 @@ func inGroup(gid string) bool {
 	return false
 }
 
-// inGroupOf reports whether dir exists, belongs to another user, and this
-// process is in its group: a shared cluster it may use.
+// inGroupOf reports whether dir exists, belongs to another user and to the
+// console group, and this process is in that group: a shared cluster it
+// may use.
 func inGroupOf(dir string) bool {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return false
 	}
+	g, err := user.LookupGroup(ConsoleGroup)
+	if err != nil {
+		return false
+	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
-	return ok && int(sys.Uid) != os.Getuid() && inGroup(strconv.Itoa(int(sys.Gid)))
+	return ok && int(sys.Uid) != os.Getuid() && strconv.Itoa(int(sys.Gid)) == g.Gid && inGroup(g.Gid)
 }
 
 func (c *Cluster) chown(path string) error {

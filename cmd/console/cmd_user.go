@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os/user"
 	"strings"
 	"text/tabwriter"
@@ -34,6 +35,7 @@ func bindUserAdd(fs *flag.FlagSet) handler {
 			if err := s.AddUser(ctx, name, *role); err != nil {
 				return err
 			}
+			slog.Info("login added", "login", name, "role", *role, "by", c.g.operator)
 			fmt.Fprintf(c.out, "login %s added as %s\n", name, *role)
 			if s.DB.Embedded() {
 				// Peer authentication: the login is only reachable by the OS
@@ -87,6 +89,7 @@ func bindUserDisable(fs *flag.FlagSet) handler {
 			if err := s.DisableUser(ctx, name); err != nil {
 				return err
 			}
+			slog.Info("login disabled", "login", name, "by", c.g.operator)
 			fmt.Fprintf(c.out, "login %s disabled: it can no longer log in; its requests, approvals and log entries stay\n", name)
 			return nil
 		})

@@ -378,3 +378,28 @@ func TestTrustClusterIsUpgraded(t *testing.T) {
 		t.Errorf("pg_hba.conf:\n%s", hba)
 	}
 }
+
+// The server's own OS user (postgres) may run a console on root's shared
+// cluster too: it logs in as the administrative login, not as the owner,
+// and leaves the cluster as root's (root's consoles still get in).
+func TestServerUserConsoleOnSharedCluster(t *testing.T) {
+	s := newSharedConsole(t)
+	r := s.as(t, "postgres", "user", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("postgres's console: %d %q", r.code, r.stderr)
+	}
+	r = s.as(t, "postgres", "request", "new", "--environment", "testing", "--purpose", "capacity", "--security-level", "high",
+		"--lifespan", "1 year", "--reason", "filed by the server's user")
+	if r.code != 0 || !strings.Contains(r.stdout, "by "+store.ClusterAdmin) {
+		t.Errorf("postgres's console does not log in as %s: %d %q %q", store.ClusterAdmin, r.code, r.stdout, r.stderr)
+	}
+	// Before any root console rewrites it again: a root console open now
+	// must still get its next connection.
+	ident, _ := os.ReadFile(filepath.Join(s.dir, "pgdata", "pg_ident.conf"))
+	if !strings.Contains(string(ident), "admin root "+store.ClusterAdmin) {
+		t.Errorf("pg_ident.conf lost root:\n%s", ident)
+	}
+	if r := s.root(t, "status"); r.code != 0 {
+		t.Errorf("root's console after postgres's: %s", r.stderr)
+	}
+}

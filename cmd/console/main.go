@@ -39,7 +39,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.dsn, "dsn", "", "PostgreSQL server to use (default: libpq environment, else the embedded cluster)")
 	fs.StringVar(&g.dataDir, "data-dir", store.DefaultDataDir(), "data directory of the embedded cluster")
 	fs.StringVar(&g.operator, "operator", defaultOperator(), "your name, as it goes into the operations log")
-	fs.StringVar(&g.logFile, "log-file", "", "structured log file (default: console.log in the data directory)")
+	fs.StringVar(&g.logFile, "log-file", "", "structured log file (default: console.log in the data directory, or in your cache directory when that is not yours)")
 }
 
 func defaultOperator() string {

@@ -304,6 +304,16 @@ func (c *Cluster) ownerName() string {
 	return "its owner"
 }
 
+// dirGid is the data directory's group id ("" when it cannot be read).
+func (c *Cluster) dirGid() string {
+	if st, err := os.Stat(c.Dir); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			return strconv.Itoa(int(sys.Gid))
+		}
+	}
+	return ""
+}
+
 // groupName is the data directory's group, for messages.
 func (c *Cluster) groupName() string {
 	st, err := os.Stat(c.Dir)

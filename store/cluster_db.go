@@ -104,6 +104,11 @@ $$`,
 // login in; nil when err is none of the reasons it knows.
 func (c *Cluster) refused(err error, login string) error {
 	switch {
+	case errors.Is(err, syscall.EACCES) && c.guest && inGroup(c.dirGid()):
+		// In the group, yet the socket is closed: a server started before
+		// the cluster was shared keeps its old socket until it restarts.
+		return fmt.Errorf("permission denied on the socket of the database in %s, though you (%s) are in its group: "+
+			"the server was started before it was shared; it takes the group's socket when it next starts (when the last console on it has left, root starts a console)", c.Dir, c.me)
 	case errors.Is(err, syscall.EACCES):
 		return c.notInGroup()
 	case c.guest && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)):

@@ -403,3 +403,27 @@ func TestServerUserConsoleOnSharedCluster(t *testing.T) {
 		t.Errorf("root's console after postgres's: %s", r.stderr)
 	}
 }
+
+// user add refuses, before opening any database, a name that is not an OS
+// login's, the console's own names and a role that does not exist.
+func TestUserAddRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "add", `bob"; DROP ROLE wallet_admin; --`, "--role", "viewer"}, "is not a login name"},
+		{[]string{"user", "add", "Bob", "--role", "viewer"}, "is not a login name"},
+		{[]string{"user", "add", "postgres", "--role", "viewer"}, "owner"},
+		{[]string{"user", "add", "root", "--role", "viewer"}, "root's console logs in as wallet_admin"},
+		{[]string{"user", "add", "wallet_admin", "--role", "viewer"}, "not a person's login"},
+		{[]string{"user", "add", "pg_monitor", "--role", "viewer"}, "PostgreSQL's and the console's own roles"},
+		{[]string{"user", "add", "bob", "--role", "superuser"}, `no such role "superuser"`},
+		{[]string{"user", "add", "bob"}, "needs --role"},
+		{[]string{"user", "disable", "wallet_admin"}, "not a person's login"},
+	} {
+		r := console(t, nil, append(tc.args, "--data-dir", t.TempDir())...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%q: %d %q (want %q)", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

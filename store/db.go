@@ -93,7 +93,8 @@ func UsesServer(opt Options) bool {
 }
 
 // Open connects to the database opt names, starting the embedded cluster
-// when it names none.
+// when it names none; there it logs in as this OS user's login
+// (Cluster.Login), or as the owner with opt.Owner.
 func Open(ctx context.Context, opt Options) (*DB, error) {
 	if opt.ConnectTimeout == 0 {
 		opt.ConnectTimeout = 5 * time.Second

@@ -48,6 +48,12 @@ type Options struct {
 	// 30 s; negative: no limit). The owner's long jobs (migrations, demo
 	// data, bulk path generation) lift it for their own statements.
 	StatementTimeout time.Duration
+	// Owner connects to the embedded cluster as its owner (ClusterSuperuser)
+	// instead of this OS user's own login: for `console migrate` and
+	// `console demo` only, and only root or the server's user may. Without
+	// it the console logs in as Cluster.Login, never as the owner. A server
+	// (DSN) is always used as the login its DSN names.
+	Owner bool
 }
 
 // Default session limits (Options.LockTimeout, Options.StatementTimeout).
@@ -65,6 +71,7 @@ type DB struct {
 	// unbounded holds the connections on which a long job lifted the
 	// session limits (withoutTimeouts); they are reset when released.
 	unbounded sync.Map
+	opt       Options
 }
 
 // libpqVars are the environment variables that name a server for libpq tools;
@@ -86,7 +93,8 @@ func UsesServer(opt Options) bool {
 }
 
 // Open connects to the database opt names, starting the embedded cluster
-// when it names none.
+// when it names none; there it logs in as this OS user's login
+// (Cluster.Login), or as the owner with opt.Owner.
 func Open(ctx context.Context, opt Options) (*DB, error) {
 	if opt.ConnectTimeout == 0 {
 		opt.ConnectTimeout = 5 * time.Second
@@ -106,21 +114,41 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 			return nil, err
 		}
 		c.Fast = opt.FastCluster
+		if !c.CanOwn() && opt.Owner {
+			return nil, fmt.Errorf("only root or %s, the owner of the database in %s, may migrate it or load data into it; "+
+				"your console (%s) logs in as %s", c.ownerName(), c.Dir, c.me, c.Login())
+		}
 		if err := c.Start(ctx); err != nil {
 			return nil, err
 		}
-		if err := c.ensureDatabase(ctx, ClusterDatabase); err != nil {
-			_ = c.Release(context.WithoutCancel(ctx))
-			return nil, err
+		if c.CanOwn() {
+			if err := c.prepare(ctx, ClusterDatabase); err != nil {
+				_ = c.Release(context.WithoutCancel(ctx))
+				return nil, err
+			}
 		}
 		db.cluster = c
-		dsn = c.DSN(ClusterDatabase)
+		login := c.Login()
+		if opt.Owner {
+			login = ClusterSuperuser
+		}
+		dsn = c.DSNAs(ClusterDatabase, login)
 	}
+	if err := db.connect(ctx, dsn, opt); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// connect opens db's pool on dsn and checks that it answers; on failure it
+// leaves the cluster (if any).
+func (db *DB) connect(ctx context.Context, dsn string, opt Options) error {
+	db.opt = opt
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		db.releaseCluster()
 		// pgx quotes the DSN in some parse errors; never show a password.
-		return nil, fmt.Errorf("the database connection string is not valid: %s", redact(err.Error(), dsn))
+		return fmt.Errorf("the database connection string is not valid: %s", redact(err.Error(), dsn))
 	}
 	cfg.ConnConfig.ConnectTimeout = opt.ConnectTimeout
 	if cfg.ConnConfig.RuntimeParams == nil {
@@ -149,22 +177,29 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		db.releaseCluster()
-		return nil, fmt.Errorf("database %s: %s", db.where, redact(err.Error(), dsn))
+		return fmt.Errorf("database %s: %s", db.where, redact(err.Error(), dsn))
 	}
 	pctx, cancel := context.WithTimeout(ctx, opt.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
+		var why error
+		if db.cluster != nil {
+			why = db.cluster.refused(err, cfg.ConnConfig.User)
+		}
 		db.releaseCluster()
+		if why != nil {
+			return why
+		}
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && (pg.Code == "28P01" || pg.Code == "28000" || pg.Code == "3D000") {
 			// It answered, and said no.
-			return nil, fmt.Errorf("database %s refused the connection: %s (check the user, password and database name in --dsn)", db.where, redact(pg.Message, dsn))
+			return fmt.Errorf("database %s refused the connection: %s (check the user, password and database name in --dsn)", db.where, redact(pg.Message, dsn))
 		}
-		return nil, fmt.Errorf("database %s does not answer: %s (check --dsn and that the server is running)", db.where, whyNoAnswer(err, dsn, opt.ConnectTimeout))
+		return fmt.Errorf("database %s does not answer: %s (check --dsn and that the server is running)", db.where, whyNoAnswer(err, dsn, opt.ConnectTimeout))
 	}
 	db.pool = pool
-	return db, nil
+	return nil
 }
 
 // limit is d, or def when d is zero, or 0 (no limit) when d is negative.
@@ -269,6 +304,33 @@ func (db *DB) Login(ctx context.Context) (string, error) {
 	return u, nil
 }
 
+// ApplySchema brings the schema up to date when a console starts. The
+// console's own login may not change the schema, so on the embedded cluster
+// a console that may act as the owner (root, the server's user) migrates
+// over an owner connection of its own, closed at once; any other console
+// only checks (EnsureSchema says what to do when the schema is behind).
+func (db *DB) ApplySchema(ctx context.Context) error {
+	if db.cluster == nil || !db.cluster.CanOwn() || db.readOnly || db.opt.Owner {
+		return db.EnsureSchema(ctx)
+	}
+	latest, err := latestVersion()
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	var current int32
+	if err := db.pool.QueryRow(ctx, "SELECT version FROM "+versionTable).Scan(&current); err == nil && current >= latest {
+		return db.EnsureSchema(ctx) // up to date, or newer than this console: it says so
+	}
+	owner := &DB{}
+	opt := db.opt
+	opt.Owner = true
+	if err := owner.connect(ctx, db.cluster.DSN(ClusterDatabase), opt); err != nil {
+		return fmt.Errorf("apply the schema as the owner: %w", err)
+	}
+	defer owner.Close()
+	return owner.EnsureSchema(ctx)
+}
+
 // Close closes the pool and, when embedded, leaves the cluster (stopping it if
 // no other console uses it).
 func (db *DB) Close() {
@@ -296,6 +358,8 @@ func whyNoAnswer(err error, dsn string, timeout time.Duration) string {
 		return "there is no server socket at that path"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "nothing listens at that address (connection refused)"
+	case errors.Is(err, syscall.EACCES):
+		return "permission denied on the server's socket (this OS user may not open it: its directory or group keeps you out)"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "that host cannot be reached from here"
 	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):

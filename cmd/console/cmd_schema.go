@@ -17,7 +17,9 @@ func bindMigrate(fs *flag.FlagSet) handler {
 	return func(ctx context.Context, c *call) error {
 		defer c.g.setupLog()()
 		// Not g.open: that migrates already, and migrate says what it did.
-		db, err := store.Open(ctx, store.Options{DSN: c.g.dsn, DataDir: c.g.dataDir})
+		// On the embedded cluster, as its owner: the console's own login may
+		// not change the schema.
+		db, err := store.Open(ctx, store.Options{DSN: c.g.dsn, DataDir: c.g.dataDir, Owner: true})
 		if err != nil {
 			return err
 		}
@@ -53,6 +55,9 @@ func bindDemo(fs *flag.FlagSet) handler {
 			}
 			o.Wallet = v
 		}
+		// Demo data is loaded by the owner (the embedded cluster's; a
+		// server's is whoever --dsn names).
+		c.g.owner = true
 		s, closeS, err := c.g.service(ctx)
 		if err != nil {
 			return err

@@ -30,13 +30,16 @@ type globals struct {
 	// readOnly opens a read-only database session (the full-screen
 	// console's --read-only): no code path below the UI can write either.
 	readOnly bool
+	// owner connects to the embedded cluster as its owner: `console demo`
+	// only (and migrate, which opens its own), never a console's session.
+	owner bool
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.dsn, "dsn", "", "PostgreSQL server to use (default: libpq environment, else the embedded cluster)")
 	fs.StringVar(&g.dataDir, "data-dir", store.DefaultDataDir(), "data directory of the embedded cluster")
 	fs.StringVar(&g.operator, "operator", defaultOperator(), "your name, as it goes into the operations log")
-	fs.StringVar(&g.logFile, "log-file", "", "structured log file (default: console.log in the data directory)")
+	fs.StringVar(&g.logFile, "log-file", "", "structured log file (default: console.log in the data directory, or in your cache directory when that is not yours)")
 }
 
 func defaultOperator() string {
@@ -85,17 +88,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 // when this is the last console using it).
 func (g *globals) open(ctx context.Context) (*store.DB, func(), error) {
 	closeLog := g.setupLog()
-	db, err := store.Open(ctx, store.Options{DSN: g.dsn, DataDir: g.dataDir, ReadOnly: g.readOnly})
+	db, err := store.Open(ctx, store.Options{DSN: g.dsn, DataDir: g.dataDir, ReadOnly: g.readOnly, Owner: g.owner})
 	if err != nil {
 		closeLog()
 		return nil, nil, err
 	}
-	if err := db.EnsureSchema(ctx); err != nil {
+	if err := db.ApplySchema(ctx); err != nil {
 		db.Close()
 		closeLog()
 		return nil, nil, err
 	}
-	slog.Info("database open", "where", db.Where())
+	login, _ := db.Login(ctx)
+	slog.Info("database open", "where", db.Where(), "login", login)
 	return db, func() { db.Close(); closeLog() }, nil
 }
 
@@ -114,19 +118,26 @@ func (g *globals) service(ctx context.Context) (*ops.Service, func(), error) {
 // setupLog sends slog to a file: the terminal belongs to the output (and, in
 // the full-screen console, to the UI).
 func (g *globals) setupLog() func() {
-	path := g.logFile
-	if path == "" {
-		path = filepath.Join(g.dataDir, "console.log")
+	paths := []string{g.logFile}
+	if g.logFile == "" {
+		paths = []string{filepath.Join(g.dataDir, "console.log")}
+		// A shared data directory is not writable by its guests: they log
+		// to their own cache directory.
+		if d, err := os.UserCacheDir(); err == nil {
+			paths = append(paths, filepath.Join(d, "wallet-console", "console.log"))
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-		return func() {}
+	for _, path := range paths {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			continue
+		}
+		slog.SetDefault(slog.New(slog.NewJSONHandler(f, nil)))
+		return func() { f.Close() }
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-		return func() {}
-	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(f, nil)))
-	return func() { f.Close() }
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return func() {}
 }

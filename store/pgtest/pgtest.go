@@ -1,6 +1,6 @@
 // Package pgtest gives tests a real PostgreSQL: one private cluster per test
 // binary (started with the system's initdb/pg_ctl on a unix socket in a temp
-// dir, exactly as the console's embedded default), and a fresh, migrated
+// dir, as the console's embedded default but with trust authentication), and a fresh, migrated
 // database per test, cloned from a template so that each costs milliseconds.
 package pgtest
 
@@ -99,6 +99,11 @@ func start() error {
 		return err
 	}
 	c.Fast = true
+	// Trust, not the console's peer authentication: these tests impersonate
+	// several logins (alice, bob, …) from one OS user through DSN user=,
+	// which peer forbids for good reason. The login tests (cmd/console
+	// login_test.go) use the real peer set-up of a cluster the console starts.
+	c.Trust = true
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {

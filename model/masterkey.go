@@ -45,3 +45,7 @@ func ParsePublicKeyPEM(s string) (ed25519.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// MasterKeyLabel is the label of wallet version v's master key on its HSM
+// token (wallet_versions.master_key_id).
+func MasterKeyLabel(v int) string { return fmt.Sprintf("plings_master_key_v%d", v) }

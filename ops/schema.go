@@ -25,6 +25,9 @@ type DemoOptions struct {
 	Seed   int64
 	// IfEmpty loads the inventory only into a database with no wallet yet.
 	IfEmpty bool
+	// Keys makes the wallets' master keys (DemoKeysOn: on an HSM token);
+	// nil makes them in memory.
+	Keys store.DemoKeys
 }
 
 // DemoResult is what was loaded; Skipped says why nothing was.
@@ -60,7 +63,7 @@ func (s *Service) Demo(ctx context.Context, o DemoOptions) (DemoResult, error) {
 			return DemoResult{Skipped: fmt.Sprintf("database: %s already holds %d wallet versions; demo data not loaded again", s.DB.Where(), len(ws))}, nil
 		}
 	}
-	sum, err := s.DB.LoadDemo(ctx, s.now())
+	sum, err := s.DB.LoadDemoWith(ctx, s.now(), o.Keys)
 	if err != nil {
 		return DemoResult{}, err
 	}

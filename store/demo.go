@@ -37,7 +37,7 @@ type DemoSummary struct {
 func (s DemoSummary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "demo data loaded in %s\n", s.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(&b, "  wallets        %d (v1 active default production, v2 deprecated migrating to v1, v3 testing, v4 development, v5 retired)\n", s.Wallets)
+	fmt.Fprintf(&b, "  wallets        %d (v1 active default production, v2 deprecated migrating to v1, v3 testing, v4 development, v5 retired, v6 created with its ceremony and backup proof)\n", s.Wallets)
 	fmt.Fprintf(&b, "  manufacturers  %d registrations\n", s.Manufacturers)
 	fmt.Fprintf(&b, "  paths          %s allocations, %s live, %s identifiers live\n",
 		demoThousands(s.Paths), demoThousands(s.LivePaths), demoThousands(s.Identifiers))
@@ -141,6 +141,9 @@ type demoLoader struct {
 	sum   DemoSummary
 	// The month's security alerts; the health history shows their windows.
 	alerts []demoAlert
+	// The wallets' master keys, and the first error making one.
+	keys   DemoKeys
+	keyErr error
 }
 
 type demoReg struct {
@@ -167,6 +170,15 @@ type demoAlert struct {
 // as the separate requester and approvers), and the audit rows of all of it.
 // now anchors every date; the audit rows themselves carry the time of the load.
 func (db *DB) LoadDemo(ctx context.Context, now time.Time) (DemoSummary, error) {
+	return db.LoadDemoWith(ctx, now, nil)
+}
+
+// LoadDemoWith is LoadDemo with the wallets' master keys made by keys (nil:
+// in memory, see DemoKeys).
+func (db *DB) LoadDemoWith(ctx context.Context, now time.Time, keys DemoKeys) (DemoSummary, error) {
+	if keys == nil {
+		keys = memoryDemoKeys{}
+	}
 	start := time.Now()
 	// The owner's long job: no statement_timeout or lock_timeout on its
 	// connections (another demo load may hold the demo lock).
@@ -192,7 +204,7 @@ func (db *DB) LoadDemo(ctx context.Context, now time.Time) (DemoSummary, error) 
 	}
 
 	l := &demoLoader{
-		db: db, ctx: ctx, now: now,
+		db: db, ctx: ctx, now: now, keys: keys,
 		rng:    rand.New(rand.NewPCG(20250713, 1)),
 		days:   newDemoDays(now, 91),
 		users:  map[string]pgtype.UUID{},
@@ -212,6 +224,7 @@ func (db *DB) LoadDemo(ctx context.Context, now time.Time) (DemoSummary, error) 
 		{"v3", l.walletV3Step},
 		{"v4", l.walletV4},
 		{"v5", l.walletV5},
+		{"v6", l.walletV6},
 		{"monitoring history", l.monitoring},
 		{"recorded operations", l.recorded},
 		{"timeline", l.timeline},
@@ -349,6 +362,9 @@ func demoOpType(to model.Status) string {
 }
 
 func (l *demoLoader) create(w NewWallet, at time.Time, actor string) error {
+	if l.keyErr != nil {
+		return l.keyErr
+	}
 	if err := l.db.CreateWallet(l.ctx, w, actor); err != nil {
 		return err
 	}
@@ -372,17 +388,22 @@ func (l *demoLoader) register(v, index int, at time.Time, status string, from *i
 	return nil
 }
 
-// fingerprint is a stand-in for the SHA-256 of a ceremony's public key.
-func demoFingerprint(v int) string {
-	s := sha256.Sum256([]byte(fmt.Sprintf("plings demo master key v%d", v)))
-	return hex.EncodeToString(s[:])
+// fingerprint is wallet v's master key's fingerprint (the key made by
+// l.keys; an error making it is kept for the step to return).
+func (l *demoLoader) fingerprint(v int) string {
+	pub, _, err := l.keys.Key(v)
+	if err != nil {
+		l.keyErr = fmt.Errorf("master key of v%d: %w", v, err)
+		return ""
+	}
+	return model.Fingerprint(pub)
 }
 
 // walletV1 is the production wallet: active, default, Plings and twelve more
 // manufacturers (Volvo and Ericsson join later, migrating from v2).
 func (l *demoLoader) walletV1() error {
 	ops := l.email("ops")
-	if err := l.create(NewWallet{Version: 1, Fingerprint: demoFingerprint(1),
+	if err := l.create(NewWallet{Version: 1, Fingerprint: l.fingerprint(1),
 		Description: "Production wallet: the default for all manufacturers",
 		Environment: model.EnvironmentProduction, SecurityLevel: model.SecurityLevelStandard}, l.ago(420), ops); err != nil {
 		return err
@@ -437,7 +458,7 @@ func (l *demoLoader) walletV1() error {
 // manufacturers Volvo and Ericsson move to v1.
 func (l *demoLoader) walletV2() error {
 	ops := l.email("ops")
-	if err := l.create(NewWallet{Version: 2, Fingerprint: demoFingerprint(2),
+	if err := l.create(NewWallet{Version: 2, Fingerprint: l.fingerprint(2),
 		Description: "High-security production wallet on the first-generation HSM cluster (being retired: HSM end of life)",
 		Environment: model.EnvironmentProduction, SecurityLevel: model.SecurityLevelHigh}, l.ago(300), ops); err != nil {
 		return err
@@ -970,7 +991,7 @@ func (l *demoLoader) walletV3(roles bool) error {
 		impact:       "Manufacturer integrations can be tested without touching production identifiers",
 		riskIfDelays: "Onboarding of Q3 manufacturers is tested against production", risk: "low",
 		hsm: "SoftHSM2 acceptable", performance: "100 allocations/s", storage: "10 GB", backup: "daily"}
-	w := NewWallet{Version: 3, Fingerprint: demoFingerprint(3),
+	w := NewWallet{Version: 3, Fingerprint: l.fingerprint(3),
 		Description: "Testing wallet for manufacturer onboarding and migration rehearsals",
 		Environment: model.EnvironmentTesting, SecurityLevel: model.SecurityLevelStandard}
 	if roles {
@@ -1037,7 +1058,7 @@ func (l *demoLoader) walletV4() error {
 		impact:       "Developers get a wallet whose identifiers never reach customers",
 		riskIfDelays: "Delegation work slips a quarter", risk: "low",
 		hsm: "SoftHSM2", performance: "none", storage: "5 GB", backup: "weekly"}
-	w := NewWallet{Version: 4, Fingerprint: demoFingerprint(4),
+	w := NewWallet{Version: 4, Fingerprint: l.fingerprint(4),
 		Description: "Development wallet for delegated manufacturer keys",
 		Environment: model.EnvironmentDevelopment, SecurityLevel: model.SecurityLevelStandard}
 	if roles {
@@ -1071,7 +1092,7 @@ func (l *demoLoader) walletV4() error {
 // rehearsal and was retired.
 func (l *demoLoader) walletV5() error {
 	ops := l.email("ops")
-	if err := l.create(NewWallet{Version: 5, Fingerprint: demoFingerprint(5),
+	if err := l.create(NewWallet{Version: 5, Fingerprint: l.fingerprint(5),
 		Description: "Experimental wallet for the HSM firmware upgrade rehearsal (retired)",
 		Environment: model.EnvironmentDevelopment, SecurityLevel: model.SecurityLevelExperimental}, l.ago(16), ops); err != nil {
 		return err
@@ -1458,4 +1479,81 @@ func (l *demoLoader) count() error {
 		(SELECT coalesce(sum(identifiers), 0)::bigint FROM wallet_path_stats WHERE status IN ('active', 'migrating')),
 		(SELECT count(*) FROM wallet_operations_log)`).Scan(&s.Wallets, &s.Manufacturers, &s.Paths, &s.LivePaths,
 		&s.Identifiers, &s.Operations)
+}
+
+// walletV6 is a wallet fresh from its key ceremony: created in testing, its
+// request used, its ceremony imported and its backup proven, so that the
+// validation, the deployment and the activation can be walked on the demo.
+// Its master key is l.keys' (on the HSM token with `console demo --token`).
+// The demo has no second HSM: the backup proof is the same key's signature,
+// recorded under a backup token of its own serial and marked demo.
+func (l *demoLoader) walletV6() error {
+	ops := l.email("ops")
+	roles := l.sum.Requests > 0
+	req := &demoRequest{version: 6, requested: l.ago(3), approved: l.ago(2.5), environment: "testing",
+		purpose: "capacity_expansion", level: "high", lifespan: "2 years",
+		reason:       "v3 is 80% allocated; a successor for the testing environment",
+		impact:       "Testing keeps allocating when v3 fills up",
+		riskIfDelays: "Integration tests stall when v3 is full", risk: "medium",
+		hsm: "SoftHSM2", performance: "100 signatures/s", storage: "10 GB", backup: "daily"}
+	pub, sign, err := l.keys.Key(6)
+	if err != nil {
+		return fmt.Errorf("master key of v6: %w", err)
+	}
+	fp := model.Fingerprint(pub)
+	w := NewWallet{Version: 6, Fingerprint: fp, MasterKeyID: "plings_master_key_v6",
+		Description: "Testing successor to v3, fresh from its key ceremony",
+		Environment: model.EnvironmentTesting, SecurityLevel: model.SecurityLevelHigh}
+	if roles {
+		if err := l.request(req); err != nil {
+			return err
+		}
+		w.RequestID, w.ApprovalID = req.requestID, req.approvalID
+	}
+	if err := l.create(w, l.ago(1), ops); err != nil {
+		return err
+	}
+	if !roles {
+		return nil // no request, so no ceremony record (it names its request)
+	}
+	if err := l.fulfil(req); err != nil {
+		return err
+	}
+	label, serial, tokModel := l.keys.Token()
+	ceremony := "WKC-demo-v6"
+	transcript := sha256.Sum256([]byte("demo transcript of " + ceremony + " " + fp))
+	challenge := append([]byte("walletconsole backup proof\n"), make([]byte, 32)...)
+	for i := range 32 {
+		challenge[len(challenge)-32+i] = byte(l.rng.Uint32())
+	}
+	sig, err := sign(challenge)
+	if err != nil {
+		return fmt.Errorf("v6's backup proof: %w", err)
+	}
+	v := 6
+	op := Op{Type: "key_ceremony_import", Wallet: &v, Actor: ops, ApprovalID: req.approvalID, Details: map[string]any{
+		"ceremony_id": ceremony, "request_id": req.requestID, "public_key_fingerprint": fp, "witness_count": 3,
+		"key_label": w.MasterKeyID, "ceremony_token": label, "ceremony_token_serial": serial, "demo": true}}
+	err = l.db.inTx(l.ctx, &op, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(l.ctx, `INSERT INTO key_ceremonies (ceremony_id, request_id, wallet_version, transcript_sha256,
+			master_public_key, public_key_fingerprint, witness_count, approval_id, key_label, completed_at,
+			ceremony_token_serial, ceremony_token_model)
+			VALUES ($1, $2, 6, $3, $4, $5, 3, $6, $7, $8, $9, $10)`,
+			ceremony, req.requestID, hex.EncodeToString(transcript[:]), model.PublicKeyPEM(pub), fp, req.approvalID,
+			w.MasterKeyID, l.ago(1), serial, tokModel); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(l.ctx, `INSERT INTO key_ceremony_backup_proofs (ceremony_id, wallet_version, backup_token,
+			key_label, public_key_fingerprint, challenge, signature, backup_token_serial, backup_token_model)
+			VALUES ($1, 6, 'demo-backup', $2, $3, $4, $5, $6, $7)`,
+			ceremony, w.MasterKeyID, fp, challenge, sig, serial+"-backup", tokModel); err != nil {
+			return err
+		}
+		_, err := tx.Exec(l.ctx, "UPDATE key_ceremonies SET backup_proven = true WHERE ceremony_id = $1", ceremony)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("v6's key ceremony: %w", err)
+	}
+	return nil
 }

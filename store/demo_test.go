@@ -71,8 +71,8 @@ func TestLoadDemo(t *testing.T) {
 	}
 
 	inv := inventoryByVersion(t, db)
-	if len(inv) != 5 {
-		t.Fatalf("inventory has %d wallets, want 5", len(inv))
+	if len(inv) != 6 {
+		t.Fatalf("inventory has %d wallets, want 6", len(inv))
 	}
 	v1 := inv[1]
 	if v1.Status != model.StatusActive || !v1.IsDefault || v1.Environment != model.EnvironmentProduction || v1.Manufacturers != 15 {
@@ -97,6 +97,17 @@ func TestLoadDemo(t *testing.T) {
 	}
 	if inv[5].Status != model.StatusRetired {
 		t.Errorf("v5 status %s, want retired", inv[5].Status)
+	}
+	// v6 is fresh from its ceremony, with a backup proof that verifies under
+	// its real key, ready to be validated.
+	if inv[6].Status != model.StatusCreated {
+		t.Errorf("v6 status %s, want created", inv[6].Status)
+	}
+	if _, _, _, proven, err := db.CeremonyKey(ctx, 6); err != nil || !proven {
+		t.Errorf("v6's ceremony: proven %v, %v", proven, err)
+	}
+	if rep, err := db.VerifyAudit(ctx); err != nil || !rep.OK || rep.Keys != 1 {
+		t.Errorf("audit verify over the demo: %+v, %v", rep, err)
 	}
 	if v1.Paths < 1000 || v1.Identifiers == 0 || v1.LastAllocation.IsZero() {
 		t.Errorf("v1 has %d live paths, %d identifiers, last allocation %v", v1.Paths, v1.Identifiers, v1.LastAllocation)
@@ -157,7 +168,7 @@ func TestLoadDemo(t *testing.T) {
 	t.Logf("v1 daily allocations average %.0f identifiers", avgAllocs)
 
 	_, err = db.LoadDemo(ctx, time.Now())
-	if err == nil || !strings.Contains(err.Error(), "already has 5 wallet versions") {
+	if err == nil || !strings.Contains(err.Error(), "already has 6 wallet versions") {
 		t.Errorf("second LoadDemo: %v; want a refusal", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/store"
+	"github.com/plings/walletconsole/ui"
 )
 
 // This file: migrate and demo.
@@ -46,8 +47,22 @@ func bindDemo(fs *flag.FlagSet) handler {
 	wallet := fs.String("wallet", "v1", "wallet for --paths")
 	seed := int64Flag(fs, "seed", 1, "random seed for --paths")
 	ifEmpty := fs.Bool("if-empty", false, "load the demo inventory only if the database has no wallets yet (make run)")
+	var h hsmFlags
+	h.register(fs)
 	return func(ctx context.Context, c *call) error {
 		o := ops.DemoOptions{Paths: *paths, Seed: *seed, IfEmpty: *ifEmpty}
+		if h.token != "" && o.Paths == 0 {
+			// The wallets' master keys on the token, so that the validation
+			// suite finds them there.
+			_, tok, closeTok, err := h.openToken(&c.g, true)
+			if err != nil {
+				return fmt.Errorf("demo --token %s: %w", ui.Inert(h.token), err)
+			}
+			defer closeTok()
+			if o.Keys, err = ops.DemoKeysOn(tok); err != nil {
+				return err
+			}
+		}
 		if o.Paths > 0 {
 			v, err := model.ParseVersion(*wallet)
 			if err != nil {

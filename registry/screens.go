@@ -35,7 +35,7 @@ var (
 		{Kind: Flow, Name: "deploy", Aliases: []string{"deployment"}, Title: "Deployment (blue-green, gradual traffic)", ChangesState: true,
 			Summary: "1 → 5 → 25 → 50 → 100 % traffic, watched and rolled back on failure",
 			Args:    []Arg{{Name: "wallet", Type: ArgWallet, Required: true}}},
-		{Kind: Flow, Name: "activate", Aliases: []string{"activation"}, Title: "Activation", ChangesState: true,
+		{Kind: Flow, Name: "activate", Aliases: []string{"activation"}, Title: "Activation", ChangesState: true, Built: true,
 			Summary: "deployed → active, optionally the default",
 			Args:    []Arg{{Name: "wallet", Type: ArgWallet, Required: true}}},
 		{Kind: Flow, Name: "migration", Title: "Manufacturer migration", ChangesState: true,

@@ -83,10 +83,12 @@ func TestBackupProofGatesActivation(t *testing.T) {
 	logRows := func() int { return count(t, l.admin, "SELECT count(*) FROM wallet_operations_log") }
 	proofs := func() int { return count(t, l.admin, "SELECT count(*) FROM key_ceremony_backup_proofs") }
 	before := logRows()
-	// The operator's activation (the function) and even the owner's direct
-	// UPDATE (009's trigger) are refused.
-	_, err = l.alice.Transition(ctx, 1, model.StatusActive, "", "alice")
-	if err == nil || !strings.Contains(err.Error(), "v1 cannot be activated: the backup of its master key is not proven") ||
+	// The operator's activation (the function, every other precondition
+	// met) and even the owner's direct UPDATE (009's trigger) are refused.
+	readyToActivate(t, l.admin, 1)
+	before = logRows()
+	_, err = l.alice.Activate(ctx, 1, false, 0, "alice")
+	if err == nil || !strings.Contains(err.Error(), "v1 cannot be activated: the backup of v1's master key (key ceremony "+in.CeremonyID+") is not proven") ||
 		!strings.Contains(err.Error(), "console ceremony prove-backup v1 --backup-token LABEL") {
 		t.Errorf("operator's activation without a backup proof: %v", err)
 	}
@@ -206,7 +208,7 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		t.Errorf("owner deletes a proof: %v", err)
 	}
 
-	if _, err := l.alice.Transition(ctx, 1, model.StatusActive, "", "alice"); err != nil {
+	if _, err := l.alice.Activate(ctx, 1, false, 0, "alice"); err != nil {
 		t.Fatalf("activation after the proof: %v", err)
 	}
 	if w, err := l.viewer.Wallet(ctx, 1); err != nil || w.Status != "active" {
@@ -244,7 +246,8 @@ func TestBackupProofGatesActivation(t *testing.T) {
 			t.Fatalf("v3 %s: %v", s, err)
 		}
 	}
-	if _, err := l.alice.Transition(ctx, 3, model.StatusActive, "", "alice"); err != nil {
+	readyToActivate(t, l.admin, 3)
+	if _, err := l.alice.Activate(ctx, 3, false, 0, "alice"); err != nil {
 		t.Fatalf("v3 active: %v", err)
 	}
 	err = l.alice.RecordBackupProof(ctx, 3, signedProof(t, priv, proved.Fingerprint), "alice")

@@ -47,25 +47,30 @@ func TestNoConsoleRoleWritesWalletVersions(t *testing.T) {
 	refused(t, l.name, "bob", transition(w["created"], "validated"), "permission denied for function wallet_transition")
 	refused(t, l.name, "viewer", transition(w["created"], "validated"), "permission denied for function wallet_transition")
 	refused(t, l.name, "viewer", fmt.Sprintf("SELECT wallet_move_default(%d, NULL)", w["active"]), "permission denied for function wallet_move_default")
-	// The operator may, but only where the preconditions hold.
-	refused(t, l.name, "alice", transition(w["created"], "validated"), "cannot be validated: no validation run of it passed all seven tests")
-	refused(t, l.name, "alice", transition(w["validated"], "deployed"), "cannot be marked deployed: no deployment of it completed")
-	refused(t, l.name, "alice", transition(w["deployed"], "active"), "cannot be activated: it has no imported key ceremony")
+	// The operator may, but each step forward only through its own flow,
+	// and the activation only where every precondition holds.
+	refused(t, l.name, "alice", transition(w["created"], "validated"), "console validate v1")
+	refused(t, l.name, "alice", transition(w["validated"], "deployed"), "console deploy start v2")
+	refused(t, l.name, "alice", transition(w["deployed"], "active"), "console activate v3")
 	refused(t, l.name, "alice", transition(w["created"], "active"), "illegal status transition for v1: created → active")
 	refused(t, l.name, "alice", fmt.Sprintf("SELECT wallet_transition(%d, 'deprecated', '', NULL)", w["active"]), "needs a reason")
 	refused(t, l.name, "alice", fmt.Sprintf("SELECT wallet_move_default(%d, NULL)", w["deployed"]), "only an active wallet can be the default")
-	// A validation run that failed one test does not count.
-	mustExec(t, l.admin, `INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed)
-		SELECT '00000000-0000-0000-0000-0000000000aa', $1, 'test ' || g, 'critical', g <> 7 FROM generate_series(1, 7) g`, w["created"])
-	refused(t, l.name, "alice", transition(w["created"], "validated"), "no validation run of it passed all seven tests")
-	mustExec(t, l.admin, `INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed)
-		SELECT '00000000-0000-0000-0000-0000000000bb', $1, 'test ' || g, 'critical', true FROM generate_series(1, 7) g`, w["created"])
+	activate := fmt.Sprintf("SELECT wallet_activate(%d, false, 0, 'psql')", w["deployed"])
+	refused(t, l.name, "bob", activate, "permission denied for function wallet_activate")
+	refused(t, l.name, "viewer", activate, "permission denied for function wallet_activate")
+	for _, missing := range []string{"no rollout of it reached 100 %", "no validation run of v3 passed all seven tests",
+		"v3 has no imported key ceremony"} {
+		refused(t, l.name, "alice", activate, missing)
+	}
+	readyToActivate(t, l.admin, w["deployed"])
+	refused(t, l.name, "alice", activate, "v3 has no imported key ceremony, so nothing proves its backup")
+	// What stays with wallet_transition is checked and logged.
 	before := count(t, l.admin, "SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice'")
-	accepted(t, l.name, "alice", transition(w["created"], "validated"))
+	accepted(t, l.name, "alice", fmt.Sprintf("SELECT wallet_transition(%d, 'compromised', 'key exposure suspected', 'psql')", w["validated"]))
 	if n := count(t, l.admin, `SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice' AND initiated_by = 'psql'
-		AND operation_type = 'wallet_validation' AND wallet_version = $1 AND operation_details->>'from' = 'created'`, w["created"]); n != 1 ||
+		AND operation_type = 'wallet_compromise' AND wallet_version = $1 AND operation_details->>'reason' = 'key exposure suspected'`, w["validated"]); n != 1 ||
 		count(t, l.admin, "SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice'") != before+1 {
-		t.Errorf("the validation wrote %d matching audit rows, want 1", n)
+		t.Errorf("the compromise wrote %d matching audit rows, want 1", n)
 	}
 	// Moving the default through the function, with its audit row.
 	if _, err := l.alice.MoveDefault(ctx, w["active"], "alice@plings.io"); err != nil {
@@ -125,7 +130,8 @@ func TestForgedBackupProofBlocks(t *testing.T) {
 		}
 	}
 	// ... but not past the console.
-	_, err = l.alice.Transition(ctx, v, model.StatusActive, "", "alice")
+	readyToActivate(t, l.admin, v)
+	_, err = l.alice.Activate(ctx, v, false, 0, "alice")
 	if err == nil || !strings.Contains(err.Error(), "REFUSED") || !strings.Contains(err.Error(), "does NOT verify under the master public key") {
 		t.Errorf("activation on a forged proof: %v", err)
 	}

@@ -43,3 +43,14 @@ func count(t *testing.T, db *store.DB, sql string, args ...any) int {
 	}
 	return n
 }
+
+// readyToActivate gives deployed wallet v, as the owner, what activation
+// asks of the lifecycle before it (a passing validation run and a rollout
+// completed at 100 %), so that a test can look at the rest.
+func readyToActivate(t *testing.T, db *store.DB, v int) {
+	t.Helper()
+	mustExec(t, db, `INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed)
+		SELECT gen_random_uuid_for_fixture.id, $1, 'test ' || g, 'critical', true
+		  FROM (SELECT gen_random_uuid() AS id) gen_random_uuid_for_fixture, generate_series(1, 7) g`, v)
+	mustExec(t, db, `INSERT INTO deployments (wallet_version, state, traffic_percentage, step) VALUES ($1, 'completed', 100, 5)`, v)
+}

@@ -69,6 +69,8 @@ type Options struct {
 	StartCeremony CeremonyStarter
 	// Allocator is the allocation flow's side; nil hides it.
 	Allocator common.Allocator
+	// Activator is the activation flow's side; nil hides it.
+	Activator common.Activator
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil

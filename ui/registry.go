@@ -92,6 +92,12 @@ var flowMissing = map[string]func(o Options) string{
 		}
 		return ""
 	},
+	"activate": func(o Options) string {
+		if o.Activator == nil {
+			return "no database connection for activations"
+		}
+		return ""
+	},
 }
 
 var flowOpeners = map[string]flowOpener{
@@ -122,6 +128,21 @@ var flowOpeners = map[string]flowOpener{
 			preset["wallet"] = model.VersionName(v)
 		}
 		w, cmd := flows.NewRunner(a.c, fromRegistry("allocate", flows.AllocateSpec(o.Allocator)), preset)
+		return w, cmd, nil
+	},
+	"activate": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Activator == nil {
+			return nil, nil, errors.New("no database connection for activations")
+		}
+		preset := map[string]string{}
+		if len(args) > 0 {
+			v, err := model.ParseVersion(args[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			preset["wallet"] = model.VersionName(v)
+		}
+		w, cmd := flows.NewRunner(a.c, fromRegistry("activate", flows.ActivateSpec(o.Activator)), preset)
 		return w, cmd, nil
 	},
 }

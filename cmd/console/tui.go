@@ -118,7 +118,7 @@ func bindConsole(fs *flag.FlagSet) handler {
 			every = -1 // ui: a negative interval turns the timer off
 		}
 		opts := ui.Options{Source: s, ReadOnly: *readOnly, Refresh: every, NoHSMReason: noHSMReason,
-			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow, Allocator: s}
+			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow, Allocator: s, Activator: s}
 		if v := s.HSM(); v != nil {
 			opts.HSM = v
 		}

@@ -1,0 +1,211 @@
+-- Activation (deployed → active), the seed's transaction (000, 4.2), all or
+-- nothing, through one function (issue 11).
+--
+-- wallet_activation_checks lists the preconditions, each with what it found
+-- and what to do; the console shows them as the flow's checks, and
+-- wallet_activate refuses on the same list, so that the two never disagree.
+-- The default moves only if it is still what the operator saw
+-- (p_expect_default): of two operators activating two wallets with
+-- --default at the same moment, one moves it and the other is told, under
+-- the same lock and in the same order as wallet_move_default (013).
+
+CREATE FUNCTION wallet_rollout_refusal(p_version integer) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM deployments d
+                  WHERE d.wallet_version = p_version AND d.state = 'completed' AND d.traffic_percentage = 100) THEN
+    RETURN 'no rollout of it reached 100 % with its promotion gate passed';
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION wallet_activation_checks(p_version integer)
+RETURNS TABLE (name text, passed boolean, evidence text, fix text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  w        wallet_versions;
+  c        key_ceremonies;
+  vn       text := 'v' || p_version;
+  last_ok  timestamptz;
+  rollout  text;
+BEGIN
+  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version;
+  IF NOT FOUND THEN
+    name := 'the wallet exists'; passed := false; evidence := 'there is no wallet ' || vn;
+    fix := 'console status lists the wallets'; RETURN NEXT;
+    RETURN;
+  END IF;
+
+  name := 'it is deployed';
+  passed := w.status = 'deployed';
+  evidence := vn || ' is ' || w.status;
+  fix := CASE w.status WHEN 'active' THEN 'it is active already'
+                       WHEN 'created' THEN 'validate it, then deploy it: console validate ' || vn
+                       WHEN 'validated' THEN 'deploy it first: console deploy start ' || vn
+                       ELSE 'only a deployed wallet is activated' END;
+  RETURN NEXT;
+
+  rollout := wallet_rollout_refusal(p_version);
+  name := 'its rollout reached 100 % and passed the promotion gate';
+  passed := rollout IS NULL;
+  evidence := coalesce(rollout, 'the rollout of ' || vn || ' completed at 100 % after its promotion gate');
+  fix := 'finish the rollout: console deploy status ' || vn;
+  RETURN NEXT;
+
+  SELECT max(r.last_at) INTO last_ok FROM (
+    SELECT max(x.ran_at) AS last_at FROM validation_results x
+     WHERE x.wallet_version = p_version
+     GROUP BY x.run_id HAVING count(DISTINCT x.test_name) >= 7 AND bool_and(x.passed)) r;
+  name := 'it passed validation in the last 30 days';
+  passed := last_ok IS NOT NULL AND last_ok > now() - interval '30 days';
+  evidence := CASE WHEN last_ok IS NULL THEN 'no validation run of ' || vn || ' passed all seven tests'
+                   ELSE 'its last passing validation ran at ' || to_char(last_ok AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' END;
+  fix := 'validate it again: console validate ' || vn;
+  RETURN NEXT;
+
+  SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
+  name := 'the backup of its master key is proven';
+  passed := FOUND AND c.backup_proven
+            AND EXISTS (SELECT 1 FROM key_ceremony_backup_proofs p WHERE p.ceremony_id = c.ceremony_id);
+  evidence := CASE WHEN c.ceremony_id IS NULL THEN vn || ' has no imported key ceremony, so nothing proves its backup'
+                   WHEN passed THEN 'key ceremony ' || c.ceremony_id || '''s backup is proven'
+                   ELSE 'the backup of ' || vn || '''s master key (key ceremony ' || c.ceremony_id || ') is not proven' END;
+  fix := 'console ceremony prove-backup ' || vn || ' --backup-token LABEL';
+  RETURN NEXT;
+END
+$$;
+
+CREATE FUNCTION wallet_activate(p_version integer, p_default boolean, p_expect_default integer, p_note text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  w       wallet_versions;
+  prev    integer;
+  missing text;
+  plings  uuid := '00000000-0000-0000-0000-000000000000';
+BEGIN
+  IF p_default THEN
+    PERFORM pg_advisory_xact_lock(20251110, 0);   -- wallet_move_default's lock, first
+    PERFORM 1 FROM wallet_versions v WHERE v.version_id = p_version OR v.is_default ORDER BY v.version_id FOR UPDATE;
+  END IF;
+  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
+  END IF;
+  SELECT string_agg(c.evidence || ' (' || c.fix || ')', '; ') INTO missing
+    FROM wallet_activation_checks(p_version) c WHERE NOT c.passed;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION '% cannot be activated: %', w.version_name, missing USING ERRCODE = 'WLTRN';
+  END IF;
+  SELECT v.version_id INTO prev FROM wallet_versions v WHERE v.is_default;
+  IF p_default AND prev IS DISTINCT FROM nullif(p_expect_default, 0) THEN
+    RAISE EXCEPTION 'the default moved to % while % was being activated (it was % when you looked); nothing changed: look again and activate once more',
+                    coalesce('v' || prev, 'none'), w.version_name, coalesce('v' || nullif(p_expect_default, 0), 'none')
+      USING ERRCODE = 'WLTRN';
+  END IF;
+
+  UPDATE wallet_versions SET status = 'active' WHERE version_id = p_version;
+  IF p_default THEN
+    UPDATE wallet_versions SET is_default = (version_id = p_version) WHERE is_default OR version_id = p_version;
+  END IF;
+  INSERT INTO manufacturer_registry (wallet_version, manufacturer_index, manufacturer_name, status, registered_by)
+  VALUES (p_version, 1, 'Plings', 'active', plings)
+  ON CONFLICT (wallet_version, manufacturer_index) DO NOTHING;
+  IF p_default THEN
+    INSERT INTO manufacturer_lineage (canonical_name, current_wallet_version, current_manufacturer_index,
+                                      predecessor_wallet, predecessor_index, migration_reason, migration_status,
+                                      migration_completion_percentage)
+    VALUES ('Plings', p_version, 1, prev, CASE WHEN prev IS NULL THEN NULL ELSE 1 END, 'wallet_activation', 'completed', 100)
+    ON CONFLICT (canonical_name) DO UPDATE SET
+      current_wallet_version = p_version, current_manufacturer_index = 1,
+      predecessor_wallet = EXCLUDED.predecessor_wallet, predecessor_index = EXCLUDED.predecessor_index,
+      migration_reason = 'wallet_activation', migration_date = now(),
+      migration_status = 'completed', migration_completion_percentage = 100;
+  END IF;
+  RETURN wallet_log('wallet_activation', p_version, 'completed', p_note, w.approval_id, jsonb_build_object(
+    'set_as_default', p_default, 'previous_default_wallet', CASE WHEN prev IS NULL THEN NULL ELSE 'v' || prev END,
+    'activation_method', 'blue_green_deployment'));
+END
+$$;
+
+-- 013's wallet_transition, now that each step forward has its own flow:
+-- validation (console validate), the rollout (console deploy start) and the
+-- activation from deployed (console activate) are refused here with where
+-- to go; leaving service, compromise and reactivation stay here.
+-- SECURITY DEFINER as before, same signature and grants.
+CREATE OR REPLACE FUNCTION wallet_transition(p_version integer, p_to text, p_reason text, p_note text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  w      wallet_versions;
+  c      key_ceremonies;
+  reason text := nullif(btrim(coalesce(p_reason, '')), '');
+  live   bigint;
+  typ    text;
+BEGIN
+  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM wallet_status_transitions t WHERE t.from_status = w.status AND t.to_status = p_to) THEN
+    SELECT string_agg(t.to_status, ', ' ORDER BY t.to_status) INTO typ FROM wallet_status_transitions t WHERE t.from_status = w.status;
+    RAISE EXCEPTION 'illegal status transition for %: % → %', w.version_name, w.status, p_to
+      USING ERRCODE = 'WLTRN',
+            DETAIL = CASE WHEN typ IS NULL THEN format('%s is final', w.status)
+                          ELSE format('from %s the allowed next states are: %s', w.status, typ) END;
+  END IF;
+  IF p_to IN ('inactive', 'deprecated', 'retired', 'compromised') AND reason IS NULL THEN
+    RAISE EXCEPTION 'making % % needs a reason: say why, for the audit log', w.version_name, p_to USING ERRCODE = 'WLTRN';
+  END IF;
+  CASE
+  WHEN p_to = 'validated' THEN
+    RAISE EXCEPTION '% is validated by the validation suite, with its results: console validate %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'deployed' THEN
+    RAISE EXCEPTION '% is deployed by starting its rollout: console deploy start %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'active' AND w.status = 'deployed' THEN
+    RAISE EXCEPTION 'a deployed wallet is activated with its checks: console activate %', w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'active' THEN
+    SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION '% cannot be activated: it has no imported key ceremony, so nothing proves how its key was made', w.version_name
+        USING ERRCODE = 'WLTRN';
+    END IF;
+    IF NOT c.backup_proven THEN
+      RAISE EXCEPTION '% cannot be activated: the backup of its master key is not proven', w.version_name
+        USING ERRCODE = 'WLTRN', HINT = 'console ceremony prove-backup ' || w.version_name || ' --backup-token LABEL';
+    END IF;
+  WHEN p_to IN ('inactive', 'deprecated') THEN
+    IF w.is_default THEN
+      RAISE EXCEPTION '% is the default wallet: move the default to another active wallet first', w.version_name
+        USING ERRCODE = 'WLTRN';
+    END IF;
+  WHEN p_to = 'retired' THEN
+    IF w.status = 'deprecated' THEN
+      SELECT coalesce(sum(s.paths), 0) INTO live FROM wallet_path_stats s
+       WHERE s.wallet_version = p_version AND s.status IN ('active', 'migrating');
+      IF live > 0 THEN
+        RAISE EXCEPTION '% cannot be retired: % paths in it are still live; migrate them first', w.version_name, live
+          USING ERRCODE = 'WLTRN';
+      END IF;
+    END IF;
+  ELSE
+    NULL;
+  END CASE;
+
+  UPDATE wallet_versions SET status = p_to,
+         deprecation_reason = CASE WHEN p_to = 'deprecated' THEN reason ELSE deprecation_reason END
+   WHERE version_id = p_version;
+  typ := CASE p_to WHEN 'active' THEN 'wallet_reactivation' WHEN 'inactive' THEN 'wallet_deactivation'
+                   WHEN 'deprecated' THEN 'wallet_deprecation' WHEN 'retired' THEN 'wallet_retirement'
+                   WHEN 'compromised' THEN 'wallet_compromise' ELSE 'wallet_status_change' END;
+  RETURN wallet_log(typ, p_version, 'completed', p_note, NULL, jsonb_build_object(
+    'from', w.status, 'to', p_to, 'reason', reason));
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION wallet_rollout_refusal(integer), wallet_activation_checks(integer),
+  wallet_activate(integer, boolean, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION wallet_activation_checks(integer) TO wallet_viewer, wallet_operator, wallet_approver;
+GRANT EXECUTE ON FUNCTION wallet_activate(integer, boolean, integer, text) TO wallet_operator;

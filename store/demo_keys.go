@@ -29,4 +29,6 @@ func (memoryDemoKeys) Key(v int) (ed25519.PublicKey, func([]byte) ([]byte, error
 	return priv.Public().(ed25519.PublicKey), func(msg []byte) ([]byte, error) { return ed25519.Sign(priv, msg), nil }, nil
 }
 
-func (memoryDemoKeys) Token() (string, string, string) { return "demo-memory", "demo-memory-0001", "in memory (no HSM)" }
+func (memoryDemoKeys) Token() (string, string, string) {
+	return "demo-memory", "demo-memory-0001", "in memory (no HSM)"
+}

@@ -145,8 +145,8 @@ func ceremonyFor(r model.CreationRequest, v int, transcript string) model.Ceremo
 		Fingerprint:      hex.EncodeToString(fp[:]),
 		TranscriptSHA256: hex.EncodeToString(sum[:]),
 		WitnessCount:     3, BackupProven: true,
-		TokenSerial:      "ceremony-serial-1", TokenModel: "SoftHSM v2",
-		BackupProof:      fixtureProof(seed[:], pub, v, "backup", "backup-serial-1"),
+		TokenSerial: "ceremony-serial-1", TokenModel: "SoftHSM v2",
+		BackupProof: fixtureProof(seed[:], pub, v, "backup", "backup-serial-1"),
 		// The witnesses the import tests put on the roster before exporting.
 		Signers: []string{"wanda", "walter", "wilma"},
 		Roster: []model.Witness{{Name: "wanda", PublicKey: witnessKey("wanda")},

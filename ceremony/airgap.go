@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/plings/walletconsole/model"
 )
 
 // NetInterface is one network interface as /sys/class/net shows it.
@@ -131,12 +134,12 @@ func readInterfaces(root string) ([]NetInterface, []string, error) {
 			continue
 		}
 		ni := NetInterface{Name: name}
-		if b, err := os.ReadFile(filepath.Join(dir, name, "operstate")); err == nil {
+		if b, err := model.ReadFileLimit(filepath.Join(dir, name, "operstate"), sysfsLimit); err == nil {
 			ni.OperState = strings.TrimSpace(string(b))
 		} else {
 			notes = append(notes, fmt.Sprintf("%s: operstate unreadable (%v)", name, err))
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, name, "flags")); err == nil {
+		if b, err := model.ReadFileLimit(filepath.Join(dir, name, "flags"), sysfsLimit); err == nil {
 			ni.Flags = strings.TrimSpace(string(b))
 			v, perr := strconv.ParseUint(strings.TrimPrefix(ni.Flags, "0x"), 16, 64)
 			switch {
@@ -187,6 +190,13 @@ func readDefaultRoutes(root string) ([]DefaultRoute, []string, error) {
 	return append(routes, r...), notes, nil
 }
 
+// What the offline check reads is bounded: sysfs attributes are a line,
+// route tables a few kilobytes.
+const (
+	sysfsLimit = 4 << 10
+	routeLimit = 4 << 20
+)
+
 // readRoute4 parses /proc/net/route:
 //
 //	Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask	…
@@ -200,7 +210,9 @@ func readRoute4(path string) ([]DefaultRoute, error) {
 	}
 	defer f.Close()
 	var out []DefaultRoute
-	sc := bufio.NewScanner(f)
+	// A route table is small; a path that is not one (a FIFO, a device)
+	// must not hold the check up or fill memory.
+	sc := bufio.NewScanner(io.LimitReader(f, routeLimit))
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 || (n == 1 && fields[0] == "Iface") {
@@ -243,7 +255,9 @@ func readRoute6(path string) ([]DefaultRoute, error) {
 	}
 	defer f.Close()
 	var out []DefaultRoute
-	sc := bufio.NewScanner(f)
+	// A route table is small; a path that is not one (a FIFO, a device)
+	// must not hold the check up or fill memory.
+	sc := bufio.NewScanner(io.LimitReader(f, routeLimit))
 	for n := 1; sc.Scan(); n++ {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 {

@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,4 +80,35 @@ func TestCheckOfflineFixtures(t *testing.T) {
 			t.Errorf("root = %q", rep.Root)
 		}
 	})
+}
+
+// What the offline check reads is bounded: an attribute that is not a line
+// (a huge or endless file where sysfs would have one) proves nothing and
+// counts as up; a route table that never ends is read only so far.
+func TestCheckOfflineBoundedReads(t *testing.T) {
+	root := t.TempDir()
+	eth := filepath.Join(root, "sys", "class", "net", "eth0")
+	if err := os.MkdirAll(eth, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("down\n", 4000)
+	for _, f := range []string{"operstate", "flags"} {
+		if err := os.WriteFile(filepath.Join(eth, f), []byte(huge), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proc := filepath.Join(root, "proc", "net")
+	if err := os.MkdirAll(proc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(proc, "route")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := CheckOffline(root)
+	if rep.Offline || err == nil {
+		t.Fatalf("an unreadable interface passed as offline: %+v", rep)
+	}
+	if !strings.Contains(err.Error()+strings.Join(rep.Notes, "; "), "eth0") {
+		t.Errorf("the refusal does not name eth0: %v %+v", err, rep)
+	}
 }

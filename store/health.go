@@ -13,7 +13,9 @@ import (
 // HealthInput is one wallet's stored health inputs (model.HealthInput).
 type HealthInput = model.HealthInput
 
-// HealthInputs returns the inputs of every wallet that is not retired.
+// HealthInputs returns the inputs of every wallet in service: not retired,
+// and past created and validated (a wallet before its rollout serves nothing
+// whose health could be measured).
 func (db *DB) HealthInputs(ctx context.Context) ([]HealthInput, error) {
 	rows, err := db.pool.Query(ctx, healthInputsSQL)
 	if err != nil {
@@ -35,7 +37,7 @@ const healthInputsSQL = `
 		  FROM wallet_versions w
 		  LEFT JOIN LATERAL (SELECT * FROM wallet_health_metrics hm WHERE hm.wallet_version = w.version_id
 		                      ORDER BY hm.metric_date DESC LIMIT 1) m ON true
-		 WHERE w.status <> 'retired'
+		 WHERE w.status NOT IN ('retired', 'created', 'validated')
 		 ORDER BY w.version_id`
 
 func scanHealthInputs(rows pgx.Rows) ([]HealthInput, error) {

@@ -68,7 +68,16 @@ func TestHealthHistory(t *testing.T) {
 		t.Errorf("n=0: %v %v", pts, err)
 	}
 
-	// Inputs carry the environment; a retired wallet has neither.
+	// Inputs carry the environment; a wallet not in service yet (created)
+	// and a retired one have none.
+	if in, err := db.HealthInputs(ctx); err != nil || len(in) != 1 {
+		t.Errorf("inputs with v2 created: %+v, %v", in, err)
+	}
+	for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed} {
+		if err := db.SetStatus(ctx, 2, s, store.Op{Type: "wallet_" + string(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	in, err := db.HealthInputs(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -63,16 +63,11 @@ func (db *DB) ActivationFacts(ctx context.Context, version int) (ActivationFacts
 // cannot verify Ed25519).
 func (db *DB) Activate(ctx context.Context, version int, makeDefault bool, expectDefault int, actor string) (int64, error) {
 	vn := model.VersionName(version)
-	problems, _, err := db.CheckKeys(ctx, &version)
-	if err != nil {
-		return 0, fmt.Errorf("activate %s: %w", vn, err)
-	}
-	if len(problems) > 0 {
-		return 0, fmt.Errorf("activate %s: REFUSED, its key record does not verify: %s; nothing changed (see `console audit verify`)",
-			vn, problems[0].Problem)
+	if err := db.refuseUnverifiedKey(ctx, version); err != nil {
+		return 0, err
 	}
 	var seq int64
-	err = db.inTx(ctx, nil, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT wallet_activate($1, $2, $3, $4)", version, makeDefault, expectDefault, actor).Scan(&seq); err != nil {
 			return err
 		}

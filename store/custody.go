@@ -20,13 +20,8 @@ import (
 func (db *DB) Transition(ctx context.Context, version int, to model.Status, reason, actor string) (int64, error) {
 	vn := model.VersionName(version)
 	if to == model.StatusActive {
-		problems, _, err := db.CheckKeys(ctx, &version)
-		if err != nil {
-			return 0, fmt.Errorf("activate %s: %w", vn, err)
-		}
-		if len(problems) > 0 {
-			return 0, fmt.Errorf("activate %s: REFUSED, its key record does not verify: %s; nothing changed (see `console audit verify`)",
-				vn, problems[0].Problem)
+		if err := db.refuseUnverifiedKey(ctx, version); err != nil {
+			return 0, err
 		}
 	}
 	var seq int64
@@ -41,6 +36,21 @@ func (db *DB) Transition(ctx context.Context, version int, to model.Status, reas
 		return 0, fmt.Errorf("make %s %s: %w", vn, to, err)
 	}
 	return seq, nil
+}
+
+// refuseUnverifiedKey refuses to activate a wallet whose ceremony key or
+// backup proof does not verify (CheckKeys), loudly.
+func (db *DB) refuseUnverifiedKey(ctx context.Context, version int) error {
+	vn := model.VersionName(version)
+	problems, _, err := db.CheckKeys(ctx, &version)
+	if err != nil {
+		return fmt.Errorf("activate %s: %w", vn, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("activate %s: REFUSED, its key record does not verify: %s; nothing changed (see `console audit verify`)",
+			vn, problems[0].Problem)
+	}
+	return nil
 }
 
 // MoveDefault makes an active wallet the default through the database's

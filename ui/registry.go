@@ -119,13 +119,9 @@ var flowOpeners = map[string]flowOpener{
 		if o.Allocator == nil {
 			return nil, nil, errors.New("no database connection for allocations")
 		}
-		preset := map[string]string{}
-		if len(args) > 0 {
-			v, err := model.ParseVersion(args[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			preset["wallet"] = model.VersionName(v)
+		preset, err := walletPreset(args)
+		if err != nil {
+			return nil, nil, err
 		}
 		w, cmd := flows.NewRunner(a.c, fromRegistry("allocate", flows.AllocateSpec(o.Allocator)), preset)
 		return w, cmd, nil
@@ -134,17 +130,26 @@ var flowOpeners = map[string]flowOpener{
 		if o.Activator == nil {
 			return nil, nil, errors.New("no database connection for activations")
 		}
-		preset := map[string]string{}
-		if len(args) > 0 {
-			v, err := model.ParseVersion(args[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			preset["wallet"] = model.VersionName(v)
+		preset, err := walletPreset(args)
+		if err != nil {
+			return nil, nil, err
 		}
 		w, cmd := flows.NewRunner(a.c, fromRegistry("activate", flows.ActivateSpec(o.Activator)), preset)
 		return w, cmd, nil
 	},
+}
+
+// walletPreset fills a runner flow's wallet field from `:flow vN`.
+func walletPreset(args []string) (map[string]string, error) {
+	preset := map[string]string{}
+	if len(args) > 0 {
+		v, err := model.ParseVersion(args[0])
+		if err != nil {
+			return nil, err
+		}
+		preset["wallet"] = model.VersionName(v)
+	}
+	return preset, nil
 }
 
 // fromRegistry gives a runner flow what the registry says of it: a flow the

@@ -299,6 +299,12 @@ func (c *Ceremony) recordRun(outcome, step, reason, path, sum string) error {
 	if c.rf != nil {
 		run.RequestID, run.ApprovalID, run.Version = c.rf.Request.ID, c.rf.Request.ApprovalID, c.rf.NextVersion
 	}
+	if run.RequestID == "" {
+		// Stopped before a request was loaded: no request to guard, no key
+		// made. The transcript says where it stopped; the ledger, which is
+		// there to keep a request from being used twice, has nothing to add.
+		return nil
+	}
 	if err := c.cfg.Ledger.RecordCeremony(context.WithoutCancel(c.ctx), run); err != nil {
 		return fmt.Errorf("the transcript %s was written, but recording the ceremony in the local database failed: %w; record it by hand before another ceremony uses request %s", path, err, run.RequestID)
 	}

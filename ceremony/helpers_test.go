@@ -132,6 +132,9 @@ func (l *fakeLedger) CeremonyUsed(_ context.Context, id string) (bool, error) {
 func (l *fakeLedger) RecordCeremony(_ context.Context, r model.CeremonyRun) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if r.RequestID == "" {
+		return errors.New("record ceremony: no request id") // as store.RecordCeremony
+	}
 	l.runs = append(l.runs, r)
 	if r.Outcome == OutcomeCompleted {
 		l.used[r.RequestID] = true

@@ -34,6 +34,7 @@ func init() {
 		"ceremony verify":       bindCeremonyVerify,
 		"ceremony import":       bindCeremonyImport,
 		"ceremony prove-backup": bindProveBackup,
+		"validate":              bindValidate,
 		"help":                  bindHelp,
 	} {
 		bindings[name] = b

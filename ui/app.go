@@ -69,6 +69,8 @@ type Options struct {
 	StartCeremony CeremonyStarter
 	// Allocator is the allocation flow's side; nil hides it.
 	Allocator common.Allocator
+	// Validator is the validation flow's side; nil (no token) says why.
+	Validator common.Validator
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil

@@ -92,6 +92,12 @@ var flowMissing = map[string]func(o Options) string{
 		}
 		return ""
 	},
+	"validate": func(o Options) string {
+		if o.Validator == nil {
+			return "needs --token LABEL (the key on the HSM)"
+		}
+		return ""
+	},
 }
 
 var flowOpeners = map[string]flowOpener{
@@ -122,6 +128,21 @@ var flowOpeners = map[string]flowOpener{
 			preset["wallet"] = model.VersionName(v)
 		}
 		w, cmd := flows.NewRunner(a.c, fromRegistry("allocate", flows.AllocateSpec(o.Allocator)), preset)
+		return w, cmd, nil
+	},
+	"validate": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Validator == nil {
+			return nil, nil, errors.New("start the console with --token LABEL: the suite runs against the wallet's key on the HSM")
+		}
+		preset := map[string]string{}
+		if len(args) > 0 {
+			v, err := model.ParseVersion(args[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			preset["wallet"] = model.VersionName(v)
+		}
+		w, cmd := flows.NewRunner(a.c, fromRegistry("validate", flows.ValidateSpec(o.Validator)), preset)
 		return w, cmd, nil
 	},
 }

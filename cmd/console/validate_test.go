@@ -14,11 +14,15 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
 	"github.com/plings/walletconsole/hsm"
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/store/pgtest"
+	"github.com/plings/walletconsole/ui"
 )
 
 const valPIN = "123456"
@@ -406,4 +410,41 @@ func TestValidateNoBackupProof(t *testing.T) {
 	f := newValFixture(t, false)
 	rep := f.runSuite(t, ops.ValidateOptions{})
 	wantOnlyFailed(t, rep, ops.TestBackupRecovery, "v2 has no backup proof")
+}
+
+// The validation flow on the flow runner (`:validate v2`): its plan checks
+// the token and the key, the run is the same suite as a background job, and
+// its result names the audit row; the wallet is validated.
+func TestValidateFlow(t *testing.T) {
+	f := newValFixture(t, true)
+	m, err := hsm.Open(hsm.SoftHSMModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := m.Token("ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.LoginString(valPIN); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := ops.New(f.alice)
+	s.Token, s.Actor = tok, "alice"
+	defer s.Close()
+	app := ui.NewApp(ui.Options{Source: s, Refresh: -1, Profile: colorprofile.NoTTY, Context: ctx, Allocator: s, Validator: s, Location: time.UTC})
+	d := &appDriver{t: t, m: app}
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	d.drain(app.Init())
+	d.colon("validate v2")
+	d.press("ctrl+s")
+	d.mustShow("PASS", "the key is on the token", "Backup and recovery", "enter: continue")
+	d.press("enter")
+	d.mustShow("go ahead? y/N")
+	d.press("y")
+	d.mustShow("[result]", "v2 validated: all 7 tests passed", "audit rows: #")
+	if got := f.written(t); !strings.HasSuffix(got, "v2 validated") {
+		t.Errorf("after the flow: %s", got)
+	}
 }

@@ -22,7 +22,9 @@ func (s *Service) PlanValidation(ctx context.Context, version int) (model.Plan, 
 	}
 	plan.Steps = append(plan.Steps, "all seven passed: record the run, its results and baseline, "+vn+" created → validated, and the audit row, in one transaction; a failure changes nothing")
 	var checks []model.Check
-	pass := func(n, ev string) { checks = append(checks, model.Check{Name: n, State: model.CheckPass, Evidence: ev}) }
+	pass := func(n, ev string) {
+		checks = append(checks, model.Check{Name: n, State: model.CheckPass, Evidence: ev})
+	}
 	fail := func(n, ev, fix string) {
 		checks = append(checks, model.Check{Name: n, State: model.CheckFail, Evidence: ev, Fix: fix})
 	}

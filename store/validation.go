@@ -139,13 +139,16 @@ type PrefixSample struct {
 }
 
 // SampleAllocations returns up to n of the wallet's allocations and up to
-// n from the whole registry: ordering by the random uuid key is a random
-// sample that reads only the first rows of the primary key's index.
+// 2n from the whole registry, from a random point of the random uuid key on
+// (and round from its start): a random sample that reads only a few rows of
+// the primary key's index however large the registry is.
 func (db *DB) SampleAllocations(ctx context.Context, version, n int) ([]PrefixSample, error) {
 	rows, err := db.pool.Query(ctx, `
 		(SELECT wallet_version, base_path, hd_derivation_prefix FROM path_registry WHERE wallet_version = $1 ORDER BY id LIMIT $2)
 		UNION
-		(SELECT wallet_version, base_path, hd_derivation_prefix FROM path_registry WHERE id >= $3::uuid ORDER BY id LIMIT $2)`,
+		(SELECT wallet_version, base_path, hd_derivation_prefix FROM path_registry WHERE id >= $3::uuid ORDER BY id LIMIT $2)
+		UNION -- wrapping round when the random start is near the end
+		(SELECT wallet_version, base_path, hd_derivation_prefix FROM path_registry WHERE id < $3::uuid ORDER BY id LIMIT $2)`,
 		version, n, randomUUID())
 	if err != nil {
 		return nil, fmt.Errorf("sample allocations: %w", explain(err))

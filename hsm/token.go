@@ -282,3 +282,7 @@ func (t *Token) Close() error {
 	t.m.forget(t)
 	return errors.Join(errs...)
 }
+
+// PoolSize is how many signing sessions Login opens: as many signatures as
+// the token can make at once from this process.
+func (t *Token) PoolSize() int { return t.poolSize }

@@ -29,7 +29,7 @@ var (
 		{Kind: Flow, Name: "allocate", Aliases: []string{"allocation"}, Title: "Allocate a path", Built: true, ChangesState: true,
 			Summary: "allocate a path (and its identifiers) to a manufacturer in a wallet",
 			Args:    []Arg{{Name: "wallet", Type: ArgWallet}}},
-		{Kind: Flow, Name: "validate", Aliases: []string{"validation"}, Title: "Validation suite", ChangesState: true,
+		{Kind: Flow, Name: "validate", Aliases: []string{"validation"}, Title: "Validation suite", Built: true, ChangesState: true,
 			Summary: "the seven tests against the wallet's key: created → validated",
 			Args:    []Arg{{Name: "wallet", Type: ArgWallet, Required: true}}},
 		{Kind: Flow, Name: "deploy", Aliases: []string{"deployment"}, Title: "Deployment (blue-green, gradual traffic)", ChangesState: true,

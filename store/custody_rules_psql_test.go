@@ -72,6 +72,37 @@ func TestNoConsoleRoleWritesWalletVersions(t *testing.T) {
 		count(t, l.admin, "SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice'") != before+1 {
 		t.Errorf("the compromise wrote %d matching audit rows, want 1", n)
 	}
+	mustExec(t, l.admin, `INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed)
+		SELECT '00000000-0000-0000-0000-0000000000bb', $1, 'test ' || g, 'critical', true FROM generate_series(1, 7) g`, w["created"])
+	refused(t, l.name, "alice", transition(w["created"], "validated"), "use console validate v1")
+	// The suite's function: only the operator may call it, and it refuses a
+	// run that is not the seven tests passed (a failed run records nothing).
+	run := func(failed string) string {
+		tests := []string{}
+		for _, n := range []string{"hsm_connectivity", "crypto_operations", "path_derivation", "database_integration",
+			"performance", "security_controls", "backup_recovery"} {
+			tests = append(tests, fmt.Sprintf(`{"name": "%s", "severity": "critical", "passed": %v, "details": {}}`, n, n != failed))
+		}
+		return fmt.Sprintf(`SELECT wallet_record_validation(%d, jsonb_build_object('run_id', gen_random_uuid(), 'started_at', now(), 'finished_at', now(),
+			'baseline', '{}'::jsonb, 'tests', '[%s]'::jsonb), 'psql')`, w["created"], strings.Join(tests, ", "))
+	}
+	refused(t, l.name, "viewer", run(""), "permission denied for function wallet_record_validation")
+	refused(t, l.name, "bob", run(""), "permission denied for function wallet_record_validation")
+	refused(t, l.name, "alice", run("backup_recovery"), "its run failed backup_recovery")
+	refused(t, l.name, "alice", strings.Replace(run(""), `"name": "performance"`, `"name": "coffee"`, 1), "not the seven of the suite")
+	if n := count(t, l.admin, "SELECT count(*) FROM validation_runs"); n != 0 {
+		t.Fatalf("%d runs recorded by refused calls", n)
+	}
+	before = count(t, l.admin, "SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice'")
+	accepted(t, l.name, "alice", run(""))
+	if n := count(t, l.admin, `SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice' AND initiated_by = 'psql'
+		AND operation_type = 'wallet_validation' AND wallet_version = $1 AND operation_details->>'from' = 'created'`, w["created"]); n != 1 ||
+		count(t, l.admin, "SELECT count(*) FROM wallet_operations_log WHERE db_user = 'alice'") != before+1 ||
+		count(t, l.admin, "SELECT count(*) FROM validation_runs WHERE validated_by = 'alice'") != 1 ||
+		count(t, l.admin, "SELECT count(*) FROM wallet_versions WHERE version_id = $1 AND status = 'validated'", w["created"]) != 1 {
+		t.Errorf("the validation wrote %d matching audit rows, want 1, with its run, and the wallet validated", n)
+	}
+	refused(t, l.name, "alice", run(""), "only a created wallet is validated")
 	// Moving the default through the function, with its audit row.
 	if _, err := l.alice.MoveDefault(ctx, w["active"], "alice@plings.io"); err != nil {
 		t.Fatal(err)

@@ -71,6 +71,8 @@ type Options struct {
 	Allocator common.Allocator
 	// Activator is the activation flow's side; nil hides it.
 	Activator common.Activator
+	// Validator is the validation flow's side; nil (no token) says why.
+	Validator common.Validator
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil

@@ -98,6 +98,12 @@ var flowMissing = map[string]func(o Options) string{
 		}
 		return ""
 	},
+	"validate": func(o Options) string {
+		if o.Validator == nil {
+			return "needs --token LABEL (the key on the HSM)"
+		}
+		return ""
+	},
 }
 
 var flowOpeners = map[string]flowOpener{
@@ -137,6 +143,17 @@ var flowOpeners = map[string]flowOpener{
 		w, cmd := flows.NewRunner(a.c, fromRegistry("activate", flows.ActivateSpec(o.Activator)), preset)
 		return w, cmd, nil
 	},
+	"validate": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Validator == nil {
+			return nil, nil, errors.New("start the console with --token LABEL: the suite runs against the wallet's key on the HSM")
+		}
+		preset, err := walletPreset(args)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, cmd := flows.NewRunner(a.c, fromRegistry("validate", flows.ValidateSpec(o.Validator)), preset)
+		return w, cmd, nil
+	},
 }
 
 // walletPreset fills a runner flow's wallet field from `:flow vN`.
@@ -150,6 +167,7 @@ func walletPreset(args []string) (map[string]string, error) {
 		preset["wallet"] = model.VersionName(v)
 	}
 	return preset, nil
+
 }
 
 // fromRegistry gives a runner flow what the registry says of it: a flow the

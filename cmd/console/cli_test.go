@@ -172,6 +172,9 @@ func TestJSONIsSnakeCase(t *testing.T) {
 	reqID = list.Requests[0].ID
 	args := map[string][]string{"show": {"v1"}, "request show": {reqID}}
 	for _, name := range withJSON {
+		if name == "validate" {
+			continue // it needs a token and a created wallet: TestValidateRefusedWithoutKey checks its JSON
+		}
 		cmd := append(strings.Fields(name), args[name]...)
 		r := console(t, nil, append(cmd, "--json", "--dsn", dsn)...)
 		if r.stdout == "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
+	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
 
@@ -96,12 +98,16 @@ func bindShow(fs *flag.FlagSet) handler {
 		if *asJSON {
 			return printJSON(c.out, d)
 		}
-		printDetail(c.out, d)
+		last, err := s.DB.LastValidation(ctx, v)
+		if err != nil {
+			return err
+		}
+		printDetail(c.out, d, last)
 		return nil
 	}
 }
 
-func printDetail(out io.Writer, d model.WalletDetail) {
+func printDetail(out io.Writer, d model.WalletDetail, last *store.LastValidation) {
 	w := d.Wallet
 	fmt.Fprintf(out, "%s  %s  %s  %s", ui.Inert(w.Name), w.Status, w.Environment, w.SecurityLevel)
 	if w.IsDefault {
@@ -111,7 +117,17 @@ func printDetail(out io.Writer, d model.WalletDetail) {
 	if w.Fingerprint != "" {
 		fmt.Fprintf(out, "public key fingerprint (SHA-256) %s\n", ui.Inert(w.Fingerprint))
 	}
-	fmt.Fprintf(out, "health %s\n\n", w.Health)
+	fmt.Fprintf(out, "health %s\n", w.Health)
+	if last != nil {
+		// The validation's baseline beside today's health: a later slowdown
+		// shows against what the key did when it was validated.
+		var b ops.ValidationBaseline
+		_ = json.Unmarshal(last.Baseline, &b)
+		fmt.Fprintf(out, "validated %s by %s (run %s): baseline %.0f signatures/s (p95 %.3f ms), allocation p95 %.2f ms, inventory %.2f ms\n",
+			last.FinishedAt.UTC().Format(time.RFC3339), ui.Inert(last.ValidatedBy), last.RunID, b.SignaturesPerSecond, b.SignatureP95Ms,
+			b.AllocationP95Ms, b.InventoryMs)
+	}
+	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INDEX\tMANUFACTURER\tSTATUS\tDELEGATION\tPATHS\tIDENTIFIERS")
 	for _, m := range d.Manufacturers {

@@ -35,6 +35,7 @@ func init() {
 		"ceremony import":       bindCeremonyImport,
 		"ceremony prove-backup": bindProveBackup,
 		"activate":              bindActivate,
+		"validate":              bindValidate,
 		"help":                  bindHelp,
 	} {
 		bindings[name] = b

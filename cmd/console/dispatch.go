@@ -56,13 +56,24 @@ func dispatch(ctx context.Context, args []string, out io.Writer) error {
 			printCommandHelp(out, name)
 			return err
 		}
-		return flagError(name, err)
+		return usageExit(name, flagError(name, err))
 	}
 	c.args = fs.Args()
 	if err := checkArgs(name, c.args); err != nil {
-		return err
+		return usageExit(name, err)
 	}
 	return h(ctx, c)
+}
+
+// usageExitCodes are the commands whose usage errors have an exit status of
+// their own (the rest exit 1).
+var usageExitCodes = map[string]int{"validate": exitValidation}
+
+func usageExit(name string, err error) error {
+	if code, ok := usageExitCodes[name]; ok {
+		return &exitError{code: code, err: err}
+	}
+	return err
 }
 
 // splitCommand finds the command: the first one or two arguments that are

@@ -122,6 +122,9 @@ func bindConsole(fs *flag.FlagSet) handler {
 		if v := s.HSM(); v != nil {
 			opts.HSM = v
 		}
+		if tok != nil {
+			opts.Validator = s
+		}
 		p := tea.NewProgram(ui.NewApp(opts), tea.WithContext(ctx), tea.WithColorProfile(opts.Profile))
 		if _, err := p.Run(); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("console: %w", err)

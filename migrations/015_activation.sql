@@ -158,13 +158,13 @@ BEGIN
   END IF;
   CASE
   WHEN p_to = 'validated' THEN
-    RAISE EXCEPTION '% is validated by the validation suite, with its results: console validate %', w.version_name, w.version_name
+    RAISE EXCEPTION '% is validated only by its validation suite: use console validate %', w.version_name, w.version_name
       USING ERRCODE = 'WLTRN';
   WHEN p_to = 'deployed' THEN
-    RAISE EXCEPTION '% is deployed by starting its rollout: console deploy start %', w.version_name, w.version_name
+    RAISE EXCEPTION '% is deployed only by starting its rollout: use console deploy start %', w.version_name, w.version_name
       USING ERRCODE = 'WLTRN';
   WHEN p_to = 'active' AND w.status = 'deployed' THEN
-    RAISE EXCEPTION 'a deployed wallet is activated with its checks: console activate %', w.version_name
+    RAISE EXCEPTION '% is activated only with its checks: use console activate %', w.version_name, w.version_name
       USING ERRCODE = 'WLTRN';
   WHEN p_to = 'active' THEN
     SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;

@@ -236,7 +236,10 @@ func (db *DB) ViewerWrites(ctx context.Context) (checked int, found []string, er
 		UNION ALL
 		SELECT 'function', f.oid::regprocedure::text, 'EXECUTE', has_function_privilege('wallet_viewer', f.oid, 'EXECUTE')
 		  FROM pg_proc f
+		 -- A definer function that only reads (STABLE, as the activation's
+		 -- checks) writes nothing: PostgreSQL refuses writes in it.
 		 WHERE f.pronamespace = 'public'::regnamespace AND f.prosecdef AND f.prorettype <> 'trigger'::regtype
+		   AND f.provolatile = 'v'
 		UNION ALL
 		SELECT 'schema', 'public', 'CREATE', has_schema_privilege('wallet_viewer', 'public', 'CREATE')`)
 	if err != nil {

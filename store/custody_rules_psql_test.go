@@ -32,7 +32,8 @@ func TestNoConsoleRoleWritesWalletVersions(t *testing.T) {
 			"DELETE FROM wallet_versions WHERE version_id = 1",
 			"INSERT INTO key_ceremonies (ceremony_id, request_id, wallet_version, transcript_sha256, master_public_key, public_key_fingerprint, witness_count) VALUES ('x', 'x', 1, 'x', 'x', 'x', 3)",
 			"INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed) VALUES (gen_random_uuid(), 1, 'hsm', 'critical', true)",
-			"INSERT INTO deployments (wallet_version, state) VALUES (2, 'completed')",
+			"INSERT INTO wallet_rollouts (wallet_version, from_wallet, step_weights, step_dwells, measure_interval, failure_limit, on_failure, gate_timeout, max_error_rate, max_allocation_ms, max_signature_ms, state, reason, started_by) VALUES (2, 1, '{100}', '{0}', '1 min', 1, 'rollback', '1 day', 1, 1, 1, 'completed', 'by hand', 'alice')",
+			"INSERT INTO wallet_minute_metrics (wallet_version, minute, requests, errors) VALUES (2, date_trunc('minute', now()), 100, 0)",
 			"INSERT INTO wallet_traffic_share (wallet_version, traffic_percentage) VALUES (4, 100)",
 			"INSERT INTO manufacturer_registry (wallet_version, manufacturer_index, manufacturer_name, registered_by) VALUES (4, 9, 'Mallory', '" + store.SystemUserID + "')",
 			"SELECT setval('wallet_health_checks_id_seq', 1)",
@@ -49,7 +50,7 @@ func TestNoConsoleRoleWritesWalletVersions(t *testing.T) {
 	refused(t, l.name, "viewer", fmt.Sprintf("SELECT wallet_move_default(%d, NULL)", w["active"]), "permission denied for function wallet_move_default")
 	// The operator may, but only where the preconditions hold.
 	refused(t, l.name, "alice", transition(w["created"], "validated"), "cannot be validated: no validation run of it passed all seven tests")
-	refused(t, l.name, "alice", transition(w["validated"], "deployed"), "cannot be marked deployed: no deployment of it completed")
+	refused(t, l.name, "alice", transition(w["validated"], "deployed"), "v2 is deployed by its rollout, not by a status change: use console deploy start v2")
 	refused(t, l.name, "alice", transition(w["deployed"], "active"), "cannot be activated: it has no imported key ceremony")
 	refused(t, l.name, "alice", transition(w["created"], "active"), "illegal status transition for v1: created → active")
 	refused(t, l.name, "alice", fmt.Sprintf("SELECT wallet_transition(%d, 'deprecated', '', NULL)", w["active"]), "needs a reason")

@@ -24,6 +24,7 @@ const (
 	codeIsolation    = "WLISO"
 	codeAllocation   = "WLALC" // 010: the wallet's status does not take this allocation type
 	codeCustody      = "WLCUS" // 013: identity, proofs, imports and exports
+	codeDeployment   = "WLDEP" // rollouts: gates, steps, traffic shares
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change
@@ -110,7 +111,7 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody:
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment:
 		detail := pg.Detail
 		if pg.Hint != "" {
 			detail = strings.TrimPrefix(detail+"; "+pg.Hint, "; ")

@@ -518,7 +518,7 @@ BEGIN
   IF now() < r.step_started_at + r.step_dwells[p_step] THEN
     RAISE EXCEPTION 'step % of v%''s rollout has % of its dwell left', p_step, p_version,
                     date_trunc('second', r.step_started_at + r.step_dwells[p_step] - now())
-      USING ERRCODE = 'WLDEP', HINT = format('wait, or skip the rest: console deploy promote v%s', p_version);
+      USING ERRCODE = 'WLDWT', HINT = format('wait, or skip the rest: console deploy promote v%s', p_version);
   END IF;
   SELECT string_agg(mt, ', ') INTO missing
     FROM unnest(ARRAY['error_rate', 'allocation_latency', 'signature_latency']) mt
@@ -527,7 +527,7 @@ BEGIN
                         ORDER BY x.id DESC LIMIT 1), false);
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION 'step % of v%''s rollout has no passing latest measurement of %: no data is not a pass', p_step, p_version, missing
-      USING ERRCODE = 'WLDEP', HINT = 'the controller keeps measuring (console deploy run); or promote it by hand';
+      USING ERRCODE = 'WLDWT', HINT = 'the controller keeps measuring (console deploy run); or promote it by hand';
   END IF;
   RETURN wallet_rollout_next(r, p_note);
 END

@@ -34,6 +34,15 @@ func init() {
 		"ceremony verify":       bindCeremonyVerify,
 		"ceremony import":       bindCeremonyImport,
 		"ceremony prove-backup": bindProveBackup,
+		"deploy start":          bindDeployStart,
+		"deploy run":            bindDeployRun,
+		"deploy status":         bindDeployStatus,
+		"deploy pause":          bindDeployControl("pause"),
+		"deploy resume":         bindDeployControl("resume"),
+		"deploy promote":        bindDeployControl("promote"),
+		"deploy abort":          bindDeployControl("abort"),
+		"deploy approve":        bindDeployControl("approve"),
+		"demo traffic":          bindDemoTraffic,
 		"help":                  bindHelp,
 	} {
 		bindings[name] = b

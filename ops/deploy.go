@@ -141,8 +141,8 @@ func (s *Service) DeployRun(ctx context.Context, version int, c Controller) (*mo
 			c.Report(r, ev)
 		}
 	}
-	last := ""  // the state and step last reported
-	seen := 0   // measurements reported
+	last := "" // the state and step last reported
+	seen := 0  // measurements reported
 	first := true
 	for {
 		r, err := s.DB.Rollout(ctx, version)

@@ -274,3 +274,87 @@ func (s RolloutState) Words() string {
 	}
 	return string(s)
 }
+
+// MeasurementLine is one measurement as the front ends print it.
+func (m RolloutMeasurement) Line() string {
+	mark := "✓"
+	if !m.Passed {
+		mark = "✗"
+	}
+	val := "no data"
+	if m.Value != nil {
+		val = fmt.Sprintf("%g %s", *m.Value, m.Unit())
+	}
+	return fmt.Sprintf("%s step %d (%d %%) %s %s (≤ %g %s) %s", mark, m.Step, m.Weight, m.Metric, val, m.Threshold, m.Unit(), m.Detail)
+}
+
+// Report is the rollout in the manner of `kubectl argo rollouts get
+// rollout`: where it is, why, what was measured, what can be done. The
+// lines carry text from the database: front ends show them inert.
+func (r *Rollout) Report() []string {
+	vn := VersionName(r.Wallet)
+	icon := map[RolloutState]string{RolloutWaitingForGate: "◷", RolloutRunning: "◌", RolloutPaused: "॥",
+		RolloutRolledBack: "✖", RolloutCompleted: "✔", RolloutAborted: "✖"}[r.State]
+	var out []string
+	row := func(k, format string, a ...any) {
+		out = append(out, fmt.Sprintf("%-14s %s", k+":", fmt.Sprintf(format, a...)))
+	}
+	row("Name", "%s (rollout %d, traffic from %s)", vn, r.ID, VersionName(r.From))
+	row("Status", "%s %s", icon, r.State.Words())
+	row("Message", "%s", r.Reason)
+	row("Step", "%d/%d", r.Step, len(r.Steps))
+	row("SetWeight", "%d %%", r.SetWeight())
+	row("ActualWeight", "%g %% (%s has %g %%)", r.ActualWeight(), VersionName(r.From), r.Shares[r.From])
+	if r.State == RolloutRunning || r.State == RolloutPaused {
+		row("Time left", "%s of %s", ShortDuration(r.TimeLeft().Round(time.Second)), ShortDuration(r.Dwell()))
+	}
+	gate := func(name, by string, at *time.Time) string {
+		switch {
+		case by != "" && at != nil:
+			return fmt.Sprintf("%s passed by %s at %s", name, by, at.UTC().Format(time.RFC3339))
+		case r.State == RolloutWaitingForGate && r.Gate == name && r.GateDeadline != nil:
+			return fmt.Sprintf("%s WAITING for a login other than %s, deadline %s (%s left)", name, r.StartedBy,
+				r.GateDeadline.UTC().Format(time.RFC3339), ShortDuration(r.GateDeadline.Sub(r.Now).Round(time.Second)))
+		}
+		return name + " not yet"
+	}
+	row("Gates", "%s; %s", gate(GateGo, r.GoBy, r.GoAt), gate(GatePromotion, r.PromotionBy, r.PromotionAt))
+	row("Started", "by %s at %s", r.StartedBy, r.StartedAt.UTC().Format(time.RFC3339))
+	row("Analysis", "every %s; %d failed measurements of one metric in a step → %s", ShortDuration(r.Interval), r.FailureLimit, r.OnFailure)
+	row("Thresholds", "error rate ≤ %g %%, allocation ≤ %g ms, signature ≤ %g ms", r.MaxErrorRate, r.MaxAllocMs, r.MaxSigMs)
+	out = append(out, "Steps:")
+	for i, s := range r.Steps {
+		mark := " "
+		switch {
+		case i+1 < r.Step || (i+1 == r.Step && r.State == RolloutCompleted):
+			mark = "✔"
+		case i+1 == r.Step && r.State.Done():
+			mark = "✖"
+		case i+1 == r.Step:
+			mark = "▶"
+		}
+		dwell := "—"
+		if s.Dwell > 0 {
+			dwell = ShortDuration(s.Dwell)
+		}
+		out = append(out, fmt.Sprintf("  %s %d  setWeight %3d %%  dwell %s", mark, i+1, s.Weight, dwell))
+	}
+	show, title := r.StepMeasurements(), "Measurements (this step):"
+	if r.State.Done() {
+		show, title = r.FailedMeasurements(), "Failed measurements:"
+	}
+	if len(show) > 12 {
+		show = show[len(show)-12:]
+	}
+	if len(show) > 0 {
+		out = append(out, title)
+		for _, m := range show {
+			out = append(out, fmt.Sprintf("  %s  %s", m.At.UTC().Format("15:04:05"), m.Line()))
+		}
+	}
+	out = append(out, "You can:")
+	for _, a := range r.Actions() {
+		out = append(out, "  "+a)
+	}
+	return out
+}

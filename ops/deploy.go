@@ -256,21 +256,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// measurementLine is one measurement as status and the controller print it.
-func measurementLine(m model.RolloutMeasurement) string {
-	mark := "✓"
-	if !m.Passed {
-		mark = "✗"
-	}
-	val := "no data"
-	if m.Value != nil {
-		val = fmt.Sprintf("%g %s", *m.Value, m.Unit())
-	}
-	return fmt.Sprintf("%s step %d (%d %%) %s %s (≤ %g %s) %s", mark, m.Step, m.Weight, m.Metric, val, m.Threshold, m.Unit(), m.Detail)
-}
-
-// MeasurementLine is measurementLine for the front ends.
-func MeasurementLine(m model.RolloutMeasurement) string { return measurementLine(m) }
+func measurementLine(m model.RolloutMeasurement) string { return m.Line() }
 
 // KeyProbe signs with wallet's master key on the token a few times,
 // verifies each signature outside the HSM, and returns the average time.

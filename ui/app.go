@@ -69,6 +69,9 @@ type Options struct {
 	StartCeremony CeremonyStarter
 	// Allocator is the allocation flow's side; nil hides it.
 	Allocator common.Allocator
+	// Rollouts is the Deployment view's side (flows.ErrNoRollout for a
+	// wallet without one); nil hides it.
+	Rollouts common.RolloutSource
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil

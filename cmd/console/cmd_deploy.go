@@ -258,73 +258,14 @@ func sortedWallets(m map[int]float64) []int {
 	return ws
 }
 
-// printRollout is `deploy status` in the manner of `kubectl argo rollouts
-// get rollout`: where it is, why, what was measured, what can be done.
+// printRollout is `deploy status`: the rollout's report (model), inert.
 func printRollout(out io.Writer, v int, r *model.Rollout) {
 	vn := model.VersionName(v)
 	if r == nil {
 		fmt.Fprintf(out, "%s has no rollout. Start one: console deploy start %s\n", vn, vn)
 		return
 	}
-	icon := map[model.RolloutState]string{model.RolloutWaitingForGate: "◷", model.RolloutRunning: "◌", model.RolloutPaused: "॥",
-		model.RolloutRolledBack: "✖", model.RolloutCompleted: "✔", model.RolloutAborted: "✖"}[r.State]
-	row := func(k, format string, a ...any) { fmt.Fprintf(out, "%-15s %s\n", k+":", fmt.Sprintf(format, a...)) }
-	row("Name", "%s (rollout %d, traffic from %s)", vn, r.ID, model.VersionName(r.From))
-	row("Status", "%s %s", icon, r.State.Words())
-	row("Message", "%s", ui.Inert(r.Reason))
-	row("Step", "%d/%d", r.Step, len(r.Steps))
-	row("SetWeight", "%d %%", r.SetWeight())
-	row("ActualWeight", "%g %% (%s has %g %%)", r.ActualWeight(), model.VersionName(r.From), r.Shares[r.From])
-	if r.State == model.RolloutRunning || r.State == model.RolloutPaused {
-		row("Time left", "%s of %s", model.ShortDuration(r.TimeLeft().Round(time.Second)), model.ShortDuration(r.Dwell()))
-	}
-	gate := func(name, by string, at *time.Time) string {
-		switch {
-		case by != "":
-			return fmt.Sprintf("%s passed by %s at %s", name, ui.Inert(by), at.UTC().Format(time.RFC3339))
-		case r.State == model.RolloutWaitingForGate && r.Gate == name:
-			return fmt.Sprintf("%s WAITING for a login other than %s, deadline %s (%s left)", name, ui.Inert(r.StartedBy),
-				r.GateDeadline.UTC().Format(time.RFC3339), model.ShortDuration(r.GateDeadline.Sub(r.Now).Round(time.Second)))
-		}
-		return name + " not yet"
-	}
-	row("Gates", "%s; %s", gate(model.GateGo, r.GoBy, r.GoAt), gate(model.GatePromotion, r.PromotionBy, r.PromotionAt))
-	row("Started", "by %s at %s", ui.Inert(r.StartedBy), r.StartedAt.UTC().Format(time.RFC3339))
-	row("Analysis", "every %s; %d failed measurements of one metric in a step → %s; thresholds error rate ≤ %g %%, allocation ≤ %g ms, signature ≤ %g ms",
-		model.ShortDuration(r.Interval), r.FailureLimit, r.OnFailure, r.MaxErrorRate, r.MaxAllocMs, r.MaxSigMs)
-	fmt.Fprintln(out, "Steps:")
-	for i, s := range r.Steps {
-		mark := " "
-		switch {
-		case i+1 < r.Step || (i+1 == r.Step && r.State == model.RolloutCompleted):
-			mark = "✔"
-		case i+1 == r.Step:
-			mark = "▶"
-		}
-		dwell := "—"
-		if s.Dwell > 0 {
-			dwell = model.ShortDuration(s.Dwell)
-		}
-		fmt.Fprintf(out, "  %s %d  setWeight %3d %%  dwell %s\n", mark, i+1, s.Weight, dwell)
-	}
-	var show []model.RolloutMeasurement
-	title := "Measurements (this step):"
-	if r.State.Done() {
-		show, title = r.FailedMeasurements(), "Failed measurements:"
-	} else {
-		show = r.StepMeasurements()
-	}
-	if len(show) > 12 {
-		show = show[len(show)-12:]
-	}
-	if len(show) > 0 {
-		fmt.Fprintln(out, title)
-		for _, m := range show {
-			fmt.Fprintf(out, "  %s  %s\n", m.At.UTC().Format("15:04:05"), ui.Inert(ops.MeasurementLine(m)))
-		}
-	}
-	fmt.Fprintln(out, "You can:")
-	for _, a := range r.Actions() {
-		fmt.Fprintf(out, "  %s\n", a)
+	for _, l := range r.Report() {
+		fmt.Fprintln(out, ui.Inert(l))
 	}
 }

@@ -259,3 +259,45 @@ func TestMeasurementsRollBack(t *testing.T) {
 		}
 	}
 }
+
+// --on-failure pause: the failing step pauses instead of rolling back, the
+// traffic stays; resume keeps the step's remaining dwell and judges afresh.
+func TestFailedStepPauses(t *testing.T) {
+	l := rolloutFixture(t)
+	ctx := context.Background()
+	p := shortPlan("5:1h,100")
+	p.OnFailure, p.FailureLimit = "pause", 1
+	if _, err := l.alice.StartRollout(ctx, 2, p, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.bob.ApproveGate(ctx, 2, "go", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := l.alice.Measure(ctx, 2, 1, nil, nil, ""); err != nil || st != model.RolloutPaused {
+		t.Fatalf("a failed round (no data) with --on-failure pause: %v %v", st, err)
+	}
+	if share(t, l.admin, 2) != 5 {
+		t.Errorf("a paused rollout moved traffic: v2 has %v", share(t, l.admin, 2))
+	}
+	before, err := l.viewer.Rollout(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before.Reason, "paused (--on-failure pause)") {
+		t.Errorf("reason: %q", before.Reason)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := l.alice.ResumeRollout(ctx, 2, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	after, err := l.viewer.Rollout(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State != model.RolloutRunning || after.TimeLeft() < before.TimeLeft()-100*time.Millisecond {
+		t.Errorf("after resume: %s, %s left (before the pause %s)", after.State, after.TimeLeft(), before.TimeLeft())
+	}
+	if len(after.StepMeasurements()) != 0 {
+		t.Errorf("the resumed step is still judged on the measurements before the pause")
+	}
+}

@@ -27,9 +27,9 @@ func TestDeploymentView(t *testing.T) {
 	v := 0.05 * 100
 	step := now.Add(-30 * time.Second)
 	r := &model.Rollout{ID: 3, Wallet: 4, From: 1, State: model.RolloutRolledBack, Step: 3,
-		Reason:    "step 3 (25 %) failed its analysis: error_rate failed 2 times (limit 2)\x1b[2J",
-		Steps:     []model.RolloutStep{{Weight: 1, Dwell: time.Minute}, {Weight: 5, Dwell: time.Minute}, {Weight: 25, Dwell: time.Minute}, {Weight: 100}},
-		Interval:  time.Second, FailureLimit: 2, OnFailure: "rollback", StartedBy: "alice", GoBy: "bob", GoAt: &now,
+		Reason:   "step 3 (25 %) failed its analysis: error_rate failed 2 times (limit 2)\x1b[2J",
+		Steps:    []model.RolloutStep{{Weight: 1, Dwell: time.Minute}, {Weight: 5, Dwell: time.Minute}, {Weight: 25, Dwell: time.Minute}, {Weight: 100}},
+		Interval: time.Second, FailureLimit: 2, OnFailure: "rollback", StartedBy: "alice", GoBy: "bob", GoAt: &now,
 		StepStarted: &step, AnalysisFrom: &step, StartedAt: now, Now: now, Shares: map[int]float64{1: 100, 4: 0},
 		Measurements: []model.RolloutMeasurement{{At: now, Step: 3, Weight: 25, Metric: "error_rate", Value: &v, Threshold: 0.1, Detail: "50 errors in 1000 requests"}}}
 	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Rollouts = fakeRollouts{r} }).start(t, 120, 40)

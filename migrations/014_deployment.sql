@@ -144,6 +144,10 @@ DECLARE
   cur_from numeric;
   delta    numeric;
 BEGIN
+  -- 010's per-wallet key, taken exclusively: an allocation in flight that
+  -- read the old share commits first, and none commits against a share
+  -- already left (as with a status change).
+  PERFORM pg_advisory_xact_lock(20251109, r.wallet_version);
   PERFORM 1 FROM wallet_traffic_share s WHERE s.wallet_version IN (r.wallet_version, r.from_wallet)
     ORDER BY s.wallet_version FOR UPDATE;
   SELECT coalesce((SELECT traffic_percentage FROM wallet_traffic_share WHERE wallet_version = r.wallet_version), 0) INTO cur_new;
@@ -670,6 +674,38 @@ BEGIN
     'first', (SELECT wallet_rfc3339(min(date_trunc('minute', (e->>'minute')::timestamptz))) FROM jsonb_array_elements(p_rows) e),
     'last', (SELECT wallet_rfc3339(max(date_trunc('minute', (e->>'minute')::timestamptz))) FROM jsonb_array_elements(p_rows) e)));
 END
+$$;
+
+
+-- ---------------------------------------------------------------------------
+-- 010's allocation rule, opened as DESIGN.md says: a deployed wallet takes
+-- production allocations while a rollout gives it a share above 0 %. Only
+-- the rollout functions write wallet_traffic_share now (013 took the
+-- operator's grants), so the share can be trusted here. Same words as
+-- model.AllocationAllowed, which store's tests compare for every status,
+-- type and share.
+CREATE OR REPLACE FUNCTION wallet_allocation_refusal(version integer, wstatus text, alloc_type text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT CASE
+    WHEN wstatus = 'active' THEN NULL
+    WHEN wstatus = 'deployed' AND alloc_type = 'test' THEN NULL
+    WHEN wstatus = 'deployed' AND alloc_type = 'production' AND share > 0 THEN NULL
+    ELSE format('v%s is %s: %s; allocate in an active wallet (console status lists them)', version, wstatus,
+      CASE wstatus
+        WHEN 'deployed' THEN
+          CASE WHEN share > 0
+               THEN format('it takes test and production allocations only (%s allocations wait until it is active)', alloc_type)
+               WHEN alloc_type = 'production'
+               THEN 'it takes test allocations only until a rollout gives it traffic'
+               ELSE format('it takes test allocations only (%s allocations wait until it is active)', alloc_type) END
+        WHEN 'created' THEN 'it takes no allocations before it is deployed'
+        WHEN 'validated' THEN 'it takes no allocations before it is deployed'
+        WHEN 'inactive' THEN 'it takes no allocations while it is inactive'
+        WHEN 'deprecated' THEN 'it takes only allocations made by a migration, none by hand'
+        ELSE 'it takes no allocations any more'
+      END)
+  END
+  FROM (SELECT coalesce((SELECT s.traffic_percentage FROM public.wallet_traffic_share s WHERE s.wallet_version = version), 0) AS share) x
 $$;
 
 -- ---------------------------------------------------------------------------

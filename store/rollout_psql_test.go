@@ -301,3 +301,29 @@ func TestFailedStepPauses(t *testing.T) {
 		t.Errorf("the resumed step is still judged on the measurements before the pause")
 	}
 }
+
+// DESIGN.md: a deployed wallet takes production allocations only while a
+// rollout gives it traffic — refused before the go gate, taken at 1 %,
+// refused again once rolled back (by psql, as the operator).
+func TestProductionAllocationsFollowTheShare(t *testing.T) {
+	l := rolloutFixture(t)
+	ctx := context.Background()
+	for i, name := range []string{"Plings", "IKEA"} {
+		if err := l.admin.RegisterManufacturer(ctx, store.NewManufacturer{Wallet: 2, Index: i + 1, Name: name}, "tester"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.alice.StartRollout(ctx, 2, shortPlan("1:1h,100"), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, l.name, "alice", allocateFn(2, "2.1", "production"), "it takes test allocations only until a rollout gives it traffic")
+	if _, err := l.bob.ApproveGate(ctx, 2, "go", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	accepted(t, l.name, "alice", allocateFn(2, "2.2", "production"))
+	refused(t, l.name, "alice", allocateFn(2, "2.3", "development"), "it takes test and production allocations only")
+	if _, err := l.alice.AbortRollout(ctx, 2, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, l.name, "alice", allocateFn(2, "2.4", "production"), "it takes test allocations only until a rollout gives it traffic")
+}

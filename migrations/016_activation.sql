@@ -9,12 +9,23 @@
 -- --default at the same moment, one moves it and the other is told, under
 -- the same lock and in the same order as wallet_move_default (013).
 
+-- Why the wallet's rollout does not let it be activated (NULL: it does): its
+-- latest rollout (015) completed — it reached 100 % — with its promotion
+-- gate signed off.
 CREATE FUNCTION wallet_rollout_refusal(p_version integer) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  r wallet_rollouts;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM deployments d
-                  WHERE d.wallet_version = p_version AND d.state = 'completed' AND d.traffic_percentage = 100) THEN
-    RETURN 'no rollout of it reached 100 % with its promotion gate passed';
+  SELECT * INTO r FROM wallet_rollouts x WHERE x.wallet_version = p_version ORDER BY x.id DESC LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN 'v' || p_version || ' has no rollout: no rollout of it reached 100 %';
+  END IF;
+  IF r.state <> 'completed' THEN
+    RETURN format('v%s''s rollout is %s (%s): no rollout of it reached 100 %% yet', p_version, r.state, r.reason);
+  END IF;
+  IF r.promotion_approved_by IS NULL THEN
+    RETURN format('v%s''s rollout completed without a promotion gate sign-off', p_version);
   END IF;
   RETURN NULL;
 END

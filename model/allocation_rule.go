@@ -20,12 +20,11 @@ const (
 	AllocationReserved    = "reserved"
 )
 
-// NoRollout is the traffic share of every deployed wallet until rollouts
-// exist (a later issue): with it, a deployed wallet takes test allocations
-// only. The database applies the rule with this share whatever
-// wallet_traffic_share says, since console roles can still write that table
-// directly; rollouts will have to make it theirs before it can open the
-// rule.
+// NoRollout is the traffic share of a deployed wallet that no rollout gives
+// traffic (before its go gate, or after a rollback): with it, a deployed
+// wallet takes test allocations only. With a share above 0 it takes
+// production too; the database reads the share from wallet_traffic_share,
+// which only the rollout functions write.
 const NoRollout = 0.0
 
 // AllocationFix is what to do when a wallet refuses an allocation.

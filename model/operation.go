@@ -60,4 +60,7 @@ var OperationTypes = []OperationType{
 	OpManufacturerRegistration, OpManufacturerLineageUpdate, OpManufacturerMigrationStarted,
 	OpPathMigrationProgress, OpPathAllocation, OpPathBulkAllocation, OpPathBulkGeneration,
 	OpHealthCheck, OpDailyChecklist, OpMonthlyReview, OpMonitoringHistoryLoad, OpDemoDataLoad,
+	OpDeploymentStart, OpDeploymentGateWaiting, OpDeploymentGate, OpDeploymentStep, OpDeploymentPause,
+	OpDeploymentResume, OpDeploymentPromote, OpDeploymentRollback, OpDeploymentAbort, OpDeploymentCompleted,
+	OpServiceMetrics,
 }

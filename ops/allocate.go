@@ -101,9 +101,9 @@ func (s *Service) PlanAllocation(ctx context.Context, req model.AllocationReques
 		fail(CheckType, terr.Error(), "use one of "+strings.Join(model.AllocationTypes, ", "))
 	case probe.WalletFound:
 		req.Type = typ
-		// No rollout gives a deployed wallet traffic yet (model.NoRollout);
-		// the database applies the rule the same way.
-		if err := model.AllocationAllowed(req.Wallet, probe.WalletStatus, typ, model.NoRollout); err != nil {
+		// A deployed wallet takes production allocations while its rollout
+		// gives it traffic; the database applies the same rule.
+		if err := model.AllocationAllowed(req.Wallet, probe.WalletStatus, typ, probe.TrafficShare); err != nil {
 			var re *model.AllocationRuleError
 			if errors.As(err, &re) {
 				fail(CheckType, fmt.Sprintf("%s is %s: %s", name, re.Status, re.Reason), re.Fix)
@@ -112,7 +112,7 @@ func (s *Service) PlanAllocation(ctx context.Context, req model.AllocationReques
 			}
 		} else {
 			pass(CheckType, fmt.Sprintf("%s is %s and takes %s allocations (it takes: %s)", name, probe.WalletStatus, typ,
-				strings.Join(model.AllocationTypesFor(probe.WalletStatus, model.NoRollout), ", ")))
+				strings.Join(model.AllocationTypesFor(probe.WalletStatus, probe.TrafficShare), ", ")))
 		}
 	}
 

@@ -55,7 +55,15 @@ func TestActivation(t *testing.T) {
 	// Validated long ago does not count.
 	mustExec(t, l.admin, `INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed, ran_at)
 		SELECT '00000000-0000-0000-0000-0000000000cc', $1, 'test ' || g, 'critical', true, now() - interval '31 days' FROM generate_series(1, 7) g`, v)
-	mustExec(t, l.admin, `INSERT INTO deployments (wallet_version, state, traffic_percentage, step) VALUES ($1, 'completed', 100, 5)`, v)
+	mustExec(t, l.admin, `INSERT INTO wallet_rollouts (wallet_version, from_wallet, step_weights, step_dwells, measure_interval, failure_limit,
+		on_failure, gate_timeout, max_error_rate, max_allocation_ms, max_signature_ms, current_step, state, reason,
+		go_approved_by, promotion_approved_by, started_by, finished_at)
+		SELECT $1, coalesce((SELECT version_id FROM wallet_versions WHERE is_default), (SELECT min(version_id) FROM wallet_versions WHERE version_id <> $1)),
+		'{1,100}', '{1 second,1 second}', '1 second', 2, 'rollback', '1 day', 0.1, 500, 10, 2, 'completed', 'completed (test fixture)',
+		'carol', 'carol', 'bob', now()`, v)
+	mustExec(t, l.admin, `WITH z AS (UPDATE wallet_traffic_share SET traffic_percentage = 0 WHERE wallet_version <> $1)
+		INSERT INTO wallet_traffic_share (wallet_version, traffic_percentage) VALUES ($1, 100)
+		ON CONFLICT (wallet_version) DO UPDATE SET traffic_percentage = 100`, v)
 	if _, err := l.alice.Activate(ctx, v, true, 1, "alice"); err == nil || !strings.Contains(err.Error(), "its last passing validation ran at") {
 		t.Errorf("activation on a validation 31 days old: %v", err)
 	}

@@ -62,20 +62,29 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // The database's rule and the model's are the same table, in the same words.
 func TestAllocationRuleMatchesModel(t *testing.T) {
 	db := pgtest.Open(t)
-	for _, s := range model.AllStatuses {
-		for _, typ := range model.AllocationTypes {
-			var inDB *string
-			if err := db.Pool().QueryRow(context.Background(), "SELECT wallet_allocation_refusal(3, $1, $2)", string(s), typ).Scan(&inDB); err != nil {
+	// Without a share (no rollout gives v3 traffic), then with one.
+	for _, share := range []float64{model.NoRollout, 100} {
+		if share > 0 {
+			if err := db.CreateWallet(context.Background(), store.NewWallet{Version: 3}, "tester"); err != nil {
 				t.Fatal(err)
 			}
-			err := model.AllocationAllowed(3, s, typ, model.NoRollout)
-			switch {
-			case err == nil && inDB != nil:
-				t.Errorf("%s/%s: the model takes it, the database refuses: %s", s, typ, *inDB)
-			case err != nil && inDB == nil:
-				t.Errorf("%s/%s: the model refuses (%v), the database takes it", s, typ, err)
-			case err != nil && *inDB != err.Error():
-				t.Errorf("%s/%s: the database says\n  %s\nthe model\n  %s", s, typ, *inDB, err)
+			mustExec(t, db, "INSERT INTO wallet_traffic_share (wallet_version, traffic_percentage) VALUES (3, $1)", share)
+		}
+		for _, s := range model.AllStatuses {
+			for _, typ := range model.AllocationTypes {
+				var inDB *string
+				if err := db.Pool().QueryRow(context.Background(), "SELECT wallet_allocation_refusal(3, $1, $2)", string(s), typ).Scan(&inDB); err != nil {
+					t.Fatal(err)
+				}
+				err := model.AllocationAllowed(3, s, typ, share)
+				switch {
+				case err == nil && inDB != nil:
+					t.Errorf("%s/%s: the model takes it, the database refuses: %s", s, typ, *inDB)
+				case err != nil && inDB == nil:
+					t.Errorf("%s/%s: the model refuses (%v), the database takes it", s, typ, err)
+				case err != nil && *inDB != err.Error():
+					t.Errorf("%s/%s (share %g): the database says\n  %s\nthe model\n  %s", s, typ, share, *inDB, err)
+				}
 			}
 		}
 	}

@@ -233,25 +233,25 @@ func TestBackupProofGatesActivation(t *testing.T) {
 
 	// A ceremony whose transcript proved the backup activates as before.
 	req3, _, next, head, err := l.alice.ExportRequest(ctx, approved(t, l).ID, "alice")
-	if err != nil || next != 3 {
+	if err != nil {
 		t.Fatalf("export: next %d, %v", next, err)
 	}
-	proved := ceremonyFor(req3, 3, "wrapped backup")
+	proved := ceremonyFor(req3, next, "wrapped backup")
 	proved.AuditHead = head
 	if _, err := l.alice.ImportCeremony(ctx, proved, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []model.Status{model.StatusValidated, model.StatusDeployed} {
-		if err := l.admin.SetStatus(ctx, 3, s, store.Op{Type: "wallet_" + string(s), Actor: "owner"}); err != nil {
-			t.Fatalf("v3 %s: %v", s, err)
+		if err := l.admin.SetStatus(ctx, next, s, store.Op{Type: "wallet_" + string(s), Actor: "owner"}); err != nil {
+			t.Fatalf("v%d %s: %v", next, s, err)
 		}
 	}
-	readyToActivate(t, l.admin, 3)
-	if _, err := l.alice.Activate(ctx, 3, false, 0, "alice"); err != nil {
+	readyToActivate(t, l.admin, next)
+	if _, err := l.alice.Activate(ctx, next, false, 0, "alice"); err != nil {
 		t.Fatalf("v3 active: %v", err)
 	}
-	err = l.alice.RecordBackupProof(ctx, 3, signedProof(t, priv, proved.Fingerprint), "alice")
-	if !errors.Is(err, store.ErrAlreadyProven) || !strings.Contains(err.Error(), `backup token "backup" proved v3's master key`) {
+	err = l.alice.RecordBackupProof(ctx, next, signedProof(t, priv, proved.Fingerprint), "alice")
+	if !errors.Is(err, store.ErrAlreadyProven) || !strings.Contains(err.Error(), `backup token "backup" proved `+model.VersionName(next)+`'s master key`) {
 		t.Errorf("proof of a backup the transcript proved: %v", err)
 	}
 	auditOK(t, l.admin)

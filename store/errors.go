@@ -24,6 +24,8 @@ const (
 	codeIsolation    = "WLISO"
 	codeAllocation   = "WLALC" // 010: the wallet's status does not take this allocation type
 	codeCustody      = "WLCUS" // 013: identity, proofs, imports and exports
+	codeDeployment   = "WLDEP" // rollouts: gates, steps, traffic shares
+	codeStepNotDone  = "WLDWT" // a rollout step's dwell or its passing measurements are not there yet
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change
@@ -82,6 +84,14 @@ func (e *ManufacturerError) Error() string {
 // manufacturer_index)=(6, 1) is not present in table "manufacturer_registry".
 var fkKey = regexp.MustCompile(`\(wallet_version, manufacturer_index\)=\((\d+), (\d+)\)`)
 
+// IsStepNotDone says whether err is a rollout step that cannot end yet (its
+// dwell is not over, or its latest measurements did not pass): the
+// controller waits and measures again.
+func IsStepNotDone(err error) bool {
+	var re *RuleError
+	return errors.As(err, &re) && re.Code == codeStepNotDone
+}
+
 // RuleError is a refusal by one of the schema's rules, with a message for people.
 type RuleError struct {
 	Code    string
@@ -110,7 +120,7 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody:
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment, codeStepNotDone:
 		detail := pg.Detail
 		if pg.Hint != "" {
 			detail = strings.TrimPrefix(detail+"; "+pg.Hint, "; ")

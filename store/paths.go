@@ -149,6 +149,9 @@ func walletExists(ctx context.Context, tx pgx.Tx, version int) error {
 type AllocationProbe struct {
 	WalletFound  bool
 	WalletStatus model.Status
+	// TrafficShare is the wallet's share of the traffic (0–100) that a
+	// rollout gives it (wallet_traffic_share; 0 without a row).
+	TrafficShare float64
 	// Manufacturer is the registration of the path's first component in the
 	// wallet; ManufacturerName is "" when it is not registered.
 	ManufacturerName   string
@@ -173,7 +176,8 @@ func (db *DB) ProbeAllocation(ctx context.Context, wallet int, p model.Path) (Al
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var status string
-	err = tx.QueryRow(ctx, "SELECT status FROM wallet_versions WHERE version_id = $1", wallet).Scan(&status)
+	err = tx.QueryRow(ctx, `SELECT status, coalesce((SELECT traffic_percentage::float8 FROM wallet_traffic_share
+		WHERE wallet_version = $1), 0) FROM wallet_versions WHERE version_id = $1`, wallet).Scan(&status, &pr.TrafficShare)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pr, nil
 	}

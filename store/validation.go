@@ -112,13 +112,6 @@ func (db *DB) ValidationFacts(ctx context.Context, version int) (ValidationFacts
 	return f, nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // SchemaVersion is the schema version the database is at and the one this
 // console carries (its embedded migrations).
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int32, err error) {

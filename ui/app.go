@@ -73,6 +73,9 @@ type Options struct {
 	Activator common.Activator
 	// Validator is the validation flow's side; nil (no token) says why.
 	Validator common.Validator
+	// Rollouts is the Deployment view's side (flows.ErrNoRollout for a
+	// wallet without one); nil hides it.
+	Rollouts common.RolloutSource
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil

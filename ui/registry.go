@@ -86,6 +86,12 @@ var flowMissing = map[string]func(o Options) string{
 		}
 		return ""
 	},
+	"deploy": func(o Options) string {
+		if o.Rollouts == nil {
+			return "no database connection for rollouts"
+		}
+		return ""
+	},
 	"allocate": func(o Options) string {
 		if o.Allocator == nil {
 			return "no database connection for allocations"
@@ -107,6 +113,21 @@ var flowMissing = map[string]func(o Options) string{
 }
 
 var flowOpeners = map[string]flowOpener{
+	// ":deploy v4": the rollout as `deploy status --watch` shows it.
+	"deploy": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Rollouts == nil {
+			return nil, nil, errors.New("no database connection for rollouts")
+		}
+		if len(args) != 1 {
+			return nil, nil, errors.New("which wallet? :deploy v4")
+		}
+		v, err := model.ParseVersion(args[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		w := flows.NewDeployment(a.c, o.Rollouts, v)
+		return w, w.Refresh(), nil
+	},
 	"requests": func(a *App, o Options, _ []string) (flows.Wizard, tea.Cmd, error) {
 		if o.Requests == nil {
 			return nil, nil, errors.New("no database connection for requests")

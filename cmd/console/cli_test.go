@@ -170,7 +170,14 @@ func TestJSONIsSnakeCase(t *testing.T) {
 		t.Fatalf("request list --json: %v %q", err, r.stdout)
 	}
 	reqID = list.Requests[0].ID
-	args := map[string][]string{"show": {"v1"}, "request show": {reqID}}
+	args := map[string][]string{"show": {"v1"}, "request show": {reqID}, "deploy status": {"v4"}}
+	// A rollout with a measurement, so that deploy status --json has every field.
+	for _, cmd := range [][]string{{"deploy", "start", "v4", "--steps", "1:1s,100", "--interval", "1s"},
+		{"demo", "traffic", "v4"}} {
+		if r := console(t, nil, append(cmd, "--dsn", dsn)...); r.code != 0 {
+			t.Fatalf("%v: %s", cmd, r.stderr)
+		}
+	}
 	for _, name := range withJSON {
 		if name == "validate" {
 			continue // it needs a token and a created wallet: TestValidateRefusedWithoutKey checks its JSON

@@ -36,6 +36,15 @@ func init() {
 		"ceremony prove-backup": bindProveBackup,
 		"activate":              bindActivate,
 		"validate":              bindValidate,
+		"deploy start":          bindDeployStart,
+		"deploy run":            bindDeployRun,
+		"deploy status":         bindDeployStatus,
+		"deploy pause":          bindDeployControl("pause"),
+		"deploy resume":         bindDeployControl("resume"),
+		"deploy promote":        bindDeployControl("promote"),
+		"deploy abort":          bindDeployControl("abort"),
+		"deploy approve":        bindDeployControl("approve"),
+		"demo traffic":          bindDemoTraffic,
 		"help":                  bindHelp,
 	} {
 		bindings[name] = b

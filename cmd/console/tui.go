@@ -14,8 +14,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/plings/walletconsole/hsm"
+	"github.com/plings/walletconsole/model"
+	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/registry"
+	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
+	"github.com/plings/walletconsole/ui/flows"
 )
 
 func isTerminal(f *os.File) bool {
@@ -118,7 +122,8 @@ func bindConsole(fs *flag.FlagSet) handler {
 			every = -1 // ui: a negative interval turns the timer off
 		}
 		opts := ui.Options{Source: s, ReadOnly: *readOnly, Refresh: every, NoHSMReason: noHSMReason,
-			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow, Allocator: s, Activator: s}
+			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow, Allocator: s, Activator: s,
+			Rollouts: rolloutView{s}}
 		if v := s.HSM(); v != nil {
 			opts.HSM = v
 		}
@@ -131,4 +136,16 @@ func bindConsole(fs *flag.FlagSet) handler {
 		}
 		return nil
 	}
+}
+
+// rolloutView gives the Deployment view the rollouts, a wallet without one
+// as flows.ErrNoRollout (ui does not know store).
+type rolloutView struct{ s *ops.Service }
+
+func (v rolloutView) DeployStatus(ctx context.Context, version int) (*model.Rollout, error) {
+	r, err := v.s.DeployStatus(ctx, version)
+	if errors.Is(err, store.ErrRolloutNotFound) {
+		return nil, fmt.Errorf("%w: %w", flows.ErrNoRollout, err)
+	}
+	return r, err
 }

@@ -79,3 +79,9 @@ type Progress = model.WitnessProgress
 
 // CeremonyStarter begins a new ceremony (on the ceremony machine).
 type CeremonyStarter func(ctx context.Context) (Ceremony, error)
+
+// RolloutSource is what the Deployment view needs: the wallet's latest
+// rollout as the database has it (*ops.Service satisfies it).
+type RolloutSource interface {
+	DeployStatus(ctx context.Context, version int) (*model.Rollout, error)
+}

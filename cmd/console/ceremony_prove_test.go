@@ -226,7 +226,11 @@ func TestCeremonyProveBackup(t *testing.T) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	// What activation asks of the lifecycle before it, as the owner.
+	// What activation asks of the lifecycle before it, as the owner (a
+	// rollout takes its traffic from another wallet: v99 stands for it).
+	if err := admin.CreateWallet(ctx, store.NewWallet{Version: 99}, "fixture"); err != nil {
+		t.Fatal(err)
+	}
 	for _, sql := range []string{
 		`INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed)
 		 SELECT '00000000-0000-0000-0000-00000000000a', $1, 'test ' || g, 'critical', true FROM generate_series(1, 7) g`,

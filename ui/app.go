@@ -345,6 +345,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case jobs.DoneMsg:
 		cmds = append(cmds, a.c.Jobs.Update(msg))
 		a.jobDone(msg)
+		// A job that finished changed something: what the screens show is
+		// read again now, not at the next refresh.
+		if j := a.c.Jobs.Get(msg.ID); j != nil && j.State == jobs.Done && a.c.Load.HasSource() {
+			cmds = append(cmds, a.c.Load.Inventory(), a.page().Refresh())
+		}
 	case common.DBPingMsg:
 		a.db.update(msg.Err, msg.Latency, a.c.Clock())
 	case common.HSMPingMsg:

@@ -208,7 +208,8 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		t.Errorf("owner deletes a proof: %v", err)
 	}
 
-	if _, err := l.alice.Activate(ctx, 1, false, 0, "alice"); err != nil {
+	// It carries the traffic its rollout gave it: it becomes the default too.
+	if _, err := l.alice.Activate(ctx, 1, true, 0, "alice"); err != nil {
 		t.Fatalf("activation after the proof: %v", err)
 	}
 	if w, err := l.viewer.Wallet(ctx, 1); err != nil || w.Status != "active" {
@@ -247,7 +248,11 @@ func TestBackupProofGatesActivation(t *testing.T) {
 		}
 	}
 	readyToActivate(t, l.admin, next)
-	if _, err := l.alice.Activate(ctx, next, false, 0, "alice"); err != nil {
+	f, err := l.alice.ActivationFacts(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.alice.Activate(ctx, next, true, f.Default, "alice"); err != nil {
 		t.Fatalf("v3 active: %v", err)
 	}
 	err = l.alice.RecordBackupProof(ctx, next, signedProof(t, priv, proved.Fingerprint), "alice")

@@ -20,11 +20,17 @@
 --   * activating without --default a wallet that carries traffic left the
 --     default without it, so that the next rollout could not start.
 --
--- Not closed here, and said in the README: the validation suite's results
--- are the console's word (the database cannot run the suite), so a login
--- with the operator's rights can record a run by hand; the identifier
--- service has no role of its own, so an operator can write its minutes
--- before it does.
+--   * a login with the operator's rights recorded a validation run by hand,
+--     without the HSM: a run now carries the wallet key's signature over
+--     model.ValidationMessage, whose shape is checked here; the console
+--     verifies it under the ceremony's key before an activation and in
+--     `audit verify` (store.CheckKeys), as it does the backup proof;
+--   * pausing and resuming a step reset its count of failed measurements:
+--     an operator's pause keeps the count; only resuming a pause the
+--     analysis made (--on-failure pause) starts it afresh.
+--
+-- Not closed here, and said in the README: the identifier service has no
+-- role of its own, so an operator can write its minutes before it does.
 
 CREATE FUNCTION wallet_blank(p text) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
@@ -310,6 +316,108 @@ BEGIN
   RETURN wallet_log('wallet_activation', p_version, 'completed', p_note, w.approval_id, jsonb_build_object(
     'set_as_default', p_default, 'previous_default_wallet', CASE WHEN prev IS NULL THEN NULL ELSE 'v' || prev END,
     'activation_method', 'blue_green_deployment'));
+END
+$$;
+
+ALTER TABLE validation_runs ADD COLUMN signature bytea;
+
+CREATE OR REPLACE FUNCTION wallet_record_validation(p_version integer, p jsonb, p_note text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  w        wallet_versions;
+  run      uuid;
+  started  timestamptz;
+  finished timestamptz;
+  names    text[];
+  failed   text;
+  sig      bytea;
+BEGIN
+  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
+  END IF;
+  IF w.status <> 'created' THEN
+    RAISE EXCEPTION '% is %: only a created wallet is validated', w.version_name, w.status USING ERRCODE = 'WLTRN';
+  END IF;
+  BEGIN
+    run := (p->>'run_id')::uuid;
+    started := (p->>'started_at')::timestamptz;
+    finished := (p->>'finished_at')::timestamptz;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'the validation run of % is malformed (run id or times)', w.version_name USING ERRCODE = 'WLTRN';
+  END;
+  IF run IS NULL OR started IS NULL OR finished IS NULL OR finished < started THEN
+    RAISE EXCEPTION 'the validation run of % has no run id or no times', w.version_name USING ERRCODE = 'WLTRN';
+  END IF;
+  -- The run is of this wallet as it is now, and recent: a run kept back
+  -- and recorded later says nothing of today's key and token.
+  IF started < w.created_at OR finished > now() + interval '1 minute' OR finished < now() - interval '1 hour' THEN
+    RAISE EXCEPTION 'the validation run of % ran at % – %, not within the last hour of a wallet created at %',
+                    w.version_name, started, finished, w.created_at
+      USING ERRCODE = 'WLTRN', HINT = 'run console validate ' || w.version_name || ' again';
+  END IF;
+  IF jsonb_typeof(p->'tests') IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'the validation run of % has no tests', w.version_name USING ERRCODE = 'WLTRN';
+  END IF;
+  SELECT array_agg(DISTINCT t->>'name' ORDER BY t->>'name') INTO names FROM jsonb_array_elements(p->'tests') t;
+  IF jsonb_array_length(p->'tests') <> 7
+     OR names IS DISTINCT FROM (SELECT array_agg(n ORDER BY n) FROM unnest(wallet_validation_tests()) n) THEN
+    RAISE EXCEPTION 'the validation run of % holds tests %, not the seven of the suite (%)', w.version_name,
+                    coalesce(array_to_string(names, ', '), 'none'), array_to_string(wallet_validation_tests(), ', ')
+      USING ERRCODE = 'WLTRN';
+  END IF;
+  SELECT string_agg(t->>'name', ', ') INTO failed FROM jsonb_array_elements(p->'tests') t
+   WHERE NOT coalesce((t->>'passed')::boolean, false);
+  IF failed IS NOT NULL THEN
+    RAISE EXCEPTION '% cannot be validated: its run failed %', w.version_name, failed
+      USING ERRCODE = 'WLTRN', HINT = 'fix what the failed tests say and run console validate ' || w.version_name || ' again';
+  END IF;
+
+  -- The wallet's key signed the run (model.ValidationMessage); the shape is
+  -- checked here, the signature by the console wherever it relies on the run.
+  BEGIN
+    sig := decode(p->>'signature', 'hex');
+  EXCEPTION WHEN OTHERS THEN
+    sig := NULL;
+  END;
+  IF sig IS NULL OR length(sig) <> 64 OR sig = decode(repeat('00', 64), 'hex') THEN
+    RAISE EXCEPTION 'the validation run of % is not signed by its key (64 bytes): run console validate %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  END IF;
+  INSERT INTO validation_runs (run_id, wallet_version, started_at, finished_at, passed, baseline, signature)
+  VALUES (run, p_version, started, finished, true, coalesce(p->'baseline', '{}'), sig);
+  INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed, details, ran_at)
+  SELECT run, p_version, t->>'name', t->>'severity', true, coalesce(t->'details', '{}'), finished
+    FROM jsonb_array_elements(p->'tests') t;
+  UPDATE wallet_versions SET status = 'validated' WHERE version_id = p_version;
+  RETURN wallet_log('wallet_validation', p_version, 'completed', p_note, NULL, jsonb_build_object(
+    'from', w.status, 'to', 'validated', 'run_id', run, 'tests_passed', 7,
+    'started_at', wallet_rfc3339(started), 'finished_at', wallet_rfc3339(finished),
+    'baseline', coalesce(p->'baseline', '{}')));
+END
+$$;
+
+-- 015's resume: an operator's pause keeps the step's failures counted; a
+-- pause the analysis made (its reason says so) is resumed afresh, since the
+-- operator has looked at what failed.
+CREATE OR REPLACE FUNCTION wallet_rollout_resume(p_version integer, p_reason text, p_note text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  r wallet_rollouts := wallet_rollout_open(p_version);
+BEGIN
+  PERFORM wallet_rollout_refuse_final(r, 'resume');
+  IF r.state <> 'paused' THEN
+    RAISE EXCEPTION 'v%''s rollout is not paused: it is % (%)', p_version, replace(r.state, '_', ' '), r.reason USING ERRCODE = 'WLDEP';
+  END IF;
+  UPDATE wallet_rollouts SET state = 'running', step_started_at = step_started_at + (now() - paused_at),
+         analysis_since = CASE WHEN r.reason LIKE '%; paused (--on-failure pause)' THEN now() ELSE analysis_since END,
+         paused_at = NULL,
+         reason = format('step %s of %s: %s %% of the traffic (resumed by %s)', r.current_step, cardinality(r.step_weights),
+                         r.step_weights[r.current_step], session_user)
+   WHERE id = r.id;
+  PERFORM wallet_log('deployment_resume', p_version, 'completed', p_note, NULL, jsonb_build_object(
+    'rollout', r.id, 'step', r.current_step, 'reason', nullif(btrim(coalesce(p_reason, '')), '')));
+  RETURN 'running';
 END
 $$;
 

@@ -49,3 +49,12 @@ func ParsePublicKeyPEM(s string) (ed25519.PublicKey, error) {
 // MasterKeyLabel is the label of wallet version v's master key on its HSM
 // token (wallet_versions.master_key_id).
 func MasterKeyLabel(v int) string { return fmt.Sprintf("plings_master_key_v%d", v) }
+
+// ValidationMessage is what the wallet's own key signs when its validation
+// suite passed: the run, the wallet and the key. The database cannot run
+// the suite (nor verify Ed25519); the console verifies this signature under
+// the ceremony's master public key before it relies on the run, so that a
+// run recorded by hand, without the key on the HSM, does not count.
+func ValidationMessage(runID string, version int, fingerprint string) []byte {
+	return []byte(fmt.Sprintf("wallet-validation\nrun: %s\nwallet: v%d\nkey: %s\n", runID, version, fingerprint))
+}

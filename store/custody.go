@@ -105,7 +105,47 @@ func (db *DB) CheckKeys(ctx context.Context, wallet *int) ([]model.KeyProblem, i
 	if err != nil {
 		return nil, 0, fmt.Errorf("check ceremony keys: %w", explain(err))
 	}
-	return problems, n, nil
+	runProblems, err := db.checkValidationRuns(ctx, wallet)
+	if err != nil {
+		return nil, 0, err
+	}
+	return append(problems, runProblems...), n, nil
+}
+
+// checkValidationRuns verifies every recorded validation run of a wallet
+// with an imported ceremony: the wallet's key signed it
+// (model.ValidationMessage), so it was made with the key on the HSM and not
+// written by hand.
+func (db *DB) checkValidationRuns(ctx context.Context, wallet *int) ([]model.KeyProblem, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT r.wallet_version, k.ceremony_id, r.run_id::text, k.master_public_key, k.public_key_fingerprint,
+		       coalesce(r.signature, ''::bytea)
+		  FROM validation_runs r JOIN key_ceremonies k ON k.wallet_version = r.wallet_version
+		 WHERE $1::int IS NULL OR r.wallet_version = $1
+		 ORDER BY r.wallet_version, r.finished_at`, wallet)
+	if err != nil {
+		return nil, fmt.Errorf("check validation runs: %w", explain(err))
+	}
+	var problems []model.KeyProblem
+	var v int
+	var ceremony, run, pemText, fp string
+	var sig []byte
+	_, err = pgx.ForEachRow(rows, []any{&v, &ceremony, &run, &pemText, &fp, &sig}, func() error {
+		pub, perr := model.ParsePublicKeyPEM(pemText)
+		if perr != nil {
+			return nil // CheckKeys reports the key itself
+		}
+		if len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, model.ValidationMessage(run, v, fp), sig) {
+			problems = append(problems, model.KeyProblem{Wallet: v, CeremonyID: ceremony, Problem: fmt.Sprintf(
+				"%s: validation run %s is NOT signed by its master key: it was not made with the key on the HSM (recorded by hand?); it does not count",
+				model.VersionName(v), run)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check validation runs: %w", explain(err))
+	}
+	return problems, nil
 }
 
 type keyRow struct {

@@ -85,7 +85,7 @@ func TestNoConsoleRoleWritesWalletVersions(t *testing.T) {
 			tests = append(tests, fmt.Sprintf(`{"name": "%s", "severity": "critical", "passed": %v, "details": {}}`, n, n != failed))
 		}
 		return fmt.Sprintf(`SELECT wallet_record_validation(%d, jsonb_build_object('run_id', gen_random_uuid(), 'started_at', now(), 'finished_at', now(),
-			'baseline', '{}'::jsonb, 'tests', '[%s]'::jsonb), 'psql')`, w["created"], strings.Join(tests, ", "))
+			'baseline', '{}'::jsonb, 'tests', '[%s]'::jsonb, 'signature', repeat('ab', 64)), 'psql')`, w["created"], strings.Join(tests, ", "))
 	}
 	refused(t, l.name, "viewer", run(""), "permission denied for function wallet_record_validation")
 	refused(t, l.name, "bob", run(""), "permission denied for function wallet_record_validation")

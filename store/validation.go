@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -409,6 +410,8 @@ type ValidationRun struct {
 	FinishedAt time.Time
 	Baseline   any
 	Tests      []ValidationTestRecord
+	// Signature is the wallet key's over model.ValidationMessage.
+	Signature []byte
 }
 
 // ValidationTestRecord is one test's stored result.
@@ -426,7 +429,8 @@ type ValidationTestRecord struct {
 func (db *DB) RecordValidation(ctx context.Context, version int, run ValidationRun, actor string) (int64, error) {
 	body, err := json.Marshal(map[string]any{
 		"run_id": run.RunID, "started_at": run.StartedAt.UTC().Format(time.RFC3339Nano),
-		"finished_at": run.FinishedAt.UTC().Format(time.RFC3339Nano), "baseline": run.Baseline, "tests": run.Tests})
+		"finished_at": run.FinishedAt.UTC().Format(time.RFC3339Nano), "baseline": run.Baseline, "tests": run.Tests,
+		"signature": hex.EncodeToString(run.Signature)})
 	if err != nil {
 		return 0, fmt.Errorf("record the validation of %s: %w", model.VersionName(version), err)
 	}

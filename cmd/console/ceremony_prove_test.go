@@ -248,7 +248,7 @@ func TestCeremonyProveBackup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r := console(t, nil, "activate", model.VersionName(version), "--dsn", as("alice")); r.code != 0 ||
+	if r := console(t, nil, "activate", model.VersionName(version), "--default", "--dsn", as("alice")); r.code != 0 ||
 		!strings.Contains(r.stdout, "✓ the backup of its master key is proven") || !strings.Contains(r.stdout, "is active") {
 		t.Fatalf("activate: %d %q %q", r.code, r.stdout, r.stderr)
 	}

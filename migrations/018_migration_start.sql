@@ -155,7 +155,10 @@ BEGIN
                    THEN format('%s is already registered in %s (index %s, %s)', p_name, tv, other.manufacturer_index, other.status)
                    ELSE format('%s is already registered in %s under another index (%s, not %s)', p_name, tv,
                                other.manufacturer_index, reg.manufacturer_index) END;
-    fix := 'it allocates in ' || tv || ' already: nothing to migrate into'; RETURN NEXT;
+    fix := CASE other.status WHEN 'migrating' THEN 'it is being moved into ' || tv || ' already'
+                WHEN 'active' THEN 'it allocates in ' || tv || ' already: nothing to migrate into'
+                ELSE 'its row in ' || tv || ' is ' || other.status || ': look at its history (console show ' || tv || ')' END;
+    RETURN NEXT;
   END IF;
 END
 $$;

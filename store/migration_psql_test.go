@@ -98,6 +98,17 @@ func TestMigrationStartRefusals(t *testing.T) {
 	if after := writes(); after != before {
 		t.Errorf("refused starts wrote %d rows", after-before)
 	}
+	// A failure after the registry, lineage and queue rows are written (the
+	// migration's row refused by a trigger the test puts there) leaves none
+	// of them: the start is one transaction.
+	mustExec(t, db, `CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+		$$BEGIN RAISE EXCEPTION 'the test refuses the migration row'; END$$`)
+	mustExec(t, db, "CREATE TRIGGER test_refuse BEFORE INSERT ON manufacturer_migrations FOR EACH ROW EXECUTE FUNCTION test_refuse()")
+	refused(t, name, "alice", "SELECT wallet_migration_start(2, 1, 'Volvo', 'test', 5000, NULL)", "the test refuses the migration row")
+	if after := writes(); after != before {
+		t.Errorf("a start that failed at its last step left %d rows", after-before)
+	}
+	mustExec(t, db, "DROP TRIGGER test_refuse ON manufacturer_migrations")
 	// Neither the viewer nor the approver may start one; both may read the plan.
 	for _, login := range []string{"viewer", "bob"} {
 		refused(t, name, login, "SELECT wallet_migration_start(2, 1, 'Volvo', 'test', 5000, NULL)", "permission denied for function wallet_migration_start")

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/store/pgtest"
@@ -176,4 +179,60 @@ func TestMigrationStart(t *testing.T) {
 	}
 	// In flight: a second start, to the same or another wallet, is refused.
 	refused(t, name, "alice", "SELECT wallet_migration_start(2, 1, 'Volvo', 'test', 5000, NULL)", "a migration of Volvo is already in flight")
+}
+
+// Two operators start at once: the same manufacturer to two wallets, and
+// two manufacturers with the same index into one wallet. The second start
+// of each pair waits for the first (the wallets' rows) and is then refused
+// on what the first wrote, never a duplicate key error or a second queue.
+func TestMigrationStartsAtOnce(t *testing.T) {
+	name, db := migrationFixture(t)
+	activeWallet(t, db, 4)
+	activeWallet(t, db, 5)
+	if err := db.RegisterManufacturer(context.Background(), store.NewManufacturer{Wallet: 5, Index: 4, Name: "Scania"}, "tester"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	connect := func() *pgx.Conn {
+		c, err := pgx.Connect(ctx, pgtest.DSNAs(t, name, "alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(ctx) })
+		return c
+	}
+	for _, c := range []struct {
+		first, second, want string
+	}{
+		{"SELECT wallet_migration_start(2, 1, 'Volvo', 'test', 5000, NULL)",
+			"SELECT wallet_migration_start(2, 4, 'Volvo', 'test', 5000, NULL)", "a migration of Volvo is already in flight"},
+		{"SELECT wallet_migration_start(2, 4, 'Lego', 'test', 5000, NULL)",
+			"SELECT wallet_migration_start(5, 4, 'Scania', 'test', 5000, NULL)", "index 4 is taken in v4 by Lego"},
+	} {
+		a, b := connect(), connect()
+		tx, err := a.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, c.first); err != nil {
+			t.Fatalf("%s: %v", c.first, err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.Exec(ctx, c.second)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("%s did not wait for the first start: %v", c.second, err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err = <-done
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s after the first committed: %v; want %q", c.second, err, c.want)
+		}
+	}
 }

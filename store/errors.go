@@ -26,6 +26,7 @@ const (
 	codeCustody      = "WLCUS" // 013: identity, proofs, imports and exports
 	codeDeployment   = "WLDEP" // rollouts: gates, steps, traffic shares
 	codeStepNotDone  = "WLDWT" // a rollout step's dwell or its passing measurements are not there yet
+	codeMigration    = "WLMIG" // 018: a manufacturer migration refused
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change
@@ -120,7 +121,7 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment, codeStepNotDone:
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment, codeStepNotDone, codeMigration:
 		detail := pg.Detail
 		if pg.Hint != "" {
 			detail = strings.TrimPrefix(detail+"; "+pg.Hint, "; ")

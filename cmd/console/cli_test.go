@@ -170,7 +170,8 @@ func TestJSONIsSnakeCase(t *testing.T) {
 		t.Fatalf("request list --json: %v %q", err, r.stdout)
 	}
 	reqID = list.Requests[0].ID
-	args := map[string][]string{"show": {"v1"}, "request show": {reqID}, "deploy status": {"v4"}}
+	args := map[string][]string{"show": {"v1"}, "request show": {reqID}, "deploy status": {"v4"},
+		"migration plan": {"--from", "v3", "--to", "v1"}}
 	// A rollout with a measurement, so that deploy status --json has every field.
 	for _, cmd := range [][]string{{"deploy", "start", "v4", "--steps", "1:1s,100", "--interval", "1s"},
 		{"demo", "traffic", "v4"}} {

@@ -44,6 +44,8 @@ func init() {
 		"deploy promote":        bindDeployControl("promote"),
 		"deploy abort":          bindDeployControl("abort"),
 		"deploy approve":        bindDeployControl("approve"),
+		"migration plan":        bindMigrationPlan,
+		"migration start":       bindMigrationStart,
 		"demo traffic":          bindDemoTraffic,
 		"help":                  bindHelp,
 	} {

@@ -63,6 +63,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
       OR coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
 $$;
 
+-- Whether a reason says nothing (empty, spaces, tabs, newlines).
+CREATE FUNCTION wallet_blank(p text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+  SELECT coalesce(p, '') ~ '^[[:space:]]*$'
+$$;
+
 -- A note is one line of at most 200 characters; none means the login.
 CREATE FUNCTION wallet_note(p text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
@@ -522,14 +528,18 @@ BEGIN
 END
 $$;
 
--- A status change with its preconditions (DESIGN.md, wallet status; the
--- lifecycle issues extend them), its reason and its audit row.
+-- A status change with its preconditions (DESIGN.md, wallet status), its
+-- reason and its audit row. Each step forward has its own function and is
+-- refused here with where to go: validation (wallet_record_validation, 014),
+-- the rollout (wallet_rollout_start, 015), the activation from deployed
+-- (wallet_activate, 016). Leaving service, compromise and reactivation stay
+-- here; a reason of white space alone is no reason.
 CREATE FUNCTION wallet_transition(p_version integer, p_to text, p_reason text, p_note text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   w      wallet_versions;
   c      key_ceremonies;
-  reason text := nullif(btrim(coalesce(p_reason, '')), '');
+  reason text := CASE WHEN wallet_blank(p_reason) THEN NULL ELSE btrim(p_reason) END;
   live   bigint;
   typ    text;
 BEGIN
@@ -547,20 +557,17 @@ BEGIN
   IF p_to IN ('inactive', 'deprecated', 'retired', 'compromised') AND reason IS NULL THEN
     RAISE EXCEPTION 'making % % needs a reason: say why, for the audit log', w.version_name, p_to USING ERRCODE = 'WLTRN';
   END IF;
-  CASE p_to
-  WHEN 'validated' THEN
-    -- Every test of one validation run passed (the validation suite).
-    IF NOT EXISTS (SELECT 1 FROM validation_results r WHERE r.wallet_version = p_version AND r.ran_at >= w.created_at
-                    GROUP BY r.run_id HAVING count(DISTINCT r.test_name) >= 7 AND bool_and(r.passed)) THEN
-      RAISE EXCEPTION '% cannot be validated: no validation run of it passed all seven tests', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'run the validation suite: console validate ' || w.version_name;
-    END IF;
-  WHEN 'deployed' THEN
-    IF NOT EXISTS (SELECT 1 FROM deployments d WHERE d.wallet_version = p_version AND d.state = 'completed') THEN
-      RAISE EXCEPTION '% cannot be marked deployed: no deployment of it completed', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'deploy it: console deploy start ' || w.version_name;
-    END IF;
-  WHEN 'active' THEN
+  CASE
+  WHEN p_to = 'validated' THEN
+    RAISE EXCEPTION '% is validated only by its validation suite: use console validate %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'deployed' THEN
+    RAISE EXCEPTION '% is deployed only by starting its rollout: use console deploy start %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'active' AND w.status = 'deployed' THEN
+    RAISE EXCEPTION '% is activated only with its checks: use console activate %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  WHEN p_to = 'active' THEN
     SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
     IF NOT FOUND THEN
       RAISE EXCEPTION '% cannot be activated: it has no imported key ceremony, so nothing proves how its key was made', w.version_name
@@ -570,12 +577,12 @@ BEGIN
       RAISE EXCEPTION '% cannot be activated: the backup of its master key is not proven', w.version_name
         USING ERRCODE = 'WLTRN', HINT = 'console ceremony prove-backup ' || w.version_name || ' --backup-token LABEL';
     END IF;
-  WHEN 'inactive', 'deprecated' THEN
+  WHEN p_to IN ('inactive', 'deprecated') THEN
     IF w.is_default THEN
       RAISE EXCEPTION '% is the default wallet: move the default to another active wallet first', w.version_name
         USING ERRCODE = 'WLTRN';
     END IF;
-  WHEN 'retired' THEN
+  WHEN p_to = 'retired' THEN
     IF w.status = 'deprecated' THEN
       SELECT coalesce(sum(s.paths), 0) INTO live FROM wallet_path_stats s
        WHERE s.wallet_version = p_version AND s.status IN ('active', 'migrating');
@@ -591,8 +598,7 @@ BEGIN
   UPDATE wallet_versions SET status = p_to,
          deprecation_reason = CASE WHEN p_to = 'deprecated' THEN reason ELSE deprecation_reason END
    WHERE version_id = p_version;
-  typ := CASE p_to WHEN 'validated' THEN 'wallet_validation' WHEN 'deployed' THEN 'wallet_deployment'
-                   WHEN 'active' THEN 'wallet_activation' WHEN 'inactive' THEN 'wallet_deactivation'
+  typ := CASE p_to WHEN 'active' THEN 'wallet_reactivation' WHEN 'inactive' THEN 'wallet_deactivation'
                    WHEN 'deprecated' THEN 'wallet_deprecation' WHEN 'retired' THEN 'wallet_retirement'
                    WHEN 'compromised' THEN 'wallet_compromise' ELSE 'wallet_status_change' END;
   RETURN wallet_log(typ, p_version, 'completed', p_note, NULL, jsonb_build_object(
@@ -632,7 +638,7 @@ $$;
 -- ---------------------------------------------------------------------------
 -- Who may call what. Internal helpers are callable by nobody but the owner.
 
-REVOKE EXECUTE ON FUNCTION wallet_owner_session(), wallet_note(text),
+REVOKE EXECUTE ON FUNCTION wallet_owner_session(), wallet_note(text), wallet_blank(text),
   wallet_log(text, integer, text, text, text, jsonb), wallet_ed25519_raw(text), wallet_rfc3339(timestamptz),
   wallet_record_backup_proof_row(key_ceremonies, text, text, text, text, text, bytea, bytea),
   wallet_allocate_path(integer, text, text, bigint, bigint, bigint, text, uuid, uuid, text),

@@ -16,6 +16,10 @@ CREATE TABLE validation_runs (
   validated_by   text NOT NULL DEFAULT session_user,   -- the login, as in the audit log
   passed         boolean NOT NULL,
   baseline       jsonb NOT NULL DEFAULT '{}',
+  -- The wallet key's signature over model.ValidationMessage: the console
+  -- verifies it before it relies on the run (store.CheckKeys), so that a
+  -- run typed by hand, without the key on the HSM, does not count.
+  signature      bytea NOT NULL CHECK (length(signature) = 64),
   CHECK (finished_at >= started_at)
 );
 
@@ -42,6 +46,7 @@ DECLARE
   finished timestamptz;
   names    text[];
   failed   text;
+  sig      bytea;
 BEGIN
   SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
   IF NOT FOUND THEN
@@ -84,8 +89,19 @@ BEGIN
       USING ERRCODE = 'WLTRN', HINT = 'fix what the failed tests say and run console validate ' || w.version_name || ' again';
   END IF;
 
-  INSERT INTO validation_runs (run_id, wallet_version, started_at, finished_at, passed, baseline)
-  VALUES (run, p_version, started, finished, true, coalesce(p->'baseline', '{}'));
+  -- The wallet's key signed the run (model.ValidationMessage); the shape is
+  -- checked here, the signature by the console wherever it relies on the run.
+  BEGIN
+    sig := decode(p->>'signature', 'hex');
+  EXCEPTION WHEN OTHERS THEN
+    sig := NULL;
+  END;
+  IF sig IS NULL OR length(sig) <> 64 OR sig = decode(repeat('00', 64), 'hex') THEN
+    RAISE EXCEPTION 'the validation run of % is not signed by its key (64 bytes): run console validate %', w.version_name, w.version_name
+      USING ERRCODE = 'WLTRN';
+  END IF;
+  INSERT INTO validation_runs (run_id, wallet_version, started_at, finished_at, passed, baseline, signature)
+  VALUES (run, p_version, started, finished, true, coalesce(p->'baseline', '{}'), sig);
   INSERT INTO validation_results (run_id, wallet_version, test_name, severity, passed, details, ran_at)
   SELECT run, p_version, t->>'name', t->>'severity', true, coalesce(t->'details', '{}'), finished
     FROM jsonb_array_elements(p->'tests') t;
@@ -99,82 +115,4 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION wallet_validation_tests(), wallet_record_validation(integer, jsonb, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION wallet_record_validation(integer, jsonb, text) TO wallet_operator;
-
--- 013's wallet_transition, with 'validated' refused: validation happens
--- only through wallet_record_validation above. Same signature, SECURITY
--- DEFINER and grants (CREATE OR REPLACE keeps them).
-CREATE OR REPLACE FUNCTION wallet_transition(p_version integer, p_to text, p_reason text, p_note text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-DECLARE
-  w      wallet_versions;
-  c      key_ceremonies;
-  reason text := nullif(btrim(coalesce(p_reason, '')), '');
-  live   bigint;
-  typ    text;
-BEGIN
-  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM wallet_status_transitions t WHERE t.from_status = w.status AND t.to_status = p_to) THEN
-    SELECT string_agg(t.to_status, ', ' ORDER BY t.to_status) INTO typ FROM wallet_status_transitions t WHERE t.from_status = w.status;
-    RAISE EXCEPTION 'illegal status transition for %: % → %', w.version_name, w.status, p_to
-      USING ERRCODE = 'WLTRN',
-            DETAIL = CASE WHEN typ IS NULL THEN format('%s is final', w.status)
-                          ELSE format('from %s the allowed next states are: %s', w.status, typ) END;
-  END IF;
-  IF p_to IN ('inactive', 'deprecated', 'retired', 'compromised') AND reason IS NULL THEN
-    RAISE EXCEPTION 'making % % needs a reason: say why, for the audit log', w.version_name, p_to USING ERRCODE = 'WLTRN';
-  END IF;
-  CASE p_to
-  WHEN 'validated' THEN
-    -- Only the validation suite validates (wallet_record_validation, which
-    -- stores the run with its results): a hand-made run is not one.
-    RAISE EXCEPTION '% is validated only by its validation suite: use console validate %', w.version_name, w.version_name
-      USING ERRCODE = 'WLTRN',
-            HINT = 'console validate ' || w.version_name || ' runs the seven tests against its key on the HSM';
-  WHEN 'deployed' THEN
-    IF NOT EXISTS (SELECT 1 FROM deployments d WHERE d.wallet_version = p_version AND d.state = 'completed') THEN
-      RAISE EXCEPTION '% cannot be marked deployed: no deployment of it completed', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'deploy it: console deploy start ' || w.version_name;
-    END IF;
-  WHEN 'active' THEN
-    SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION '% cannot be activated: it has no imported key ceremony, so nothing proves how its key was made', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-    IF NOT c.backup_proven THEN
-      RAISE EXCEPTION '% cannot be activated: the backup of its master key is not proven', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'console ceremony prove-backup ' || w.version_name || ' --backup-token LABEL';
-    END IF;
-  WHEN 'inactive', 'deprecated' THEN
-    IF w.is_default THEN
-      RAISE EXCEPTION '% is the default wallet: move the default to another active wallet first', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-  WHEN 'retired' THEN
-    IF w.status = 'deprecated' THEN
-      SELECT coalesce(sum(s.paths), 0) INTO live FROM wallet_path_stats s
-       WHERE s.wallet_version = p_version AND s.status IN ('active', 'migrating');
-      IF live > 0 THEN
-        RAISE EXCEPTION '% cannot be retired: % paths in it are still live; migrate them first', w.version_name, live
-          USING ERRCODE = 'WLTRN';
-      END IF;
-    END IF;
-  ELSE
-    NULL;
-  END CASE;
-
-  UPDATE wallet_versions SET status = p_to,
-         deprecation_reason = CASE WHEN p_to = 'deprecated' THEN reason ELSE deprecation_reason END
-   WHERE version_id = p_version;
-  typ := CASE p_to WHEN 'validated' THEN 'wallet_validation' WHEN 'deployed' THEN 'wallet_deployment'
-                   WHEN 'active' THEN 'wallet_activation' WHEN 'inactive' THEN 'wallet_deactivation'
-                   WHEN 'deprecated' THEN 'wallet_deprecation' WHEN 'retired' THEN 'wallet_retirement'
-                   WHEN 'compromised' THEN 'wallet_compromise' ELSE 'wallet_status_change' END;
-  RETURN wallet_log(typ, p_version, 'completed', p_note, NULL, jsonb_build_object(
-    'from', w.status, 'to', p_to, 'reason', reason));
-END
-$$;
 

@@ -559,8 +559,10 @@ BEGIN
 END
 $$;
 
--- Resume keeps the step's remaining dwell (its start moves by the pause)
--- and judges it afresh.
+-- Resume keeps the step's remaining dwell (its start moves by the pause).
+-- An operator's pause keeps the step's failures counted; a
+-- pause the analysis made (its reason says so) is resumed afresh, since the
+-- operator has looked at what failed.
 CREATE FUNCTION wallet_rollout_resume(p_version integer, p_reason text, p_note text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -571,7 +573,8 @@ BEGIN
     RAISE EXCEPTION 'v%''s rollout is not paused: it is % (%)', p_version, replace(r.state, '_', ' '), r.reason USING ERRCODE = 'WLDEP';
   END IF;
   UPDATE wallet_rollouts SET state = 'running', step_started_at = step_started_at + (now() - paused_at),
-         analysis_since = now(), paused_at = NULL,
+         analysis_since = CASE WHEN r.reason LIKE '%; paused (--on-failure pause)' THEN now() ELSE analysis_since END,
+         paused_at = NULL,
          reason = format('step %s of %s: %s %% of the traffic (resumed by %s)', r.current_step, cardinality(r.step_weights),
                          r.step_weights[r.current_step], session_user)
    WHERE id = r.id;
@@ -581,12 +584,13 @@ BEGIN
 END
 $$;
 
--- Promote skips the rest of this step's dwell (and its analysis); it never
--- passes a gate.
+-- Promote skips the rest of this step's dwell; it never passes a gate, and
+-- it refuses while a metric's latest measurement of the step failed.
 CREATE FUNCTION wallet_rollout_promote(p_version integer, p_reason text, p_note text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-  r wallet_rollouts := wallet_rollout_open(p_version);
+  r      wallet_rollouts := wallet_rollout_open(p_version);
+  failed text;
 BEGIN
   PERFORM wallet_rollout_refuse_final(r, 'promote');
   IF r.state = 'waiting_for_gate' THEN
@@ -598,6 +602,17 @@ BEGIN
     RAISE EXCEPTION 'v%''s rollout is paused (%): resume it before promoting', p_version, r.reason
       USING ERRCODE = 'WLDEP', HINT = format('console deploy resume v%s', p_version);
   END IF;
+  SELECT string_agg(mt, ', ') INTO failed
+    FROM unnest(ARRAY['error_rate', 'allocation_latency', 'signature_latency', 'hsm_probe']) mt
+   WHERE NOT coalesce((SELECT x.passed FROM wallet_rollout_measurements x
+                        WHERE x.rollout_id = r.id AND x.step = r.current_step AND x.metric = mt
+                          AND x.measured_at >= coalesce(r.analysis_since, r.step_started_at)
+                        ORDER BY x.id DESC LIMIT 1), true);
+  IF failed IS NOT NULL THEN
+    RAISE EXCEPTION 'step % of v%''s rollout failed its latest measurement of %: promote skips the dwell, not a failing analysis',
+                    r.current_step, p_version, failed
+      USING ERRCODE = 'WLDEP', HINT = format('look at it (console deploy status v%s), or abort it', p_version);
+  END IF;
   PERFORM wallet_log('deployment_promote', p_version, 'completed', p_note, NULL, jsonb_build_object(
     'rollout', r.id, 'step', r.current_step, 'skipped_seconds',
     greatest(0, round(extract(epoch FROM r.step_started_at + r.step_dwells[r.current_step] - now()))),
@@ -606,11 +621,12 @@ BEGIN
 END
 $$;
 
+-- Abort rolls the traffic back now, with a reason that says something.
 CREATE FUNCTION wallet_rollout_abort(p_version integer, p_reason text, p_note text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   r   wallet_rollouts := wallet_rollout_open(p_version);
-  why text := nullif(btrim(coalesce(p_reason, '')), '');
+  why text := CASE WHEN wallet_blank(p_reason) THEN NULL ELSE btrim(p_reason) END;
 BEGIN
   PERFORM wallet_rollout_refuse_final(r, 'abort');
   IF why IS NULL THEN
@@ -651,27 +667,41 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
   SELECT pg_advisory_unlock(20251114, p_version)
 $$;
 
--- The identifier service's per-minute figures (and `console demo traffic`'s,
--- marked simulated), upserted; one audit row per call.
+-- A minute the service wrote stands; simulated minutes may be written again
+-- (a demo changing its traffic); nothing before the previous minute.
 CREATE FUNCTION wallet_record_minute_metrics(p_version integer, p_rows jsonb, p_simulated boolean, p_note text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-  n integer;
+  n     integer;
+  sim   boolean := coalesce(p_simulated, false);
+  first timestamptz;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM wallet_versions v WHERE v.version_id = p_version) THEN
     RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLDEP';
   END IF;
+  SELECT min(date_trunc('minute', (e->>'minute')::timestamptz)) INTO first FROM jsonb_array_elements(p_rows) e;
+  IF first < date_trunc('minute', now()) - interval '1 minute' THEN
+    RAISE EXCEPTION 'metrics are written as they happen: % is before the previous minute', wallet_rfc3339(first)
+      USING ERRCODE = 'WLDEP';
+  END IF;
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows) e
+               JOIN wallet_minute_metrics m ON m.wallet_version = p_version
+                                           AND m.minute = date_trunc('minute', (e->>'minute')::timestamptz)
+              WHERE NOT m.simulated OR NOT sim) THEN
+    RAISE EXCEPTION 'a minute of v%''s metrics is written already: the identifier service''s minutes are never replaced', p_version
+      USING ERRCODE = 'WLDEP';
+  END IF;
   INSERT INTO wallet_minute_metrics (wallet_version, minute, requests, errors, allocation_ms, signature_ms, simulated)
   SELECT p_version, date_trunc('minute', (e->>'minute')::timestamptz), (e->>'requests')::bigint, (e->>'errors')::bigint,
-         (e->>'allocation_ms')::numeric, (e->>'signature_ms')::numeric, coalesce(p_simulated, false)
+         (e->>'allocation_ms')::numeric, (e->>'signature_ms')::numeric, sim
     FROM jsonb_array_elements(p_rows) e
   ON CONFLICT (wallet_version, minute) DO UPDATE
     SET requests = EXCLUDED.requests, errors = EXCLUDED.errors, allocation_ms = EXCLUDED.allocation_ms,
         signature_ms = EXCLUDED.signature_ms, simulated = EXCLUDED.simulated, written_at = now();
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN wallet_log('service_metrics', p_version, 'completed', p_note, NULL, jsonb_build_object(
-    'minutes', n, 'simulated', coalesce(p_simulated, false),
-    'first', (SELECT wallet_rfc3339(min(date_trunc('minute', (e->>'minute')::timestamptz))) FROM jsonb_array_elements(p_rows) e),
+    'minutes', n, 'simulated', sim,
+    'first', wallet_rfc3339(first),
     'last', (SELECT wallet_rfc3339(max(date_trunc('minute', (e->>'minute')::timestamptz))) FROM jsonb_array_elements(p_rows) e)));
 END
 $$;
@@ -709,88 +739,83 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
 $$;
 
 -- ---------------------------------------------------------------------------
--- 013's transition, with 'deployed' made only by a rollout's start.
+-- What every rollout holds to, and what leaving deployed does to its traffic.
 
-CREATE OR REPLACE FUNCTION wallet_transition(p_version integer, p_to text, p_reason text, p_note text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-DECLARE
-  w      wallet_versions;
-  c      key_ceremonies;
-  reason text := nullif(btrim(coalesce(p_reason, '')), '');
-  live   bigint;
-  typ    text;
+-- The plan of a rollout, for every session (the owner's too).
+CREATE FUNCTION wallet_rollouts_plan_guard() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
-  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
+  IF NEW.max_error_rate > 0.1 OR NEW.max_allocation_ms > 500 OR NEW.max_signature_ms > 10 THEN
+    RAISE EXCEPTION 'a rollout is judged by the seed''s thresholds or stricter: error rate ≤ 0.1 %%, allocation ≤ 500 ms, signature ≤ 10 ms (these are % %%, % ms, % ms)',
+                    NEW.max_error_rate, NEW.max_allocation_ms, NEW.max_signature_ms USING ERRCODE = 'WLDEP';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM wallet_status_transitions t WHERE t.from_status = w.status AND t.to_status = p_to) THEN
-    SELECT string_agg(t.to_status, ', ' ORDER BY t.to_status) INTO typ FROM wallet_status_transitions t WHERE t.from_status = w.status;
-    RAISE EXCEPTION 'illegal status transition for %: % → %', w.version_name, w.status, p_to
-      USING ERRCODE = 'WLTRN',
-            DETAIL = CASE WHEN typ IS NULL THEN format('%s is final', w.status)
-                          ELSE format('from %s the allowed next states are: %s', w.status, typ) END;
+  IF NEW.failure_limit > 10 THEN
+    RAISE EXCEPTION 'a step fails after at most 10 failed measurements of a metric (this asks for %)', NEW.failure_limit
+      USING ERRCODE = 'WLDEP';
   END IF;
-  IF p_to IN ('inactive', 'deprecated', 'retired', 'compromised') AND reason IS NULL THEN
-    RAISE EXCEPTION 'making % % needs a reason: say why, for the audit log', w.version_name, p_to USING ERRCODE = 'WLTRN';
+  IF NEW.measure_interval > interval '10 minutes' THEN
+    RAISE EXCEPTION 'a step is measured at least every 10 minutes (this asks for every %)', NEW.measure_interval
+      USING ERRCODE = 'WLDEP';
   END IF;
-  CASE p_to
-  WHEN 'validated' THEN
-    IF NOT EXISTS (SELECT 1 FROM validation_results r WHERE r.wallet_version = p_version AND r.ran_at >= w.created_at
-                    GROUP BY r.run_id HAVING count(DISTINCT r.test_name) >= 7 AND bool_and(r.passed)) THEN
-      RAISE EXCEPTION '% cannot be validated: no validation run of it passed all seven tests', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'run the validation suite: console validate ' || w.version_name;
-    END IF;
-  WHEN 'deployed' THEN
-    -- A wallet is deployed by starting its rollout, which records the
-    -- gates and moves the traffic.
-    RAISE EXCEPTION '% is deployed by its rollout, not by a status change: use console deploy start %', w.version_name, w.version_name
-      USING ERRCODE = 'WLTRN';
-  WHEN 'active' THEN
-    SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION '% cannot be activated: it has no imported key ceremony, so nothing proves how its key was made', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-    IF NOT c.backup_proven THEN
-      RAISE EXCEPTION '% cannot be activated: the backup of its master key is not proven', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'console ceremony prove-backup ' || w.version_name || ' --backup-token LABEL';
-    END IF;
-  WHEN 'inactive', 'deprecated' THEN
-    IF w.is_default THEN
-      RAISE EXCEPTION '% is the default wallet: move the default to another active wallet first', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-  WHEN 'retired' THEN
-    IF w.status = 'deprecated' THEN
-      SELECT coalesce(sum(s.paths), 0) INTO live FROM wallet_path_stats s
-       WHERE s.wallet_version = p_version AND s.status IN ('active', 'migrating');
-      IF live > 0 THEN
-        RAISE EXCEPTION '% cannot be retired: % paths in it are still live; migrate them first', w.version_name, live
-          USING ERRCODE = 'WLTRN';
-      END IF;
-    END IF;
-  ELSE
-    NULL;
-  END CASE;
-
-  UPDATE wallet_versions SET status = p_to,
-         deprecation_reason = CASE WHEN p_to = 'deprecated' THEN reason ELSE deprecation_reason END
-   WHERE version_id = p_version;
-  typ := CASE p_to WHEN 'validated' THEN 'wallet_validation' WHEN 'deployed' THEN 'wallet_deployment'
-                   WHEN 'active' THEN 'wallet_activation' WHEN 'inactive' THEN 'wallet_deactivation'
-                   WHEN 'deprecated' THEN 'wallet_deprecation' WHEN 'retired' THEN 'wallet_retirement'
-                   WHEN 'compromised' THEN 'wallet_compromise' ELSE 'wallet_status_change' END;
-  RETURN wallet_log(typ, p_version, 'completed', p_note, NULL, jsonb_build_object(
-    'from', w.status, 'to', p_to, 'reason', reason));
+  IF cardinality(NEW.step_weights) < 2 THEN
+    RAISE EXCEPTION 'a rollout has at least one step below 100 %%, so that its promotion gate stands before all the traffic moves'
+      USING ERRCODE = 'WLDEP', HINT = 'e.g. --steps 1:10m,5:15m,25:20m,50:30m,100';
+  END IF;
+  RETURN NEW;
 END
 $$;
+
+CREATE TRIGGER wallet_rollouts_plan_guard
+  BEFORE INSERT ON wallet_rollouts
+  FOR EACH ROW EXECUTE FUNCTION wallet_rollouts_plan_guard();
+
+-- A wallet that leaves deployed (compromised) gives its traffic back: an
+-- open rollout is rolled back, a completed one's share returns to the
+-- wallet it came from.
+CREATE FUNCTION wallet_rollout_release(p_version integer, p_why text, p_note text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  r     wallet_rollouts;
+  moved jsonb;
+BEGIN
+  SELECT * INTO r FROM wallet_rollouts x WHERE x.wallet_version = p_version ORDER BY x.id DESC LIMIT 1 FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF r.state IN ('waiting_for_gate', 'running', 'paused') THEN
+    PERFORM wallet_rollout_back(r, 'aborted', format('aborted: %s; traffic back to v%s', p_why, r.from_wallet),
+                                'deployment_abort', p_note);
+  ELSIF r.state = 'completed'
+        AND coalesce((SELECT s.traffic_percentage FROM wallet_traffic_share s WHERE s.wallet_version = p_version), 0) > 0 THEN
+    moved := wallet_rollout_set_share(r, 0);
+    PERFORM wallet_log('deployment_abort', p_version, 'completed', p_note, NULL, jsonb_build_object(
+      'rollout', r.id, 'reason', p_why, 'shares', moved));
+  END IF;
+END
+$$;
+
+-- However the wallet is marked compromised (wallet_transition, or the
+-- owner's own UPDATE), its rollout's traffic goes back in the same
+-- transaction.
+CREATE FUNCTION wallet_versions_compromise_release() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  PERFORM wallet_rollout_release(NEW.version_id, NEW.version_name || ' was marked compromised', NULL);
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER wallet_versions_compromise_release
+  AFTER UPDATE OF status ON wallet_versions
+  FOR EACH ROW WHEN (NEW.status = 'compromised' AND OLD.status IN ('validated', 'deployed'))
+  EXECUTE FUNCTION wallet_versions_compromise_release();
 
 -- ---------------------------------------------------------------------------
 -- Who may call what (013's default privileges already keep PUBLIC out; said
 -- again so that the intent is in one place).
 
 REVOKE EXECUTE ON FUNCTION
+  wallet_rollout_release(integer, text, text),
   wallet_traffic_share_total(),
   wallet_rollout_set_share(wallet_rollouts, integer),
   wallet_rollout_recent(wallet_rollouts),

@@ -87,6 +87,9 @@ BEGIN
 END
 $$;
 
+-- The seed's activation. A wallet that carries traffic becomes the default
+-- with it, so that the default and the traffic agree (else the next rollout,
+-- which takes traffic from the default, could not start).
 CREATE FUNCTION wallet_activate(p_version integer, p_default boolean, p_expect_default integer, p_note text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -107,6 +110,11 @@ BEGIN
     FROM wallet_activation_checks(p_version) c WHERE NOT c.passed;
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION '% cannot be activated: %', w.version_name, missing USING ERRCODE = 'WLTRN';
+  END IF;
+  IF NOT p_default AND coalesce((SELECT s.traffic_percentage FROM wallet_traffic_share s WHERE s.wallet_version = p_version), 0) > 0 THEN
+    RAISE EXCEPTION '% carries % %% of the traffic: activate it with --default, so that the default and the traffic agree',
+                    w.version_name, (SELECT trim_scale(s.traffic_percentage) FROM wallet_traffic_share s WHERE s.wallet_version = p_version)
+      USING ERRCODE = 'WLTRN', HINT = 'console activate ' || w.version_name || ' --default';
   END IF;
   SELECT v.version_id INTO prev FROM wallet_versions v WHERE v.is_default;
   IF p_default AND prev IS DISTINCT FROM nullif(p_expect_default, 0) THEN
@@ -136,83 +144,6 @@ BEGIN
   RETURN wallet_log('wallet_activation', p_version, 'completed', p_note, w.approval_id, jsonb_build_object(
     'set_as_default', p_default, 'previous_default_wallet', CASE WHEN prev IS NULL THEN NULL ELSE 'v' || prev END,
     'activation_method', 'blue_green_deployment'));
-END
-$$;
-
--- 013's wallet_transition, now that each step forward has its own flow:
--- validation (console validate), the rollout (console deploy start) and the
--- activation from deployed (console activate) are refused here with where
--- to go; leaving service, compromise and reactivation stay here.
--- SECURITY DEFINER as before, same signature and grants.
-CREATE OR REPLACE FUNCTION wallet_transition(p_version integer, p_to text, p_reason text, p_note text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-DECLARE
-  w      wallet_versions;
-  c      key_ceremonies;
-  reason text := nullif(btrim(coalesce(p_reason, '')), '');
-  live   bigint;
-  typ    text;
-BEGIN
-  SELECT * INTO w FROM wallet_versions v WHERE v.version_id = p_version FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'there is no wallet v%', p_version USING ERRCODE = 'WLTRN';
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM wallet_status_transitions t WHERE t.from_status = w.status AND t.to_status = p_to) THEN
-    SELECT string_agg(t.to_status, ', ' ORDER BY t.to_status) INTO typ FROM wallet_status_transitions t WHERE t.from_status = w.status;
-    RAISE EXCEPTION 'illegal status transition for %: % → %', w.version_name, w.status, p_to
-      USING ERRCODE = 'WLTRN',
-            DETAIL = CASE WHEN typ IS NULL THEN format('%s is final', w.status)
-                          ELSE format('from %s the allowed next states are: %s', w.status, typ) END;
-  END IF;
-  IF p_to IN ('inactive', 'deprecated', 'retired', 'compromised') AND reason IS NULL THEN
-    RAISE EXCEPTION 'making % % needs a reason: say why, for the audit log', w.version_name, p_to USING ERRCODE = 'WLTRN';
-  END IF;
-  CASE
-  WHEN p_to = 'validated' THEN
-    RAISE EXCEPTION '% is validated only by its validation suite: use console validate %', w.version_name, w.version_name
-      USING ERRCODE = 'WLTRN';
-  WHEN p_to = 'deployed' THEN
-    RAISE EXCEPTION '% is deployed only by starting its rollout: use console deploy start %', w.version_name, w.version_name
-      USING ERRCODE = 'WLTRN';
-  WHEN p_to = 'active' AND w.status = 'deployed' THEN
-    RAISE EXCEPTION '% is activated only with its checks: use console activate %', w.version_name, w.version_name
-      USING ERRCODE = 'WLTRN';
-  WHEN p_to = 'active' THEN
-    SELECT * INTO c FROM key_ceremonies k WHERE k.wallet_version = p_version;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION '% cannot be activated: it has no imported key ceremony, so nothing proves how its key was made', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-    IF NOT c.backup_proven THEN
-      RAISE EXCEPTION '% cannot be activated: the backup of its master key is not proven', w.version_name
-        USING ERRCODE = 'WLTRN', HINT = 'console ceremony prove-backup ' || w.version_name || ' --backup-token LABEL';
-    END IF;
-  WHEN p_to IN ('inactive', 'deprecated') THEN
-    IF w.is_default THEN
-      RAISE EXCEPTION '% is the default wallet: move the default to another active wallet first', w.version_name
-        USING ERRCODE = 'WLTRN';
-    END IF;
-  WHEN p_to = 'retired' THEN
-    IF w.status = 'deprecated' THEN
-      SELECT coalesce(sum(s.paths), 0) INTO live FROM wallet_path_stats s
-       WHERE s.wallet_version = p_version AND s.status IN ('active', 'migrating');
-      IF live > 0 THEN
-        RAISE EXCEPTION '% cannot be retired: % paths in it are still live; migrate them first', w.version_name, live
-          USING ERRCODE = 'WLTRN';
-      END IF;
-    END IF;
-  ELSE
-    NULL;
-  END CASE;
-
-  UPDATE wallet_versions SET status = p_to,
-         deprecation_reason = CASE WHEN p_to = 'deprecated' THEN reason ELSE deprecation_reason END
-   WHERE version_id = p_version;
-  typ := CASE p_to WHEN 'active' THEN 'wallet_reactivation' WHEN 'inactive' THEN 'wallet_deactivation'
-                   WHEN 'deprecated' THEN 'wallet_deprecation' WHEN 'retired' THEN 'wallet_retirement'
-                   WHEN 'compromised' THEN 'wallet_compromise' ELSE 'wallet_status_change' END;
-  RETURN wallet_log(typ, p_version, 'completed', p_note, NULL, jsonb_build_object(
-    'from', w.status, 'to', p_to, 'reason', reason));
 END
 $$;
 

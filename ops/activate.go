@@ -40,11 +40,18 @@ func (e *ActivationRefused) Error() string {
 
 // PlanActivation says what Activate would do and checks it, writing nothing.
 func (s *Service) PlanActivation(ctx context.Context, version int, makeDefault bool) (model.Plan, []model.Check, error) {
+	plan, checks, _, err := s.planActivation(ctx, version, makeDefault)
+	return plan, checks, err
+}
+
+// planActivation is PlanActivation with the facts it read (the default the
+// activation expects to move comes from them).
+func (s *Service) planActivation(ctx context.Context, version int, makeDefault bool) (model.Plan, []model.Check, store.ActivationFacts, error) {
 	name := model.VersionName(version)
 	plan := model.Plan{Title: "Activate " + name, Target: name}
 	f, err := s.DB.ActivationFacts(ctx, version)
 	if err != nil {
-		return plan, nil, err
+		return plan, nil, f, err
 	}
 	checks := f.Checks
 	if s.DB.ReadOnly() {
@@ -53,7 +60,7 @@ func (s *Service) PlanActivation(ctx context.Context, version int, makeDefault b
 	}
 	problems, n, err := s.DB.CheckKeys(ctx, &version)
 	if err != nil {
-		return plan, nil, err
+		return plan, nil, f, err
 	}
 	switch {
 	case len(problems) > 0:
@@ -85,16 +92,12 @@ func (s *Service) PlanActivation(ctx context.Context, version int, makeDefault b
 		plan.Steps = append(plan.Steps, fmt.Sprintf("make %s the default in place of %s, and move Plings' lineage to it", name, was))
 	}
 	plan.Steps = append(plan.Steps, "write the wallet_activation row in the operations log, in the same transaction")
-	return plan, checks, nil
+	return plan, checks, f, nil
 }
 
 // Activate checks (PlanActivation) and, when nothing blocks, activates.
 func (s *Service) Activate(ctx context.Context, version int, makeDefault bool) (model.Outcome, error) {
-	f, err := s.DB.ActivationFacts(ctx, version)
-	if err != nil {
-		return model.Outcome{}, err
-	}
-	_, checks, err := s.PlanActivation(ctx, version, makeDefault)
+	_, checks, f, err := s.planActivation(ctx, version, makeDefault)
 	if err != nil {
 		return model.Outcome{}, err
 	}

@@ -2,8 +2,9 @@ package store_test
 
 // Attacks on the lifecycle functions (migrations 014–016) through the real
 // psql, as each console role: alice (operator), bob and carol (approvers),
-// viewer. Every test asserts the attack is REFUSED; a test that fails shows
-// a hole, and is marked HOLE in its name and comment.
+// viewer. Every test asserts the attack is REFUSED: one that fails shows a
+// hole (its message says HOLE). The holes this review found first are
+// closed in the migrations; their tests say what each one was.
 
 import (
 	"context"
@@ -60,7 +61,7 @@ func createdWallet(t *testing.T) *logins {
 }
 
 // alice alone, without any HSM, test or token, types seven "passed" results.
-// Unsigned, the database refuses the run (017). Signed with bytes of the
+// Unsigned, the database refuses the run (014). Signed with bytes of the
 // right shape, the database cannot tell (it cannot verify Ed25519), but the
 // console does: the run is not signed by the wallet's master key, so audit
 // verify reports it and the activation refuses before it asks the database.
@@ -183,14 +184,14 @@ func rolloutOf(t *testing.T, l *logins, v int) *model.Rollout {
 	return r
 }
 
-// HOLE: the starter picks the thresholds and the failure limit, and the
+// Was a hole (closed in 013–016): the starter picks the thresholds and the failure limit, and the
 // database takes any: alice starts with an error rate of 100 %, latencies
 // of 10⁹ ms and a failure limit of a million, and a step whose service
 // figures say half the requests fail passes its analysis. The README says
 // a rollout is measured against error rate ≤ 0.1 % (seed 003), allocation
 // ≤ 500 ms, signature ≤ 10 ms. Fix: refuse thresholds above the seed's
 // (or take them from a table only the owner writes) and bound the limit.
-func TestAttackRolloutWithLooseThresholdsRefusedHOLE(t *testing.T) {
+func TestAttackRolloutWithLooseThresholdsRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	refusedAny(t, l.name, "alice", rolloutStart(2, "{5,100}", "{1 second,0}", 1000000, "100", "1e9", "1e9"))
@@ -209,7 +210,7 @@ func TestAttackRolloutWithLooseThresholdsRefusedHOLE(t *testing.T) {
 	}
 }
 
-// HOLE: promote skips the analysis as well as the dwell. With the service
+// Was a hole (closed in 013–016): promote skips the analysis as well as the dwell. With the service
 // reporting 50 % errors (under the failure limit so far), alice promotes
 // the step and the next one takes 50 % of the traffic. The README's table
 // says a step needs "the step's dwell and passing measurements before the
@@ -217,7 +218,7 @@ func TestAttackRolloutWithLooseThresholdsRefusedHOLE(t *testing.T) {
 // dwell". Fix: in wallet_rollout_promote, refuse (as advance does) unless
 // each metric's latest measurement since analysis_since passed — or say in
 // the README that promote skips the analysis too.
-func TestAttackPromoteOverFailingAnalysisRefusedHOLE(t *testing.T) {
+func TestAttackPromoteOverFailingAnalysisRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	accepted(t, l.name, "alice", rolloutStart(2, "{5,50,100}", "{1 hour,1 hour,1 hour}", 3, "0.1", "500", "10"))
@@ -234,14 +235,14 @@ func TestAttackPromoteOverFailingAnalysisRefusedHOLE(t *testing.T) {
 	}
 }
 
-// HOLE: any operator rewrites the service's recorded minutes. The service
+// Was a hole (closed in 013–016): any operator rewrites the service's recorded minutes. The service
 // wrote 50 % errors for this minute; alice upserts the same minute with no
 // errors, marked not simulated, and the failing step measures clean (the
 // audit row shows alice wrote "service_metrics", but the service's figures
 // are gone from the table the analysis reads). Fix: a minute once written
 // is not replaced (ON CONFLICT DO NOTHING, or refuse), or only by the login
 // that wrote it; better, a wallet_service role that alone writes them.
-func TestAttackOverwriteServiceMetricsRefusedHOLE(t *testing.T) {
+func TestAttackOverwriteServiceMetricsRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	accepted(t, l.name, "alice", rolloutStart(2, "{5,100}", "{1 hour,1 hour}", 3, "0.1", "500", "10"))
@@ -266,7 +267,7 @@ func TestAttackOverwriteServiceMetricsRefusedHOLE(t *testing.T) {
 	refused(t, l.name, "viewer", serviceMinute(2, 1, 0, 1, 1), "permission denied for function wallet_record_minute_metrics")
 }
 
-// HOLE: a one-step plan {100} asks one gate only. bob passes the go gate,
+// Was a hole (closed in 013–016): a one-step plan {100} asks one gate only. bob passes the go gate,
 // the wallet takes 100 % of the traffic at once, and the rollout completes
 // without the promotion gate the README puts "before 100 %". Activation
 // then refuses it ("completed without a promotion gate sign-off"), deploy
@@ -274,7 +275,7 @@ func TestAttackOverwriteServiceMetricsRefusedHOLE(t *testing.T) {
 // rollout: a deployed, never-activatable wallet keeps all the traffic and
 // no console role can move it back. Fix: wallet_rollout_start refuses a
 // first step of 100 % (steps_weights must have a step below 100).
-func TestAttackOneStepRolloutSkipsPromotionGateRefusedHOLE(t *testing.T) {
+func TestAttackOneStepRolloutSkipsPromotionGateRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	refusedAny(t, l.name, "alice", rolloutStart(2, "{100}", "{0}", 2, "0.1", "500", "10"))
@@ -294,7 +295,7 @@ func TestAttackOneStepRolloutSkipsPromotionGateRefusedHOLE(t *testing.T) {
 	t.Logf("afterwards, retry: %s\nabort: %s\nactivate: %s", strings.TrimSpace(out), strings.TrimSpace(out2), strings.TrimSpace(out3))
 }
 
-// HOLE: a wallet marked compromised mid-rollout keeps its traffic and its
+// Was a hole (closed in 013–016): a wallet marked compromised mid-rollout keeps its traffic and its
 // rollout: wallet_transition changes the status only, the rollout stays
 // running, and promote and the promotion gate take the compromised wallet
 // to 100 % of the traffic (which then refuses every allocation). Fix: in
@@ -302,7 +303,7 @@ func TestAttackOneStepRolloutSkipsPromotionGateRefusedHOLE(t *testing.T) {
 // roll an open rollout of the wallet back (wallet_rollout_back) in the same
 // transaction; and have the rollout functions refuse a wallet that is not
 // deployed.
-func TestAttackCompromisedWalletKeepsRolloutRefusedHOLE(t *testing.T) {
+func TestAttackCompromisedWalletKeepsRolloutRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	accepted(t, l.name, "alice", rolloutStart(2, "{5,100}", "{1 hour,0}", 3, "0.1", "500", "10"))
@@ -520,7 +521,7 @@ func TestAttackActivationRefused(t *testing.T) {
 	if n := count(t, l.admin, "SELECT count(*) FROM wallet_versions WHERE is_default AND version_id = 1"); n != 1 {
 		t.Fatalf("v1 is not the default before the activation")
 	}
-	// (With --default: v2 carries the traffic its rollout gave it, 017.)
+	// (With --default: v2 carries the traffic its rollout gave it, 016.)
 	accepted(t, l.name, "alice", "SET search_path = pg_temp, public, pg_catalog; "+act(true, 1, evil))
 	if n := count(t, l.admin, "SELECT count(*) FROM wallet_versions WHERE is_default AND version_id = 2"); n != 1 {
 		t.Errorf("the activation with --default did not move the default (or a note did something else)")
@@ -595,7 +596,7 @@ func TestAttackCatalogFunctionPrivileges(t *testing.T) {
 		AND has_function_privilege('wallet_viewer', p.oid, 'EXECUTE') AND p.prorettype <> 'trigger'::regtype`) {
 		switch fn {
 		case "wallet_activation_checks(integer)", "wallet_migration_assessment(integer,text)",
-			"wallet_migration_refusals(integer,integer,text)": // the checks and facts a plan shows (016, 018)
+			"wallet_migration_refusals(integer,integer,text)": // the checks and facts a plan shows (016, 017)
 		default:
 			t.Errorf("the viewer may call SECURITY DEFINER %s: look at it", fn)
 		}
@@ -620,26 +621,26 @@ func TestAttackCatalogFunctionPrivileges(t *testing.T) {
 	}
 }
 
-// HOLE (minor): "abort needs --reason" and "leaving service a reason" are
+// Was a hole (closed in 013–016): "abort needs --reason" and "leaving service a reason" are
 // checked with btrim(), which trims spaces only: a tab, a newline or a
 // no-break space passes for a reason, and the audit row records nothing
 // readable. Fix: test the reason with !~ '^[[:space:]\u00a0]*$' (or btrim
 // every whitespace character) in wallet_rollout_abort and wallet_transition.
-func TestAttackBlankReasonsRefusedHOLE(t *testing.T) {
+func TestAttackBlankReasonsRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	accepted(t, l.name, "alice", rolloutStart(2, "{5,100}", "{1 hour,0}", 3, "0.1", "500", "10"))
 	refused(t, l.name, "alice", "SELECT wallet_rollout_abort(2, E'\\t\\n', NULL)", "needs a reason")
 	refused(t, l.name, "alice", "SELECT wallet_transition(1, 'compromised', E'\\n', NULL)", "needs a reason")
 }
 
-// HOLE: even without rewriting a minute, alice drowns the service's errors.
+// Was a hole (closed in 013–016): even without rewriting a minute, alice drowns the service's errors.
 // She starts with a measure interval of a day (the analysis window is the
 // interval, at least 2 minutes), and writes, for the past minutes the
 // service left empty, a billion requests with no errors. The service's 50 %
 // errors this minute measure as 0.0000 %. Fix: bound the interval (e.g. ≤
 // 10 minutes) and refuse minutes in the past written by anyone but the
 // service; a wallet_service role would be the real fix.
-func TestAttackDilutedServiceMetricsRefusedHOLE(t *testing.T) {
+func TestAttackDilutedServiceMetricsRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	refusedAny(t, l.name, "alice", "SELECT wallet_rollout_start(2, '{5,100}', '{1 hour,0}', '1 day', 3, 'rollback', '1 hour', 0.1, 500, 10, NULL)")
@@ -661,13 +662,13 @@ func TestAttackDilutedServiceMetricsRefusedHOLE(t *testing.T) {
 	}
 }
 
-// HOLE (by 015's design, not in the README): pause and resume restart the
+// Was a hole (closed in 015): pause and resume restarted the
 // failure count ("judged afresh"), so the operator who runs the rollout
 // keeps a failing step from ever rolling back: fail, pause, resume, fail…
 // The README says "a metric failing --failure-limit times in a step rolls
 // the traffic back". Fix: keep counting a step's failures across a resume
 // (analysis_since only at the step's start), or say so in the README.
-func TestAttackPauseResumeEvadesRollbackRefusedHOLE(t *testing.T) {
+func TestAttackPauseResumeEvadesRollbackRefused(t *testing.T) {
 	l := rolloutFixture(t)
 	ctx := context.Background()
 	accepted(t, l.name, "alice", rolloutStart(2, "{5,100}", "{1 hour,0}", 2, "0.1", "500", "10"))
@@ -690,7 +691,7 @@ func TestAttackPauseResumeEvadesRollbackRefusedHOLE(t *testing.T) {
 	}
 }
 
-// HOLE (minor, availability): the default and the traffic shares part ways.
+// Was a hole (closed in 013–016): the default and the traffic shares part ways.
 // A wallet activated without --default keeps its 100 % share while the
 // default (whose share is 0) stays where it was; wallet_move_default does
 // not move shares either. The next rollout takes its traffic "from the
@@ -702,7 +703,7 @@ func TestAttackPauseResumeEvadesRollbackRefusedHOLE(t *testing.T) {
 func TestAttackActivationWithoutDefaultBlocksNextRollout(t *testing.T) {
 	l, v := activationFixture(t)
 	readyToActivate(t, l.admin, v)
-	// Closed by 017: a wallet carrying traffic is activated as the default,
+	// Closed in 016: a wallet carrying traffic is activated as the default,
 	// so the default and the shares never part ways.
 	refused(t, l.name, "alice", fmt.Sprintf("SELECT wallet_activate(%d, false, 0, NULL)", v), "activate it with --default")
 }

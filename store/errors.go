@@ -26,7 +26,7 @@ const (
 	codeCustody      = "WLCUS" // 013: identity, proofs, imports and exports
 	codeDeployment   = "WLDEP" // rollouts: gates, steps, traffic shares
 	codeStepNotDone  = "WLDWT" // a rollout step's dwell or its passing measurements are not there yet
-	codeMigration    = "WLMIG" // 018: a manufacturer migration refused
+	codeMigration    = "WLMIG" // 017: a manufacturer migration refused
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change

@@ -1,7 +1,7 @@
 package store
 
 // This file: manufacturer migration between wallets, its plan's facts and
-// its start (migration 018; issue 12's first two steps).
+// its start (migration 017; issue 12's first two steps).
 
 import (
 	"context"

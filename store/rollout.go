@@ -198,32 +198,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// RolloutDone says whether wallet's rollout reached 100 % with its
-// promotion gate passed — what activation asks (the SQL facts: the latest
-// wallet_rollouts row of the wallet has state 'completed' and
-// promotion_approved_by set, and wallet_traffic_share gives it 100). When
-// it did not, why says what is missing in the operator's words.
-func (db *DB) RolloutDone(ctx context.Context, version int) (done bool, why string, err error) {
-	vn := model.VersionName(version)
-	r, err := db.Rollout(ctx, version)
-	if errors.Is(err, ErrRolloutNotFound) {
-		return false, fmt.Sprintf("%s has no rollout: console deploy start %s", vn, vn), nil
-	}
-	if err != nil {
-		return false, "", err
-	}
-	switch {
-	case r.State != model.RolloutCompleted:
-		return false, fmt.Sprintf("%s's rollout is %s (%s), not completed: it has not reached 100 %% (console deploy status %s)",
-			vn, r.State.Words(), r.Reason, vn), nil
-	case r.PromotionBy == "":
-		return false, fmt.Sprintf("%s's rollout has no promotion gate approval", vn), nil
-	case r.ActualWeight() != 100:
-		return false, fmt.Sprintf("%s's rollout completed but it has %g %% of the traffic, not 100 %%", vn, r.ActualWeight()), nil
-	}
-	return true, "", nil
-}
-
 // ControllerLock is a rollout controller's hold on one rollout: a
 // session-level lock on a connection of its own, released by Release or
 // when the process dies (the database drops its session).

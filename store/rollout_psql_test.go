@@ -148,8 +148,9 @@ func TestRolloutRefusals(t *testing.T) {
 	if _, err := l.alice.ApproveGate(ctx, 2, "promotion", "", ""); err == nil || !strings.Contains(err.Error(), "cannot approve its promotion gate") {
 		t.Errorf("the starter passed the promotion gate: %v", err)
 	}
-	if done, why, err := l.alice.RolloutDone(ctx, 2); done || err != nil || !strings.Contains(why, "not completed") {
-		t.Errorf("RolloutDone before promotion: %v %q %v", done, why, err)
+	// What activation asks of the rollout (016's wallet_rollout_refusal).
+	if n := count(t, l.admin, "SELECT count(*) FROM wallet_activation_checks(2) WHERE name LIKE 'its rollout%' AND NOT passed AND evidence LIKE '%waiting_for_gate%'"); n != 1 {
+		t.Errorf("before promotion the activation's rollout check does not refuse")
 	}
 	if st, err := l.carol.ApproveGate(ctx, 2, "promotion", "", ""); err != nil || st != model.RolloutCompleted {
 		t.Fatalf("carol's promotion: %v %v", st, err)
@@ -157,8 +158,8 @@ func TestRolloutRefusals(t *testing.T) {
 	if share(t, l.admin, 2) != 100 || share(t, l.admin, 1) != 0 {
 		t.Errorf("completed, the shares are v1 %v, v2 %v; want 0/100", share(t, l.admin, 1), share(t, l.admin, 2))
 	}
-	if done, why, err := l.alice.RolloutDone(ctx, 2); !done || err != nil {
-		t.Errorf("RolloutDone after completion: %v %q %v", done, why, err)
+	if n := count(t, l.admin, "SELECT count(*) FROM wallet_activation_checks(2) WHERE name LIKE 'its rollout%' AND passed"); n != 1 {
+		t.Errorf("after completion the activation's rollout check does not pass")
 	}
 	if _, err := l.alice.AbortRollout(ctx, 2, "late", ""); err == nil || !strings.Contains(err.Error(), "it is completed") {
 		t.Errorf("abort after completion: %v", err)

@@ -24,7 +24,6 @@ func (db *DB) AddWitness(ctx context.Context, w model.Witness, actor string) err
 	if err != nil {
 		return fmt.Errorf("add witness %s: %w", w.Name, err)
 	}
-	_ = fp // the function computes the same fingerprint for its audit row
 	err = db.inTx(ctx, nil, func(tx pgx.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(ctx, "SELECT wallet_add_witness($1, $2, $3)", w.Name, key, actor).Scan(&seq); err != nil {

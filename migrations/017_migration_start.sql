@@ -9,9 +9,60 @@
 -- engine), verifying and rolling back come later; they read what the start
 -- writes here: the queue, the manufacturer_migrations row, the lineage.
 
--- Where the engine keeps the batch size the operator chose at the start.
+-- A migration's row carries what the engine (018) and the Migrations
+-- screen read: the batch size chosen at the start (the worker adapts it),
+-- the exact counts, the throttle and pause with their reasons, the
+-- direction (forward, or back to the source after a rollback) and the
+-- lineage as it was before the start, so that a rollback restores it.
+--   moved      every path is in the target; verify completes it
+--   rolling_back / rolled_back   the paths are going / gone back
 ALTER TABLE manufacturer_migrations
-  ADD COLUMN batch_size integer NOT NULL DEFAULT 5000 CHECK (batch_size BETWEEN 1 AND 100000);
+  ADD COLUMN batch_size integer NOT NULL DEFAULT 5000 CHECK (batch_size BETWEEN 1 AND 100000),
+  ADD COLUMN total_paths bigint NOT NULL DEFAULT 0,
+  ADD COLUMN moved_paths bigint NOT NULL DEFAULT 0,
+  ADD COLUMN skipped_paths bigint NOT NULL DEFAULT 0,
+  ADD COLUMN returned_paths bigint NOT NULL DEFAULT 0,
+  ADD COLUMN batches integer NOT NULL DEFAULT 0,
+  ADD COLUMN last_batch_at timestamptz,
+  ADD COLUMN direction varchar(10) NOT NULL DEFAULT 'forward' CHECK (direction IN ('forward', 'rollback')),
+  ADD COLUMN pause_reason text,
+  ADD COLUMN throttle_reason text,
+  ADD COLUMN throttled_by varchar(10) CHECK (throttled_by IN ('operator', 'worker')),
+  ADD COLUMN throttled_until timestamptz,
+  ADD COLUMN verified_at timestamptz,
+  ADD COLUMN verify_findings integer,
+  ADD COLUMN prior_lineage jsonb,
+  DROP CONSTRAINT manufacturer_migrations_state_check,
+  ADD CONSTRAINT manufacturer_migrations_state_check
+    CHECK (state IN ('planned', 'running', 'paused', 'moved', 'completed', 'rolling_back', 'rolled_back', 'failed'));
+DROP INDEX one_open_migration_per_manufacturer;
+CREATE UNIQUE INDEX one_open_migration_per_manufacturer
+  ON manufacturer_migrations (manufacturer_name)
+  WHERE state IN ('planned', 'running', 'paused', 'moved', 'rolling_back');
+
+-- The queue belongs to its migration; batch_no says which batch moved a
+-- row (its checksum is in migration_batches, 018). The engine claims the
+-- lowest ids still queued: the start inserts them in priority order.
+ALTER TABLE path_migration_queue
+  ADD COLUMN migration_id bigint REFERENCES manufacturer_migrations(id),
+  ADD COLUMN batch_no integer;
+CREATE INDEX idx_migration_queue_todo ON path_migration_queue (migration_id, id)
+  WHERE migration_status IN ('queued', 'in_progress');
+CREATE INDEX idx_migration_queue_batch ON path_migration_queue (migration_id, batch_no, id);
+
+-- Where a manufacturer's namespace is while it moves (the overlap rule in
+-- 018 reads these): allocations under it in a wallet whose row says
+-- allocations_go_to are refused there and made in that wallet instead, and
+-- an allocation in a wallet whose row says overlap_also_in is checked
+-- against that wallet's live paths as well, since the namespace lives in
+-- both until the last batch.
+ALTER TABLE manufacturer_registry
+  ADD COLUMN allocations_go_to integer REFERENCES wallet_versions(version_id),
+  ADD COLUMN overlap_also_in integer REFERENCES wallet_versions(version_id);
+
+-- A path moved by a migration names the wallet it came from (no foreign
+-- key: one more probe per row on a table of tens of millions).
+ALTER TABLE path_registry ADD COLUMN migrated_from_wallet integer;
 
 -- What moving each manufacturer of a wallet involves (p_name NULL: every
 -- one), the facts of the seed's assess_manufacturer_migration_complexity,
@@ -121,7 +172,8 @@ BEGIN
   -- A migration of this manufacturer under way from anywhere: two would
   -- queue the same paths twice.
   FOR mig IN SELECT * FROM manufacturer_migrations x
-              WHERE x.manufacturer_name = p_name AND x.state IN ('planned', 'running', 'paused') ORDER BY x.id LOOP
+              WHERE x.manufacturer_name = p_name AND x.state IN ('planned', 'running', 'paused', 'moved', 'rolling_back')
+              ORDER BY x.id LOOP
     reason := format('a migration of %s is already in flight: #%s, v%s → v%s, %s',
                      p_name, mig.id, mig.source_wallet_version, mig.target_wallet_version, mig.state);
     fix := 'let it finish or roll it back first'; RETURN NEXT;
@@ -180,6 +232,7 @@ DECLARE
   low     bigint;
   cx      text;
   prio    text;
+  prior   jsonb;
 BEGIN
   IF p_batch IS NULL OR p_batch < 1 OR p_batch > 100000 THEN
     RAISE EXCEPTION 'a batch of % paths: give between 1 and 100000', p_batch USING ERRCODE = 'WLMIG';
@@ -195,22 +248,32 @@ BEGIN
       USING ERRCODE = 'WLMIG';
   END IF;
   SELECT * INTO reg FROM manufacturer_registry m WHERE m.wallet_version = p_from AND m.manufacturer_name = p_name FOR UPDATE;
+  -- The namespace's own lock in the source, the one every allocation under
+  -- it takes (shared) before it reads the registry (018's guard): an
+  -- allocation in flight commits before the queue is read below, and one
+  -- after this commits reads allocations_go_to and goes to the target.
+  -- Held for this transaction only, and only this namespace waits.
+  PERFORM pg_advisory_xact_lock(20251101, hashtext(p_from::text || ':' || reg.manufacturer_index::text) & 1023);
   -- The person behind the login registers the manufacturer; a login without
   -- a person record registers it as the system user (the audit row names
   -- the login either way).
   SELECT u.id INTO op_user FROM users u WHERE u.db_login = session_user;
   op_user := coalesce(op_user, '00000000-0000-0000-0000-000000000000');
 
-  -- Step 1: parallel registration in the target, same index.
+  -- Step 1: parallel registration in the target, same index; allocations
+  -- under it there are checked against the source too, until it is empty.
   INSERT INTO manufacturer_registry (wallet_version, manufacturer_index, manufacturer_name, organization_id,
-                                     public_key, key_delegation_level, status, registered_by, migrated_from_wallet)
+                                     public_key, key_delegation_level, status, registered_by, migrated_from_wallet,
+                                     overlap_also_in)
   VALUES (p_to, reg.manufacturer_index, reg.manufacturer_name, reg.organization_id,
-          reg.public_key, reg.key_delegation_level, 'migrating', op_user, p_from);
+          reg.public_key, reg.key_delegation_level, 'migrating', op_user, p_from, p_from);
   -- The source's namespace is being moved: said on its row, so that the
-  -- engine and the screens read one state.
-  UPDATE manufacturer_registry SET status = 'migrating' WHERE id = reg.id;
+  -- engine and the screens read one state, and new allocations go to the
+  -- target.
+  UPDATE manufacturer_registry SET status = 'migrating', allocations_go_to = p_to WHERE id = reg.id;
 
-  -- Step 2: lineage.
+  -- Step 2: lineage (as it was is kept on the migration, for a rollback).
+  SELECT to_jsonb(l) INTO prior FROM manufacturer_lineage l WHERE l.canonical_name = p_name;
   INSERT INTO manufacturer_lineage (canonical_name, current_wallet_version, current_manufacturer_index,
                                     predecessor_wallet, predecessor_index, migration_reason, migration_date,
                                     migration_status, migration_completion_percentage)
@@ -222,12 +285,23 @@ BEGIN
     migration_reason = EXCLUDED.migration_reason, migration_date = now(),
     migration_status = 'in_progress', migration_completion_percentage = 0;
 
+  -- The migration's row: the plan's complexity and priority (the same rule
+  -- as wallet_migration_assessment, which the plan shows).
+  SELECT a.complexity, a.business_priority INTO cx, prio FROM wallet_migration_assessment(p_from, p_name) a;
+  INSERT INTO manufacturer_migrations (manufacturer_name, source_wallet_version, target_wallet_version, migration_reason,
+                                       priority, complexity, phase, total_phases, state, started_at, batch_size, prior_lineage)
+  VALUES (p_name, p_from, p_to, left(reason, 50), prio, cx, 1, 3, 'running', now(), p_batch, prior)
+  RETURNING id INTO migration_id;
+
   -- Step 3: the queue, priority by age (newest first within a priority);
   -- phase 1 is the high paths, 2 medium, 3 low, as the demo's migration.
+  -- Inserted in that order, so the engine's keyset (the lowest ids still
+  -- queued) is the priority order.
   WITH ins AS (
-    INSERT INTO path_migration_queue (source_wallet_version, target_wallet_version, manufacturer_name, base_path,
-                                      priority, phase, migration_status, queued_at)
-    SELECT p_from, p_to, p_name, q.base_path, q.pr, CASE q.pr WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, 'queued', now()
+    INSERT INTO path_migration_queue (migration_id, source_wallet_version, target_wallet_version, manufacturer_name,
+                                      base_path, priority, phase, migration_status, queued_at)
+    SELECT migration_id, p_from, p_to, p_name, q.base_path, q.pr, CASE q.pr WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+           'queued', now()
       FROM (SELECT p.base_path, p.allocated_at,
                    CASE WHEN p.allocated_at > now() - interval '30 days' THEN 'high'
                         WHEN p.allocated_at > now() - interval '90 days' THEN 'medium'
@@ -239,15 +313,10 @@ BEGIN
   SELECT count(*), count(*) FILTER (WHERE ins.priority = 'high'), count(*) FILTER (WHERE ins.priority = 'medium'),
          count(*) FILTER (WHERE ins.priority = 'low')
     INTO queued, high, medium, low FROM ins;
-
-  -- The migration's row: the plan's complexity and priority (the same rule
-  -- as wallet_migration_assessment, which the plan shows).
-  SELECT a.complexity, a.business_priority INTO cx, prio FROM wallet_migration_assessment(p_from, p_name) a;
-  INSERT INTO manufacturer_migrations (manufacturer_name, source_wallet_version, target_wallet_version, migration_reason,
-                                       priority, complexity, phase, total_phases, state, started_at, batch_size)
-  VALUES (p_name, p_from, p_to, left(reason, 50), prio, cx,
-          CASE WHEN high > 0 THEN 1 WHEN medium > 0 THEN 2 ELSE 3 END, 3, 'running', now(), p_batch)
-  RETURNING id INTO migration_id;
+  UPDATE manufacturer_migrations m SET total_paths = queued,
+         phase = CASE WHEN high > 0 THEN 1 WHEN medium > 0 THEN 2 ELSE 3 END,
+         state = CASE WHEN queued = 0 THEN 'moved' ELSE 'running' END
+   WHERE m.id = migration_id;
 
   -- Step 4: the audit row, on the target as the seed writes it.
   seq := wallet_log('manufacturer_migration_started', p_to, 'in_progress', p_note, NULL, jsonb_build_object(

@@ -595,8 +595,14 @@ func (l *demoLoader) migrationV2() error {
 			"source_wallet": 2, "manufacturer_name": m.name, "migration_reason": "wallet_deprecation",
 			"at": demoAt(startedAt), "demo": true}}
 		err := l.db.inTx(l.ctx, &op, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(l.ctx, `UPDATE manufacturer_registry SET status = 'migrating'
+			// The namespace moves (018): allocations under it go to v1, and
+			// v1's are checked against v2's live paths too.
+			if _, err := tx.Exec(l.ctx, `UPDATE manufacturer_registry SET status = 'migrating', allocations_go_to = 1
 				WHERE wallet_version = 2 AND manufacturer_index = $1`, p.index); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(l.ctx, `UPDATE manufacturer_registry SET overlap_also_in = 2
+				WHERE wallet_version = 1 AND manufacturer_index = $1`, p.index); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(l.ctx, `INSERT INTO manufacturer_lineage
@@ -605,18 +611,19 @@ func (l *demoLoader) migrationV2() error {
 				VALUES ($1, 1, $2, 2, $2, 'wallet_deprecation', $3, 'in_progress', 0)`, m.name, p.index, startedAt); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(l.ctx, `INSERT INTO manufacturer_migrations
+			var id int64
+			if err := tx.QueryRow(l.ctx, `INSERT INTO manufacturer_migrations
 				(manufacturer_name, source_wallet_version, target_wallet_version, migration_reason, priority,
-				 complexity, phase, total_phases, state, started_at)
-				VALUES ($1, 2, 1, 'wallet_deprecation', $2, $3, 1, 3, 'running', $4)`,
-				m.name, p.priority, p.complexity, startedAt); err != nil {
+				 complexity, phase, total_phases, state, started_at, batch_size)
+				VALUES ($1, 2, 1, 'wallet_deprecation', $2, $3, 1, 3, 'running', $4, 50) RETURNING id`,
+				m.name, p.priority, p.complexity, startedAt).Scan(&id); err != nil {
 				return err
 			}
 			// Seed 000's queue: newest first, priority by age when queued;
 			// phase 1 high, 2 medium, 3 low.
 			tag, err := tx.Exec(l.ctx, `INSERT INTO path_migration_queue
-				(source_wallet_version, target_wallet_version, manufacturer_name, base_path, priority, phase, queued_at)
-				SELECT 2, 1, manufacturer_name, base_path, pr, CASE pr WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, $2
+				(migration_id, source_wallet_version, target_wallet_version, manufacturer_name, base_path, priority, phase, queued_at)
+				SELECT $3, 2, 1, manufacturer_name, base_path, pr, CASE pr WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, $2
 				  FROM (SELECT manufacturer_name, base_path, allocated_at,
 				               CASE WHEN allocated_at > $2::timestamptz - interval '30 days' THEN 'high'
 				                    WHEN allocated_at > $2::timestamptz - interval '90 days' THEN 'medium'
@@ -624,8 +631,13 @@ func (l *demoLoader) migrationV2() error {
 				          FROM path_registry
 				         WHERE wallet_version = 2 AND manufacturer_index = $1 AND status = 'active') q
 				 ORDER BY CASE pr WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, allocated_at DESC`,
-				p.index, startedAt)
+				p.index, startedAt, id)
+			if err != nil {
+				return err
+			}
 			op.Details["total_paths_queued"] = tag.RowsAffected()
+			op.Details["migration_id"] = id
+			_, err = tx.Exec(l.ctx, "UPDATE manufacturer_migrations SET total_paths = $2 WHERE id = $1", id, tag.RowsAffected())
 			return err
 		})
 		if err != nil {
@@ -666,16 +678,21 @@ func (l *demoLoader) migrationV2() error {
 				   AND p.wallet_version = 2 AND p.base_path = q.base_path`, m.name); err != nil {
 				return err
 			}
-			// The moved paths, same base path (the index is kept), in v1.
+			// The moved paths, copied as the engine copies them (same base
+			// path, the index is kept), in v1; the counters as the engine
+			// keeps them.
 			if _, err := tx.Exec(l.ctx, `INSERT INTO path_registry
 				(wallet_version, base_path, manufacturer_name, organization_id, allocation_type, quantity,
-				 allocated_range_start, allocated_range_end, purpose, allocated_by, allocated_at, status)
+				 allocated_range_start, allocated_range_end, purpose, allocated_by, allocated_at, status, migrated_from_wallet)
 				SELECT 1, base_path, manufacturer_name, organization_id, allocation_type, quantity,
-				       allocated_range_start, allocated_range_end, 'migrated from v2: ' || coalesce(purpose, ''),
-				       allocated_by, migrated_at, 'active'
+				       allocated_range_start, allocated_range_end, purpose, allocated_by, allocated_at, 'active', 2
 				  FROM path_registry
 				 WHERE wallet_version = 2 AND manufacturer_index = $1 AND status = 'migrated'
 				 ORDER BY base_path`, p.index); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(l.ctx, `UPDATE manufacturer_migrations SET moved_paths = $2, last_batch_at = $3
+				WHERE manufacturer_name = $1 AND state = 'running'`, m.name, p.done, l.ago(0.15)); err != nil {
 				return err
 			}
 			phase := 1

@@ -27,6 +27,7 @@ const (
 	codeDeployment   = "WLDEP" // rollouts: gates, steps, traffic shares
 	codeStepNotDone  = "WLDWT" // a rollout step's dwell or its passing measurements are not there yet
 	codeMigration    = "WLMIG" // 017: a manufacturer migration refused
+	codeMoving       = "WLMOV" // 018: an allocation under a namespace that moved elsewhere
 )
 
 // ErrReadOnly is returned (wrapped) when a read-only console tried to change
@@ -121,7 +122,7 @@ func explain(err error) error {
 		return err
 	}
 	switch pg.Code {
-	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment, codeStepNotDone, codeMigration:
+	case codeOverlap, codePath, codeTransition, codeWalletStatus, codeTwoPerson, codeAppendOnly, codeIsolation, codeCustody, codeDeployment, codeStepNotDone, codeMigration, codeMoving:
 		detail := pg.Detail
 		if pg.Hint != "" {
 			detail = strings.TrimPrefix(detail+"; "+pg.Hint, "; ")

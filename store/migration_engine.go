@@ -252,3 +252,34 @@ func (db *DB) Load(ctx context.Context) (DatabaseLoad, error) {
 	}
 	return l, nil
 }
+
+// SlowestRecentAllocation is the slowest allocation time the identifier
+// service reported (not simulated) over the last two minutes in any of the
+// wallets, and which wallet; 0 when it reported none.
+func (db *DB) SlowestRecentAllocation(ctx context.Context, wallets []int) (int, float64, error) {
+	var v int
+	var ms float64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(wallet_version), 0), coalesce(max(allocation_ms), 0)::float8 FROM (
+		SELECT wallet_version, allocation_ms FROM wallet_minute_metrics
+		 WHERE wallet_version = ANY ($1) AND NOT simulated AND minute > now() - interval '2 minutes'
+		   AND allocation_ms IS NOT NULL
+		 ORDER BY allocation_ms DESC LIMIT 1) x`, wallets).Scan(&v, &ms)
+	if err != nil {
+		return 0, 0, fmt.Errorf("recent allocation times: %w", explain(err))
+	}
+	return v, ms, nil
+}
+
+// ProbeAllocationIndex times what an allocation's overlap check does
+// first: a probe of the wallet's live paths (by index).
+func (db *DB) ProbeAllocationIndex(ctx context.Context, wallet int) (time.Duration, error) {
+	t0 := time.Now()
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM path_registry
+		WHERE wallet_version = $1 AND base_path >= '1.' AND base_path < '1/' AND status IN ('active', 'migrating') LIMIT 1) x`,
+		wallet).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("probe of v%d's paths: %w", wallet, explain(err))
+	}
+	return time.Since(t0), nil
+}

@@ -70,22 +70,8 @@ func Quote(s string) string { return "\"" + Inert(s) + "\"" }
 // Itoa is strconv.Itoa, short.
 func Itoa(n int) string { return strconv.Itoa(n) }
 
-// Group formats n with thousands separators: 1,234,567.
-func Group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	sign := ""
-	if s[0] == '-' {
-		sign, s = "-", s[1:]
-	}
-	b := make([]byte, 0, len(s)+len(s)/3)
-	for i := 0; i < len(s); i++ {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s[i])
-	}
-	return sign + string(b)
-}
+// Group formats n with thousands separators: 1,234,567 (model.Group).
+func Group(n int64) string { return model.Group(n) }
 
 // Ago says how long before now t was, in one unit: "12s ago", "5m ago",
 // "3h ago", "4d ago"; "never" for the zero time, "in future" for clock skew.

@@ -120,11 +120,11 @@ func (m MigrationFigures) StatusLine(now time.Time) string {
 	}
 	elapsed := "-"
 	if m.StartedAt != nil {
-		elapsed = now.Sub(*m.StartedAt).Round(time.Second).String()
+		elapsed = ElapsedShort(now.Sub(*m.StartedAt))
 	}
 	eta := "N/A"
 	if d, ok := m.ETA(); ok {
-		eta = d.String()
+		eta = ElapsedShort(d)
 	} else if m.Done() >= m.Of() {
 		eta = "due"
 	}
@@ -148,4 +148,18 @@ func Group(n int64) string {
 		b = append(b, s[i])
 	}
 	return sign + string(b)
+}
+
+// ElapsedShort is d to the second under an hour (2m30s), to the minute
+// under a day (5h20m), in days and hours beyond (42d3h).
+func ElapsedShort(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	case d < 24*time.Hour:
+		d = d.Round(time.Minute)
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	d = d.Round(time.Hour)
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }

@@ -123,6 +123,16 @@ func (s *Service) PlanAllocation(ctx context.Context, req model.AllocationReques
 			me := &store.ManufacturerError{Wallet: req.Wallet, Index: int(m)}
 			ev, fix, _ := strings.Cut(me.Error(), ": ")
 			fail(CheckManufacturer, ev, fix)
+		case probe.AllocationsGoTo != 0:
+			// The database refuses it too (018's guard); said here with the fix.
+			to := model.VersionName(probe.AllocationsGoTo)
+			verb := "is being moved"
+			if probe.ManufacturerStatus != "migrating" {
+				verb = "has moved"
+			}
+			fail(CheckManufacturer, fmt.Sprintf("manufacturer %d (%s) %s to %s: new paths under it are allocated in %s", m,
+				probe.ManufacturerName, verb, to, to),
+				fmt.Sprintf("allocate %s in %s instead (console allocate --wallet %s …)", req.Path, to, to))
 		case probe.ManufacturerStatus != "active" && probe.ManufacturerStatus != "migrating":
 			add(model.Check{Name: CheckManufacturer, State: model.CheckWarn,
 				Evidence: fmt.Sprintf("manufacturer %d (%s) is registered in %s but %s", m, probe.ManufacturerName, name, probe.ManufacturerStatus),

@@ -678,6 +678,11 @@ func (l *demoLoader) migrationV2() error {
 				   AND p.wallet_version = 2 AND p.base_path = q.base_path`, m.name); err != nil {
 				return err
 			}
+			// The engine's switch (018), as the engine's functions set it:
+			// these rows are the engine's copies, already checked in v2.
+			if _, err := tx.Exec(l.ctx, "SET LOCAL wallet.engine = 'on'"); err != nil {
+				return err
+			}
 			// The moved paths, copied as the engine copies them (same base
 			// path, the index is kept), in v1; the counters as the engine
 			// keeps them.

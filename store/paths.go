@@ -156,6 +156,9 @@ type AllocationProbe struct {
 	// wallet; ManufacturerName is "" when it is not registered.
 	ManufacturerName   string
 	ManufacturerStatus string
+	// AllocationsGoTo is the wallet the manufacturer's namespace is moving
+	// or has moved to (018): allocations under it are made there; 0: none.
+	AllocationsGoTo int
 	// Conflict is a live path in the wallet that is the path itself, an
 	// ancestor or a descendant of it; "" when there is none.
 	Conflict string
@@ -185,8 +188,8 @@ func (db *DB) ProbeAllocation(ctx context.Context, wallet int, p model.Path) (Al
 		return pr, fmt.Errorf("probe %s in v%d: %w", p, wallet, explain(err))
 	}
 	pr.WalletFound, pr.WalletStatus = true, model.Status(status)
-	err = tx.QueryRow(ctx, `SELECT manufacturer_name, status FROM manufacturer_registry
-		WHERE wallet_version = $1 AND manufacturer_index = $2`, wallet, int64(p.ManufacturerIndex())).Scan(&pr.ManufacturerName, &pr.ManufacturerStatus)
+	err = tx.QueryRow(ctx, `SELECT manufacturer_name, status, coalesce(allocations_go_to, 0) FROM manufacturer_registry
+		WHERE wallet_version = $1 AND manufacturer_index = $2`, wallet, int64(p.ManufacturerIndex())).Scan(&pr.ManufacturerName, &pr.ManufacturerStatus, &pr.AllocationsGoTo)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return pr, fmt.Errorf("probe %s in v%d: manufacturer: %w", p, wallet, explain(err))
 	}

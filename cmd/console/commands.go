@@ -46,6 +46,13 @@ func init() {
 		"deploy approve":        bindDeployControl("approve"),
 		"migration plan":        bindMigrationPlan,
 		"migration start":       bindMigrationStart,
+		"migration run":         bindMigrationRun,
+		"migration status":      bindMigrationStatus,
+		"migration pause":       bindMigrationControl("pause"),
+		"migration resume":      bindMigrationControl("resume"),
+		"migration throttle":    bindMigrationControl("throttle"),
+		"migration rollback":    bindMigrationControl("rollback"),
+		"migration verify":      bindMigrationVerify,
 		"demo traffic":          bindDemoTraffic,
 		"help":                  bindHelp,
 	} {

@@ -264,3 +264,114 @@ func TestMigrationControlRefusals(t *testing.T) {
 		refused(t, name, login, "UPDATE manufacturer_registry SET allocations_go_to = NULL", "permission denied")
 	}
 }
+
+// Acceptance 4: a rollback after 40 % and one after 100 % (completed)
+// return every path to the source exactly once, and a migration started
+// again after a rollback moves them all.
+func TestMigrationRollbackAt40And100Percent(t *testing.T) {
+	name, owner := migrationFixture(t)
+	alice := asAlice(t, name)
+	ctx := context.Background()
+	// 5,000 paths of Volvo's besides the fixture's, every age.
+	mustExec(t, owner, `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by, allocated_at)
+		SELECT 2, '3.100.' || g, 'production', 1, '00000000-0000-0000-0000-000000000000', now() - interval '1 day' * (g % 200)
+		  FROM generate_series(1, 4991) g`)
+	const total = 5000
+	sourceRows := func() string {
+		var s string
+		if err := owner.Pool().QueryRow(ctx, `SELECT md5(string_agg(base_path || status || coalesce(migrated_to_wallet::text, '-'), ',' ORDER BY base_path))
+			FROM path_registry WHERE wallet_version = 2 AND manufacturer_index = 3`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := sourceRows()
+	for _, stop := range []string{"40%", "100%"} {
+		st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 500, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Queued != total {
+			t.Fatalf("queued %d, want %d", st.Queued, total)
+		}
+		if stop == "40%" {
+			runBatches(t, alice, st.ID, 500, 4)
+			m, _ := alice.MigrationByID(ctx, st.ID)
+			if m.Moved != 2000 {
+				t.Fatalf("moved %d at the 40 %% stop", m.Moved)
+			}
+		} else {
+			runBatches(t, alice, st.ID, 500, 100)
+			if v, err := alice.VerifyMigration(ctx, st.ID, ""); err != nil || !v.Completed {
+				t.Fatalf("verify: %+v %v", v, err)
+			}
+		}
+		if _, err := alice.RollbackMigration(ctx, st.ID, "rollback at "+stop, ""); err != nil {
+			t.Fatal(err)
+		}
+		if r := runBatches(t, alice, st.ID, 500, 100); r.State != "rolled_back" {
+			t.Fatalf("rollback at %s ended %+v", stop, r)
+		}
+		v, err := alice.VerifyMigration(ctx, st.ID, "")
+		if err != nil || v.FindingCount != 0 {
+			t.Fatalf("verify after the rollback at %s: %+v %v", stop, v, err)
+		}
+		if n := count(t, owner, "SELECT count(*) FROM path_registry WHERE wallet_version = 1 AND manufacturer_index = 3"); n != 0 {
+			t.Errorf("rollback at %s: %d paths left in the target", stop, n)
+		}
+		if got := sourceRows(); got != before {
+			t.Errorf("rollback at %s: the source's paths are not as they were", stop)
+		}
+		m, _ := alice.MigrationByID(ctx, st.ID)
+		want := map[string]int64{"40%": 2000, "100%": total}[stop]
+		if m.Returned != want || m.Moved != want {
+			t.Errorf("rollback at %s: moved %d, returned %d, want %d each", stop, m.Moved, m.Returned, want)
+		}
+	}
+}
+
+// Several workers at once: never the same path in two batches, every path
+// moved once, and the counters agree (verify).
+func TestMigrationWorkersNeverShareABatch(t *testing.T) {
+	name, owner := migrationFixture(t)
+	mustExec(t, owner, `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by, allocated_at)
+		SELECT 2, '3.200.' || g, 'production', 1, '00000000-0000-0000-0000-000000000000', now() - interval '1 hour' * g
+		  FROM generate_series(1, 6000) g`)
+	alice := asAlice(t, name)
+	ctx := context.Background()
+	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 100, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		db := asAlice(t, name)
+		go func() {
+			for {
+				r, err := db.MigrationBatch(ctx, st.ID, 100, "worker")
+				if err != nil || (r.State != "running") {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, owner, `SELECT count(*) FROM (SELECT base_path FROM path_migration_queue WHERE migration_id = $1
+		GROUP BY base_path HAVING count(DISTINCT batch_no) <> 1) x`, st.ID); n != 0 {
+		t.Errorf("%d paths in more or fewer than one batch", n)
+	}
+	if n := count(t, owner, "SELECT count(DISTINCT worker) FROM migration_batches WHERE migration_id = $1", st.ID); n < 2 {
+		t.Errorf("the batches came from %d workers: the test did not run them side by side", n)
+	}
+	if n := count(t, owner, "SELECT sum(paths) FROM migration_batches WHERE migration_id = $1", st.ID); n != 6009 {
+		t.Errorf("the batches moved %d paths, want 6009", n)
+	}
+	if v, err := alice.VerifyMigration(ctx, st.ID, ""); err != nil || !v.Completed {
+		t.Errorf("verify: %+v %v", v, err)
+	}
+}

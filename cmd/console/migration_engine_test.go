@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The operator's controls on the demo's Volvo migration (v2 → v1, 80 %),
+// through the binary: status and its JSON, pause twice, throttle with its
+// reason on the status line, the worker to the end, verify completing it,
+// a rollback and its verify; the viewer drives nothing.
+func TestMigrationControlsOnTheDemo(t *testing.T) {
+	d := newDeployDB(t)
+	var ms []struct {
+		ID         int64    `json:"id"`
+		Name       string   `json:"manufacturer_name"`
+		State      string   `json:"state"`
+		Shown      string   `json:"state_shown"`
+		Percent    float64  `json:"percent"`
+		ETA        *float64 `json:"eta_seconds"`
+		StatusLine string   `json:"status_line"`
+	}
+	readStatus := func(id string) {
+		t.Helper()
+		if err := json.Unmarshal([]byte(mustConsole(t, "migration", "status", id, "--json", "--dsn", d.alice)), &ms); err != nil || len(ms) != 1 {
+			t.Fatalf("status --json: %v %+v", err, ms)
+		}
+	}
+	readStatus("1")
+	if ms[0].Name != "Volvo" || ms[0].State != "running" || ms[0].Percent != 80 || ms[0].ETA != nil {
+		t.Errorf("Volvo's status before any batch: %+v (no batch in the last minute: no rate, no ETA)", ms[0])
+	}
+	viewer := console(t, nil, "migration", "pause", "1", "--reason", "x", "--dsn", strings.Replace(d.alice, "alice", "viewer", 1))
+	if viewer.code == 0 || !strings.Contains(viewer.stderr, "permission denied") {
+		t.Errorf("viewer pause: %d %s", viewer.code, viewer.stderr)
+	}
+	if r := console(t, nil, "migration", "pause", "1", "--dsn", d.alice); r.code == 0 || !strings.Contains(r.stderr, "needs --reason") {
+		t.Errorf("pause without a reason: %d %s", r.code, r.stderr)
+	}
+	mustConsole(t, "migration", "pause", "1", "--reason", "quarter-end freeze", "--dsn", d.alice)
+	r := console(t, nil, "migration", "pause", "1", "--reason", "again", "--dsn", d.alice)
+	if r.code == 0 || !strings.Contains(r.stderr, "migration #1 is already paused") || !strings.Contains(r.stderr, "quarter-end freeze") {
+		t.Errorf("second pause: %d %s", r.code, r.stderr)
+	}
+	if out := mustConsole(t, "migration", "status", "1", "--dsn", d.alice); !strings.Contains(out, "State: paused: quarter-end freeze") {
+		t.Errorf("status while paused: %s", out)
+	}
+	mustConsole(t, "migration", "resume", "1", "--dsn", d.alice)
+	mustConsole(t, "migration", "throttle", "1", "--reason", "HSM firmware update", "--for", "1h", "--dsn", d.alice)
+	if out := mustConsole(t, "migration", "status", "--dsn", d.alice); !strings.Contains(out, "State: throttled by the operator: HSM firmware update") {
+		t.Errorf("status while throttled: %s", out)
+	}
+	mustConsole(t, "migration", "throttle", "1", "--off", "--dsn", d.alice)
+	if out := mustConsole(t, "migration", "run", "1", "--dsn", d.alice); !strings.Contains(out, "Moved: 320/320 100.0%") ||
+		!strings.Contains(out, "migration verify 1") {
+		t.Errorf("run to the end:\n%s", out)
+	}
+	v := console(t, nil, "migration", "verify", "1", "--dsn", d.alice)
+	if v.code != 0 || !strings.Contains(v.stdout, "migration #1 completed") {
+		t.Errorf("verify: %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	readStatus("1")
+	if ms[0].State != "completed" {
+		t.Errorf("after verify: %+v", ms[0])
+	}
+	mustConsole(t, "migration", "rollback", "1", "--reason", "the manufacturer asked to stay", "--dsn", d.alice)
+	if out := mustConsole(t, "migration", "run", "1", "--dsn", d.alice); !strings.Contains(out, "Returned: 320/320") {
+		t.Errorf("rollback run:\n%s", out)
+	}
+	v = console(t, nil, "migration", "verify", "1", "--json", "--dsn", d.alice)
+	var vr struct {
+		State        string `json:"state"`
+		FindingCount int    `json:"finding_count"`
+	}
+	if err := json.Unmarshal([]byte(v.stdout), &vr); err != nil || v.code != 0 || vr.State != "rolled_back" || vr.FindingCount != 0 {
+		t.Errorf("verify after the rollback: %d %v %+v %s", v.code, err, vr, v.stderr)
+	}
+	if r := console(t, nil, "migration", "status", "x7", "--dsn", d.alice); r.code == 0 || !strings.Contains(r.stderr, `"x7" is not a migration id`) {
+		t.Errorf("status x7: %d %s", r.code, r.stderr)
+	}
+	if r := console(t, nil, "migration", "status", "99", "--dsn", d.alice); r.code == 0 || !strings.Contains(r.stderr, "there is no migration #99") {
+		t.Errorf("status 99: %d %s", r.code, r.stderr)
+	}
+	if r := console(t, nil, "audit", "verify", "--dsn", d.alice); r.code != 0 {
+		t.Errorf("audit verify: %d %s", r.code, r.stdout)
+	}
+}

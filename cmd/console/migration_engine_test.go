@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The operator's controls on the demo's Volvo migration (v2 → v1, 80 %),
@@ -84,5 +86,59 @@ func TestMigrationControlsOnTheDemo(t *testing.T) {
 	}
 	if r := console(t, nil, "audit", "verify", "--dsn", d.alice); r.code != 0 {
 		t.Errorf("audit verify: %d %s", r.code, r.stdout)
+	}
+}
+
+// The worker holds back while sessions wait for a lock, says why on the
+// status line and in the audit log, and carries on when they stop.
+func TestMigrationWorkerThrottlesOnLockWaiters(t *testing.T) {
+	d := newDeployDB(t)
+	ctx := context.Background()
+	// A session holds a lock and two wait for it.
+	holder, err := d.db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, "LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	waiters := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			_, err := d.db.Pool().Exec(ctx, "SELECT count(*) FROM organizations")
+			waiters <- err
+		}()
+	}
+	w := startConsole(t, "migration", "run", "1", "--max-load", "waiting=2", "--dsn", d.alice)
+	waitFor(t, 20*time.Second, "the worker's throttle", func() bool {
+		return strings.Contains(mustConsole(t, "migration", "status", "1", "--dsn", d.alice),
+			"State: throttled by the worker: database load: 2 sessions wait for a lock (limit 2)")
+	})
+	if !strings.Contains(w.output(), "#1 throttled: database load: 2 sessions wait for a lock (limit 2)") {
+		t.Errorf("the worker did not say why it waits:\n%s", w.output())
+	}
+	var moved int
+	if err := d.db.Pool().QueryRow(ctx, "SELECT moved_paths FROM manufacturer_migrations WHERE id = 1").Scan(&moved); err != nil || moved != 256 {
+		t.Errorf("moved %d while throttled (%v), want the demo's 256", moved, err)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-waiters; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := w.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("the worker exited %d:\n%s", code, w.output())
+	}
+	if !strings.Contains(w.output(), "Moved: 320/320 100.0%") {
+		t.Errorf("the worker did not finish:\n%s", w.output())
+	}
+	var rows int
+	if err := d.db.Pool().QueryRow(ctx, `SELECT count(*) FROM wallet_operations_log WHERE operation_type IN
+		('manufacturer_migration_throttled', 'manufacturer_migration_unthrottled') AND operation_details->>'by' = 'worker'`).Scan(&rows); err != nil || rows != 2 {
+		t.Errorf("%d audit rows for the worker's throttle (%v), want its start and its end", rows, err)
 	}
 }

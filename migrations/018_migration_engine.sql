@@ -68,7 +68,7 @@ $$;
 -- that wallet first. The registry is read after the namespace's lock (the
 -- start takes it exclusively).
 CREATE OR REPLACE FUNCTION path_registry_guard() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER -- as 011 made it: its locks are the owner's to take
 SET enable_seqscan = off
 SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -206,7 +206,7 @@ $$;
 -- The allocation rule (010) lets the engine's rows through: a rollback
 -- returns paths to a source that is deprecated by then.
 CREATE OR REPLACE FUNCTION path_registry_allocation_rule() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   wstatus text;
   refusal text;
@@ -245,7 +245,7 @@ ALTER FUNCTION wallet_allocate_path(integer, text, text, bigint, bigint, bigint,
 -- and verify take it exclusively, so they wait for the batches in flight
 -- (one batch time) and none starts under them.
 CREATE FUNCTION wallet_migration_row(p_id bigint, p_exclusive boolean) RETURNS manufacturer_migrations
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   m manufacturer_migrations;
 BEGIN

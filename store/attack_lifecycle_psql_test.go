@@ -596,7 +596,8 @@ func TestAttackCatalogFunctionPrivileges(t *testing.T) {
 		AND has_function_privilege('wallet_viewer', p.oid, 'EXECUTE') AND p.prorettype <> 'trigger'::regtype`) {
 		switch fn {
 		case "wallet_activation_checks(integer)", "wallet_migration_assessment(integer,text)",
-			"wallet_migration_refusals(integer,integer,text)": // the checks and facts a plan shows (016, 017)
+			"wallet_migration_refusals(integer,integer,text)", // the checks and facts a plan shows (016, 017)
+			"wallet_migration_load()": // the sessions' counts the migration worker throttles on (018)
 		default:
 			t.Errorf("the viewer may call SECURITY DEFINER %s: look at it", fn)
 		}
@@ -604,13 +605,14 @@ func TestAttackCatalogFunctionPrivileges(t *testing.T) {
 	accepted(t, l.name, "viewer", "SELECT * FROM wallet_activation_checks(1)")
 	accepted(t, l.name, "viewer", "SELECT * FROM wallet_migration_assessment(1, NULL)")
 	accepted(t, l.name, "viewer", "SELECT * FROM wallet_migration_refusals(1, 2, 'Plings')")
+	accepted(t, l.name, "viewer", "SELECT * FROM wallet_migration_load()")
 	if after := count(t, l.admin, "SELECT count(*) FROM wallet_operations_log"); after != before {
 		t.Errorf("the viewer's calls wrote %d audit rows", after-before)
 	}
 	// Each console role's EXECUTE grants on SECURITY DEFINER functions are the README's table.
 	want := map[string][]string{
-		"wallet_viewer":   {"wallet_activation_checks", "wallet_migration_assessment", "wallet_migration_refusals"},
-		"wallet_approver": {"wallet_activation_checks", "wallet_decide_request", "wallet_migration_assessment", "wallet_migration_refusals", "wallet_rollout_approve"},
+		"wallet_viewer":   {"wallet_activation_checks", "wallet_migration_assessment", "wallet_migration_load", "wallet_migration_refusals"},
+		"wallet_approver": {"wallet_activation_checks", "wallet_decide_request", "wallet_migration_assessment", "wallet_migration_load", "wallet_migration_refusals", "wallet_rollout_approve"},
 	}
 	for role, fns := range want {
 		got := list(`SELECT DISTINCT p.proname::text FROM pg_proc p WHERE ` + ours + ` AND p.prosecdef AND p.prorettype <> 'trigger'::regtype

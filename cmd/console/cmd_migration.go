@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -197,7 +196,5 @@ func printMigrationPlanJSON(w io.Writer, p ops.MigrationPlan) error {
 		}
 		out.Manufacturers = append(out.Manufacturers, j)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return printJSON(w, out)
 }

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -225,13 +224,7 @@ func printMigrationsJSON(w io.Writer, ms []ops.Migration) error {
 		}
 		out = append(out, j)
 	}
-	return encodeJSON(w, out)
-}
-
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return printJSON(w, out)
 }
 
 // bindMigrationControl is `console migration pause|resume|throttle|rollback ID`.
@@ -297,7 +290,7 @@ func bindMigrationVerify(fs *flag.FlagSet) handler {
 				return err
 			}
 			if *asJSON {
-				if err := encodeJSON(c.out, v); err != nil {
+				if err := printJSON(c.out, v); err != nil {
 					return err
 				}
 			} else {

@@ -142,3 +142,20 @@ func TestMigrationWorkerThrottlesOnLockWaiters(t *testing.T) {
 		t.Errorf("%d audit rows for the worker's throttle (%v), want its start and its end", rows, err)
 	}
 }
+
+// A reason with invisible and control characters stays inert on the status
+// line and in the JSON.
+func TestMigrationReasonsShownInert(t *testing.T) {
+	d := newDeployDB(t)
+	reason := "freeze \u202eesrever\u202c and \u009b31m red"
+	mustConsole(t, "migration", "pause", "1", "--reason", reason, "--dsn", d.alice)
+	for _, args := range [][]string{{"migration", "status"}, {"migration", "status", "--json"}} {
+		out := mustConsole(t, append(args, "--dsn", d.alice)...)
+		if strings.ContainsAny(out, "\u202e\u202c\u009b") {
+			t.Errorf("%v: raw control characters in the output:\n%q", args, out)
+		}
+		if !strings.Contains(out, "freeze") {
+			t.Errorf("%v: the reason is not shown:\n%s", args, out)
+		}
+	}
+}

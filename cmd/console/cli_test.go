@@ -171,7 +171,7 @@ func TestJSONIsSnakeCase(t *testing.T) {
 	}
 	reqID = list.Requests[0].ID
 	args := map[string][]string{"show": {"v1"}, "request show": {reqID}, "deploy status": {"v4"},
-		"migration plan": {"--from", "v3", "--to", "v1"}}
+		"migration plan": {"--from", "v3", "--to", "v1"}, "migration verify": {"1"}, "migration status": {"1"}}
 	// A rollout with a measurement, so that deploy status --json has every field.
 	for _, cmd := range [][]string{{"deploy", "start", "v4", "--steps", "1:1s,100", "--interval", "1s"},
 		{"demo", "traffic", "v4"}} {

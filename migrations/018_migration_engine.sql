@@ -163,7 +163,8 @@ BEGIN
     IF FOUND THEN
       RAISE EXCEPTION 'path % overlaps % in wallet v%, from which % is being moved here', NEW.base_path, conflict,
                       reg.overlap_also_in, reg.manufacturer_name
-        USING ERRCODE = 'WLPOV', DETAIL = conflict,
+        USING ERRCODE = 'WLPOV', DETAIL = conflict, CONSTRAINT = 'overlap_in_moving_source',
+              TABLE = reg.overlap_also_in::text,  -- which wallet, for the console's message
               HINT = 'while a namespace moves, a new path must overlap no path of it in either wallet';
     END IF;
   END IF;

@@ -52,10 +52,17 @@ type OverlapError struct {
 	Conflict string // the live path it collides with
 	// ExistingStatus is the status of the same path when Conflict == Path.
 	ExistingStatus string
+	// MovingFrom is the wallet the conflict is in when it is not Wallet:
+	// the one the path's manufacturer is being moved from (018).
+	MovingFrom int
 }
 
 func (e *OverlapError) Error() string {
 	switch {
+	case e.MovingFrom != 0:
+		return fmt.Sprintf("path %s overlaps %s in wallet v%d, from which its manufacturer is being moved to v%d: "+
+			"while it moves, a new path in v%d must overlap none of its paths still in v%d; choose another path",
+			e.Path, e.Conflict, e.MovingFrom, e.Wallet, e.Wallet, e.MovingFrom)
 	case e.Conflict == e.Path && e.ExistingStatus != "" && e.ExistingStatus != "active" && e.ExistingStatus != "migrating":
 		return fmt.Sprintf("path %s was allocated before in wallet v%d (now %s); a path is never reused: choose another", e.Path, e.Wallet, e.ExistingStatus)
 	case e.Conflict == e.Path:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -124,6 +125,10 @@ func overlapError(err error, wallet int, path string) error {
 		return err
 	}
 	switch {
+	case pg.Code == codeOverlap && pg.ConstraintName == "overlap_in_moving_source":
+		// The conflict is in the wallet the namespace is moving from (018).
+		other, _ := strconv.Atoi(pg.TableName)
+		return &OverlapError{Wallet: wallet, Path: path, Conflict: pg.Detail, MovingFrom: other}
 	case pg.Code == codeOverlap:
 		return &OverlapError{Wallet: wallet, Path: path, Conflict: pg.Detail}
 	case pg.Code == "23505" && pg.ConstraintName == "unique_base_path_per_wallet":

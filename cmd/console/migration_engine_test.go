@@ -159,3 +159,26 @@ func TestMigrationReasonsShownInert(t *testing.T) {
 		}
 	}
 }
+
+// An allocation under a namespace that is moving is refused in the source
+// with the wallet to use; made there, it is checked against the source.
+func TestAllocateDuringAMigration(t *testing.T) {
+	d := newDeployDB(t)
+	// The demo's v2 is deprecated: reopen nothing, just ask.
+	r := console(t, nil, "allocate", "--wallet", "v2", "--path", "4.999", "--dsn", d.alice)
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "manufacturer 4 (Volvo) is being moved to v1: new paths under it are allocated in v1") ||
+		!strings.Contains(r.stdout+r.stderr, "allocate 4.999 in v1 instead") {
+		t.Errorf("allocate in the source: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// In the target, a path over one still in the source is refused.
+	var queued string
+	if err := d.db.Pool().QueryRow(context.Background(), `SELECT base_path FROM path_migration_queue
+		WHERE migration_id = 1 AND migration_status = 'queued' ORDER BY id LIMIT 1`).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	r = console(t, nil, "allocate", "--wallet", "v1", "--path", queued+".7", "--dsn", d.alice)
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "overlaps "+queued+" in wallet v2, from which its manufacturer is being moved to v1") {
+		t.Errorf("allocate over a queued path in the target: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustConsole(t, "allocate", "--wallet", "v1", "--path", "4.9999.1", "--quantity", "10", "--dsn", d.alice)
+}

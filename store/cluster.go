@@ -525,6 +525,18 @@ func (c *Cluster) writeConf() error {
 	if c.Fast {
 		fmt.Fprintf(&b, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
 	}
+	if !c.Fast {
+		// Sized for this machine at each start (cluster_tuning.go); the test
+		// harness's clusters keep the defaults, many of them share a machine.
+		if total, avail, err := machineMemory(); err == nil {
+			for _, t := range ClusterTuning(total, avail) {
+				if t.Name == "shared_buffers" && c.SharedBuffers != "" {
+					continue
+				}
+				fmt.Fprintf(&b, "%s = '%s'\t# %s\n", t.Name, t.Value, t.Why)
+			}
+		}
+	}
 	if c.SharedBuffers != "" {
 		fmt.Fprintf(&b, "shared_buffers = '%s'\n", strings.ReplaceAll(c.SharedBuffers, "'", ""))
 	}

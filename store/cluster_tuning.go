@@ -1,0 +1,129 @@
+package store
+
+// This file: the settings the console gives an embedded cluster it starts,
+// sized for the machine it runs on (issue 13). PostgreSQL's defaults are
+// for a server that must fit anywhere (128 MB of buffers): with tens of
+// millions of paths every overlap probe would then read its index pages
+// from the OS page cache or the disk. A --dsn server's settings are its
+// operator's; `console health` names the ones that hurt allocation.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Tuning is one setting the console writes, with the reason the README
+// and the log give for it.
+type Tuning struct {
+	Name, Value, Why string
+}
+
+const (
+	mib = int64(1) << 20
+	gib = int64(1) << 30
+)
+
+// ClusterTuning is the embedded cluster's settings for a machine with
+// memTotal bytes of RAM, memAvailable of them free at the start: a quarter
+// of the memory for shared buffers (at most 8 GB; less when the machine is
+// busy, so that the console and the rest keep room), the planner told what
+// the OS caches, and checkpoints spread out so that allocations do not pay
+// for full-page writes every few minutes.
+func ClusterTuning(memTotal, memAvailable int64) []Tuning {
+	if memTotal <= 0 {
+		return nil
+	}
+	base := memTotal
+	if memAvailable > 0 && memAvailable < memTotal/2 {
+		base = memAvailable
+	}
+	shared := clampBytes(base/4, 128*mib, 8*gib)
+	cache := clampBytes(memTotal/2, shared, 64*gib)
+	maint := clampBytes(memTotal/32, 64*mib, 1*gib)
+	return []Tuning{
+		{"shared_buffers", pgSize(shared), "a quarter of the memory (at most 8 GB): the path indexes stay in PostgreSQL's own cache"},
+		{"effective_cache_size", pgSize(cache), "half the memory: what the OS caches besides, so the planner prefers the index probes"},
+		{"maintenance_work_mem", pgSize(maint), "index builds and vacuum of large path tables in memory"},
+		{"max_wal_size", "4GB", "checkpoints by time, not every 1 GB of WAL a bulk load or a migration writes"},
+		{"min_wal_size", "1GB", "WAL files kept for reuse instead of made again"},
+		{"checkpoint_timeout", "15min", "fewer checkpoints: each is followed by full-page writes that slow the next allocations"},
+		{"checkpoint_completion_target", "0.9", "a checkpoint's writes spread over its interval"},
+		{"random_page_cost", "1.1", "an index probe costs about a sequential read on SSD and in memory"},
+		{"jit", "off", "the overlap rule's queries are short: compiling them costs more than it saves"},
+	}
+}
+
+func clampBytes(n, lo, hi int64) int64 { return max(lo, min(hi, n)) }
+
+// pgSize writes n in PostgreSQL's units, rounded down to a whole MB.
+func pgSize(n int64) string {
+	if n%gib == 0 {
+		return strconv.FormatInt(n/gib, 10) + "GB"
+	}
+	return strconv.FormatInt(n/mib, 10) + "MB"
+}
+
+// machineMemory is the memory this machine gives the console: /proc/meminfo,
+// bounded by the cgroup's limit (a container sees the host's meminfo).
+func machineMemory() (total, available int64, err error) {
+	total, available, err = readMemInfo("/proc/meminfo")
+	if err != nil {
+		return 0, 0, err
+	}
+	if limit := cgroupLimit("/sys/fs/cgroup/memory.max"); limit > 0 && limit < total {
+		total, available = limit, min(available, limit)
+	}
+	return total, available, nil
+}
+
+// cgroupLimit reads a cgroup v2 memory.max; 0 when there is none ("max",
+// absent, unreadable).
+func cgroupLimit(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) > 64 {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// readMemInfo reads MemTotal and MemAvailable (bytes) from /proc/meminfo.
+func readMemInfo(path string) (total, available int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(io.LimitReader(f, 64<<10))
+	for s.Scan() {
+		k, v, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "MemTotal":
+			total = n * 1024
+		case "MemAvailable":
+			available = n * 1024
+		}
+	}
+	if total == 0 {
+		return 0, 0, fmt.Errorf("%s: no MemTotal", path)
+	}
+	return total, available, s.Err()
+}

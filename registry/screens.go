@@ -13,7 +13,7 @@ var (
 			Summary: "the operations log and its hash chain (--wallet vN, --type T, --by LOGIN)",
 			Args:    []Arg{{Name: "--wallet vN", Type: ArgWallet}}},
 		{Kind: Screen, Name: "migrations", Title: "Migrations", Key: "4", Built: true,
-			Summary: "manufacturer migrations in flight"},
+			Summary: "every manufacturer migration: progress, rate, ETA, state and why; pause, resume, throttle, roll back, verify, run the worker"},
 		{Kind: Screen, Name: "flows", Title: "Flows", Key: "5", Built: true,
 			Summary: "the guided flows"},
 		{Kind: Screen, Name: "wallet", Aliases: []string{"show", "detail"}, Title: "Wallet", Built: true,

@@ -24,7 +24,7 @@ var screenCtors = map[string]func(a *App, o Options) page{
 	"inventory":  func(a *App, o Options) page { a.inv = pages.NewInventory(a.c); return a.inv },
 	"health":     func(a *App, o Options) page { return pages.NewHealth(a.c, o.HSM == nil) },
 	"audit":      func(a *App, o Options) page { a.audit = pages.NewAudit(a.c); return a.audit },
-	"migrations": func(a *App, o Options) page { return pages.NewMigrations(a.c) },
+	"migrations": func(a *App, o Options) page { return pages.NewMigrations(a.c, o.Migrations) },
 	"flows":      func(a *App, o Options) page { a.flows = pages.NewFlows(a.c, a.flowEntries(o)); return a.flows },
 }
 
@@ -113,7 +113,6 @@ var flowMissing = map[string]func(o Options) string{
 }
 
 var flowOpeners = map[string]flowOpener{
-	// ":deploy v4": the rollout as `deploy status --watch` shows it.
 	"deploy": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
 		if o.Rollouts == nil {
 			return nil, nil, errors.New("no database connection for rollouts")

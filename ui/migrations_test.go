@@ -146,6 +146,66 @@ func TestMigrationsReadOnly(t *testing.T) {
 	}
 }
 
+// The migration flow: the wallets, every manufacturer with its refusals,
+// the chosen one's checks, y, the start, then its worker from the result.
+func TestMigrationFlow(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, "4", "n")
+	mustShow(t, ta, "Manufacturer migration", "[wallets]", "from")
+	ta.typeText(t, "v3")
+	ta.press(t, "enter")
+	ta.typeText(t, "v3")
+	ta.press(t, "ctrl+s")
+	mustShow(t, ta, "to: a manufacturer moves to another wallet than v3")
+	ta.press(t, "backspace")
+	ta.typeText(t, "1")
+	ta.press(t, "ctrl+s")
+	mustShow(t, ta, "Manufacturers of v3 to move to v1", "can start · Anna Lindqvist Keramik", "refused · Plings",
+		"✗ Plings is already registered in v1")
+	ta.press(t, "down", "enter")
+	mustShow(t, ta, "FAIL refused", "blocked")
+	ta.press(t, "enter")
+	mustNotShow(t, ta, "go ahead?")
+	ta.press(t, "esc")
+	mustShow(t, ta, "Manufacturers of v3 to move to v1")
+	ta.press(t, "up", "enter")
+	mustShow(t, ta, "Start migrating Anna Lindqvist Keramik from v3 to v1", "PASS nothing refuses the start")
+	ta.press(t, "enter")
+	mustShow(t, ta, "go ahead? y/N")
+	if c := ta.calls(); len(c) != 0 {
+		t.Fatalf("started before the confirmation: %v", c)
+	}
+	ta.press(t, "y")
+	mustShow(t, ta, "migration #5 of Anna Lindqvist Keramik from v3 to v1 started", "w: run its worker now", "m: the Migrations screen")
+	if c := ta.calls(); !slices.Equal(c, []string{"start Anna Lindqvist Keramik 3 1 wallet_deprecation 5000"}) {
+		t.Fatalf("calls %v", c)
+	}
+	ta.press(t, "w")
+	mustShow(t, ta, "Run the worker for migration #5 Anna Lindqvist Keramik v3 → v1", "[checks]")
+	ta.press(t, "enter", "y")
+	mustShow(t, ta, "migration #5: 12 of 12 paths moved")
+	ta.press(t, "enter")
+	// The flow was opened from the Migrations screen: closing it returns there.
+	if ta.Screen() != "migrations" {
+		t.Fatalf("after the flow: screen %s", ta.Screen())
+	}
+	mustShow(t, ta, "#5", "Anna Lindqvist", "moved: veri")
+}
+
+// From the start's result, m goes to the Migrations screen.
+func TestMigrationFlowToScreen(t *testing.T) {
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 100, 30)
+	ta.press(t, ":")
+	ta.typeText(t, "migration v3 v1")
+	ta.press(t, "enter")
+	mustShow(t, ta, "can start · Anna Lindqvist Keramik")
+	ta.press(t, "enter", "enter", "y", "m")
+	if ta.Screen() != "migrations" {
+		t.Fatalf("m went to %s", ta.Screen())
+	}
+	mustShow(t, ta, "migration #5 started: select it and press w", "#5")
+}
+
 // Quitting over a running worker asks first; y cancels the job, and the
 // console waits for its work to return (the batch in flight ends whole)
 // before it exits.

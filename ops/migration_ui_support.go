@@ -184,11 +184,19 @@ func (s *Service) PlanMigrationStart(ctx context.Context, from, to int, name str
 	m := p.Manufacturers[0]
 	fv, tv := model.VersionName(from), model.VersionName(to)
 	plan := model.Plan{Title: fmt.Sprintf("Migrate %s from %s to %s", name, fv, tv), Target: name}
+	var phases []string
 	for _, ph := range m.Phases {
-		plan.Steps = append(plan.Steps, fmt.Sprintf("phase %d (%s): %s paths, %s", ph.Number, ph.Priority, model.Group(ph.Paths), ph.What))
+		phases = append(phases, fmt.Sprintf("%d: %s %s", ph.Number, model.Group(ph.Paths), ph.Priority))
 	}
-	plan.Steps = append(plan.Steps, m.Steps...)
-	plan.Steps = append(plan.Steps, "the paths stay in "+fv+" until a worker moves them (offered next)")
+	plan.Steps = append(plan.Steps, "its active paths in 3 phases by age, newest first (high: the last 30 days, medium: 30 to 90, low: older) — "+
+		strings.Join(phases, ", "))
+	if len(m.Refusals) > 0 {
+		// What the start would do is moot: what refuses it comes first.
+		plan.Steps = append(plan.Steps, "refused: nothing starts until what the checks below name is fixed")
+	} else {
+		plan.Steps = append(plan.Steps, m.Steps...)
+		plan.Steps = append(plan.Steps, "the paths stay in "+fv+" until a worker moves them (offered next)")
+	}
 	var checks []model.Check
 	for _, r := range m.Refusals {
 		checks = append(checks, model.Check{Name: "refused", State: model.CheckFail, Evidence: r.Reason, Fix: r.Fix})

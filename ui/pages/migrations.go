@@ -395,7 +395,7 @@ func (p *Migrations) View() string {
 	if n := len(p.all); n > 0 {
 		title += " (" + common.Itoa(n) + ", " + common.Itoa(p.movingCount()) + " moving)"
 	}
-	out := []string{s.R(s.Section, common.Truncate(title+p.scope(), p.w))}
+	out := []string{s.R(s.Section, common.Truncate(title+p.filterScope(), p.w))}
 	out = append(out, p.staleLines()...)
 	switch {
 	case p.src == nil:
@@ -411,7 +411,7 @@ func (p *Migrations) View() string {
 		}
 		return p.clip(out)
 	case len(p.rows) == 0:
-		out = append(out, s.R(s.Muted, common.Truncate("  no migration matches"+p.scope()+" (esc clears the filter)", p.w)))
+		out = append(out, s.R(s.Muted, common.Truncate("  no migration matches"+p.filterScope()+" (esc clears the filter)", p.w)))
 		return p.clip(out)
 	}
 	out = append(out, p.tbl.Header(s, nil))
@@ -432,6 +432,15 @@ func (p *Migrations) View() string {
 		out = append(out, s.R(s.Info, common.Truncate(p.note, p.w)))
 	}
 	return p.clip(out)
+}
+
+// filterScope is the "/" filter in force (a migration belongs to two
+// wallets, so the environment filter does not narrow this screen).
+func (p *Migrations) filterScope() string {
+	if p.filter == "" {
+		return ""
+	}
+	return " " + common.Quote(p.filter)
 }
 
 func (p *Migrations) movingCount() int {

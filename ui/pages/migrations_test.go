@@ -70,3 +70,24 @@ func TestMigrationsTable(t *testing.T) {
 		t.Errorf("the verified migration's detail:\n%s", v)
 	}
 }
+
+// "/" narrows the table on the id, the manufacturer, the wallets and the
+// state; the environment filter does not apply (a migration is between two
+// wallets) and is not claimed in the title.
+func TestMigrationsFilter(t *testing.T) {
+	p := sampleMigrations(t, 120, 40)
+	p.SetFilter("paused")
+	v := p.View()
+	if !strings.Contains(v, "Volvo") || strings.Contains(v, "Ericsson") || !strings.Contains(v, `"paused"`) {
+		t.Errorf("filter paused:\n%s", v)
+	}
+	p.SetFilter("nothing like it")
+	if v := p.View(); !strings.Contains(v, "no migration matches") {
+		t.Errorf("no match:\n%s", v)
+	}
+	p.SetFilter("")
+	p.c.Env = "production"
+	if v := p.View(); strings.Contains(v, "in production") || !strings.Contains(v, "Spotify") {
+		t.Errorf("the environment filter narrowed the migrations:\n%s", v)
+	}
+}

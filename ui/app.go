@@ -76,6 +76,9 @@ type Options struct {
 	// Rollouts is the Deployment view's side (flows.ErrNoRollout for a
 	// wallet without one); nil hides it.
 	Rollouts common.RolloutSource
+	// Migrations is the Migrations screen's and the migration flow's side;
+	// nil: the screen says there is no database for it.
+	Migrations common.Migrator
 	// Flow opens a flow of the Flows screen at start ("ceremony", "requests").
 	Flow string
 	// Now and Location fix the clock and the zone times are shown in; nil
@@ -208,6 +211,8 @@ func NewApp(o Options) *App {
 		Loc:        o.Location,
 		Load:       common.NewLoader(ctx, o.Source, o.HSM, o.Timeout, o.RecentOps, o.AuditLimit),
 		Jobs:       jobs.NewManager(ctx, o.Now),
+		// A negative interval turns the automatic refresh off.
+		AutoRefresh: o.Refresh > 0,
 	}
 	a := &App{
 		c:        c,
@@ -222,6 +227,8 @@ func NewApp(o Options) *App {
 			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 		},
 	}
+	// The screens' own timers go through the App's, which tests stop.
+	c.After = func(d time.Duration, msg tea.Msg) tea.Cmd { return a.after(d, msg) }
 	if o.Source != nil {
 		a.where = common.Inert(o.Source.Where())
 	}
@@ -243,7 +250,21 @@ func NewApp(o Options) *App {
 			a.active = i
 		}
 	}
+	a.showActive()
 	return a
+}
+
+// shower is a page that does work only while it is on screen (the
+// Migrations screen's fast refresh).
+type shower interface{ SetShown(bool) }
+
+// showActive tells the pages which one is on screen.
+func (a *App) showActive() {
+	for i, p := range a.pages {
+		if s, ok := p.(shower); ok {
+			s.SetShown(i == a.active)
+		}
+	}
 }
 
 // Common is the shared context (for tests and for the cmd wiring's own
@@ -469,6 +490,7 @@ func (a *App) switchTo(i int) tea.Cmd {
 		return nil
 	}
 	a.active = i
+	a.showActive()
 	a.layout()
 	return a.page().Refresh()
 }
@@ -505,6 +527,10 @@ func (a *App) ensureSpin() tea.Cmd {
 func (a *App) quit() tea.Cmd {
 	a.Shutdown()
 	a.cancel()
+	// Cancelled jobs end their work before the program does: a migration
+	// batch in flight commits or rolls back whole, a worker leaves no
+	// session behind.
+	a.c.Jobs.Wait(10 * time.Second)
 	return tea.Quit
 }
 

@@ -31,7 +31,10 @@ var screens = []struct {
 	{"health_trend", []string{"2", "down"}}, // v1: 48 stored runs per check
 	{"audit", []string{"3"}},
 	{"audit_entry", []string{"3", "enter"}},
-	{"migrations", []string{"4"}},
+	{"migrations_running", []string{"4"}},
+	{"migrations_throttled", []string{"4", "down"}},
+	{"migrations_paused", []string{"4", "down", "down"}},
+	{"migrations_verified", []string{"4", "down", "down", "down"}},
 	{"flows", []string{"5"}},
 	{"help", []string{"?"}},
 	{"command", []string{":", "a", "u"}},
@@ -137,6 +140,12 @@ func hostileSource() *uitest.Source {
 	src.WhereText = "db" + osc52
 	h := &src.Health[1]
 	h.Name, h.Status, h.Environment = osc52, model.Status(clear), model.Environment(osc52)
+	src.Migs = uitest.SampleMigrations()
+	for i := range src.Migs {
+		m := &src.Migs[i]
+		m.Manufacturer, m.Reason, m.Priority = osc52+"Evil", clear, "\u009b31m"
+		m.PauseReason, m.ThrottleReason, m.ThrottledBy = clear+"\u202ebackup", osc52, clear
+	}
 	return src
 }
 

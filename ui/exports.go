@@ -25,6 +25,11 @@ type (
 	AuditStatus     = common.AuditStatus
 	HealthInput     = common.HealthInput
 	HealthPoint     = common.HealthPoint
+	// The Migrations screen's and the migration flow's side.
+	Migrator           = common.Migrator
+	Migration          = common.Migration
+	MigrationCandidate = common.MigrationCandidate
+	WorkerNews         = common.WorkerNews
 )
 
 // Inert is common.Inert: s with every control character shown as an escape.

@@ -340,6 +340,8 @@ var flowStates = []struct {
 	{"ceremony_start", "ceremony", nil, nil},
 	{"ceremony_witnesses", "ceremony", nil, []string{"witnesses"}},
 	{"ceremony_abort", "ceremony", []string{"ctrl+x"}, nil},
+	{"migration_pick", "migration", []string{"v", "3", "enter", "v", "1", "ctrl+s"}, nil},
+	{"migration_started", "migration", []string{"v", "3", "enter", "v", "1", "ctrl+s", "enter", "enter", "y"}, nil},
 }
 
 func flowApp(t *testing.T, w, h int, st struct {

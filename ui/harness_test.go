@@ -14,19 +14,24 @@ import (
 // terminal styles; clock advances it.
 type testApp struct {
 	*App
-	src *uitest.Source
-	now time.Time
+	src  *uitest.Source
+	migs *uitest.Migrations
+	now  time.Time
 }
 
 func newTestApp(tb testing.TB, src *uitest.Source, hsm HSMStatus, mutate ...func(*Options)) *testApp {
 	tb.Helper()
-	ta := &testApp{src: src, now: uitest.T0}
+	ta := &testApp{src: src, migs: uitest.NewMigrations(src), now: uitest.T0}
+	if src.Migs != nil {
+		ta.migs.List = src.Migs
+	}
 	o := Options{
-		Source:   src,
-		Refresh:  -1,
-		Profile:  colorprofile.NoTTY,
-		Now:      func() time.Time { return ta.now },
-		Location: time.UTC,
+		Source:     src,
+		Migrations: ta.migs,
+		Refresh:    -1,
+		Profile:    colorprofile.NoTTY,
+		Now:        func() time.Time { return ta.now },
+		Location:   time.UTC,
 	}
 	if hsm != nil {
 		o.HSM = hsm

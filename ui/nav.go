@@ -157,8 +157,10 @@ func (a *App) openWork() string {
 		}
 		return "a job is running (" + what + "): quitting cancels it"
 	}
-	if a.flows != nil && a.flows.Busy() {
-		return "a flow is open with work in it: quitting leaves it"
+	for _, p := range a.pages {
+		if b, ok := p.(interface{ Busy() bool }); ok && b.Busy() {
+			return "a flow is open with work in it: quitting leaves it"
+		}
 	}
 	return ""
 }

@@ -24,7 +24,7 @@ var screenCtors = map[string]func(a *App, o Options) page{
 	"inventory":  func(a *App, o Options) page { a.inv = pages.NewInventory(a.c); return a.inv },
 	"health":     func(a *App, o Options) page { return pages.NewHealth(a.c, o.HSM == nil) },
 	"audit":      func(a *App, o Options) page { a.audit = pages.NewAudit(a.c); return a.audit },
-	"migrations": func(a *App, o Options) page { return pages.NewMigrations(a.c) },
+	"migrations": func(a *App, o Options) page { return pages.NewMigrations(a.c, o.Migrations) },
 	"flows":      func(a *App, o Options) page { a.flows = pages.NewFlows(a.c, a.flowEntries(o)); return a.flows },
 }
 
@@ -104,6 +104,12 @@ var flowMissing = map[string]func(o Options) string{
 		}
 		return ""
 	},
+	"migration": func(o Options) string {
+		if o.Migrations == nil {
+			return "no database connection for migrations"
+		}
+		return ""
+	},
 	"validate": func(o Options) string {
 		if o.Validator == nil {
 			return "needs --token LABEL (the key on the HSM)"
@@ -113,6 +119,25 @@ var flowMissing = map[string]func(o Options) string{
 }
 
 var flowOpeners = map[string]flowOpener{
+	// ":migration [FROM [TO]]": plan each manufacturer, start one, then its worker.
+	"migration": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
+		if o.Migrations == nil {
+			return nil, nil, errors.New("no database connection for migrations")
+		}
+		if len(args) > 2 {
+			return nil, nil, errors.New("at most two wallets: :migration v2 v1 (from, to)")
+		}
+		var wallets []string
+		for _, arg := range args {
+			v, err := model.ParseVersion(arg)
+			if err != nil {
+				return nil, nil, err
+			}
+			wallets = append(wallets, model.VersionName(v))
+		}
+		w, cmd := flows.NewMigration(a.c, o.Migrations, wallets...)
+		return w, cmd, nil
+	},
 	// ":deploy v4": the rollout as `deploy status --watch` shows it.
 	"deploy": func(a *App, o Options, args []string) (flows.Wizard, tea.Cmd, error) {
 		if o.Rollouts == nil {

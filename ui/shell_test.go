@@ -103,7 +103,7 @@ func TestQuitAsksOverOpenFlow(t *testing.T) {
 // ":" and listed in the full help; :v2, :wallet v2 and :audit --wallet v1 go
 // where they say.
 func TestColonTargets(t *testing.T) {
-	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM()).start(t, 120, 40)
+	ta := newTestApp(t, uitest.SampleSource(), uitest.SampleHSM(), func(o *Options) { o.Migrations = nil }).start(t, 120, 40)
 	ta.press(t, "?")
 	help := ta.screen()
 	for _, k := range []registry.Kind{registry.Screen, registry.Flow} {

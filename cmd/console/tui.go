@@ -123,7 +123,7 @@ func bindConsole(fs *flag.FlagSet) handler {
 		}
 		opts := ui.Options{Source: s, ReadOnly: *readOnly, Refresh: every, NoHSMReason: noHSMReason,
 			Profile: ui.DefaultProfile(), Screen: first, Context: ctx, Requests: flow, Allocator: s, Activator: s,
-			Rollouts: rolloutView{s}}
+			Rollouts: rolloutView{s}, Migrations: migrationView{s}}
 		if v := s.HSM(); v != nil {
 			opts.HSM = v
 		}

@@ -9,6 +9,8 @@ package common
 import (
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ui/jobs"
 )
@@ -34,6 +36,13 @@ type Common struct {
 	// Jobs runs the long work (a flow's run); the App owns it, the header
 	// shows it, screens only start and watch.
 	Jobs *jobs.Manager
+
+	// AutoRefresh: the screens refresh on their own (--refresh is not 0);
+	// a screen that follows moving work (Migrations) reads again faster
+	// only then.
+	AutoRefresh bool
+	// After delivers msg after d: the App's timer, which tests stop.
+	After func(d time.Duration, msg tea.Msg) tea.Cmd
 }
 
 // Clock returns the current time in the display zone.

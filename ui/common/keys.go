@@ -43,6 +43,17 @@ type KeyMap struct {
 	Export   key.Binding // write a request file for the ceremony machine
 	Start    key.Binding // open a flow that changes something (the ceremony)
 
+	// Migrations: each asks before it changes anything (verify too: a clean
+	// verify of a moved migration completes it).
+	Pause      key.Binding
+	Resume     key.Binding
+	Throttle   key.Binding
+	Unthrottle key.Binding
+	Rollback   key.Binding
+	VerifyMig  key.Binding
+	Worker     key.Binding // run the batch worker as a background job
+	NewMig     key.Binding // the migration flow
+
 	// Forms and the ceremony.
 	NextField key.Binding
 	PrevField key.Binding
@@ -95,6 +106,15 @@ func DefaultKeyMap() *KeyMap {
 		Export:   b("w", "export for ceremony", "w"),
 		Start:    b("enter", "start", "enter"),
 
+		Pause:      b("p", "pause", "p"),
+		Resume:     b("c", "resume", "c"),
+		Throttle:   b("t", "throttle", "t"),
+		Unthrottle: b("T", "lift throttle", "T"),
+		Rollback:   b("b", "roll back", "b"),
+		VerifyMig:  b("v", "verify", "v"),
+		Worker:     b("w", "run worker", "w"),
+		NewMig:     b("n", "new migration", "n"),
+
 		NextField: b("tab/↓", "next field", "tab", "down"),
 		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
 		Choose:    b("←/→", "change choice", "left", "right"),
@@ -118,7 +138,8 @@ func (k *KeyMap) SetReadOnly(ro bool) {
 
 // Actions are the bindings that change state (database or HSM).
 func (k *KeyMap) Actions() []*key.Binding {
-	return []*key.Binding{&k.Allocate, &k.NewReq, &k.Approve, &k.Reject, &k.Export, &k.Start}
+	return []*key.Binding{&k.Allocate, &k.NewReq, &k.Approve, &k.Reject, &k.Export, &k.Start,
+		&k.Pause, &k.Resume, &k.Throttle, &k.Unthrottle, &k.Rollback, &k.VerifyMig, &k.Worker, &k.NewMig}
 }
 
 // Global is the help column that every screen shares.

@@ -216,6 +216,7 @@ func (r *Runner) startRun() tea.Cmd {
 	j, cmd := r.c.Jobs.Start(title, func(ctx context.Context, report func(jobs.Progress)) (any, error) {
 		return spec.Run(ctx, in, report)
 	})
+	j.Tag = spec.JobTag
 	r.job, r.stage, r.prog, r.runErr = j.ID, StageRunning, jobs.Progress{}, ""
 	return cmd
 }

@@ -60,4 +60,7 @@ type Spec struct {
 	// Destructive: the change cannot be undone, whatever its plan says; its
 	// confirmation is the plan's Target typed (the registry's Destructive).
 	Destructive bool
+	// JobTag is the run's job's tag (jobs.Job.Tag), by which other screens
+	// find it (a migration's worker); "" for none.
+	JobTag string
 }

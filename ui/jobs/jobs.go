@@ -61,6 +61,9 @@ type Job struct {
 	Progress Progress
 	Result   any
 	Err      error
+	// Tag says what the job is to the screens that look for it (a
+	// migration's worker); "" for none. Set by the starter, UI goroutine only.
+	Tag string
 
 	cancel   context.CancelFunc
 	stopping bool // Cancel was asked (UI goroutine only)
@@ -99,6 +102,8 @@ type Manager struct {
 	now    func() time.Time
 	nextID int
 	jobs   []*Job
+	// live counts the jobs' goroutines still running their work.
+	live sync.WaitGroup
 }
 
 // NewManager returns a manager whose jobs are cancelled with ctx.
@@ -126,7 +131,9 @@ func (m *Manager) Start(title string, fn Func) (*Job, tea.Cmd) {
 		default: // a report is already waiting: it will carry this one
 		}
 	}
+	m.live.Add(1)
 	go func() {
+		defer m.live.Done()
 		var d doneMsg
 		func() {
 			defer func() {
@@ -213,6 +220,36 @@ func (m *Manager) Running() []*Job {
 		}
 	}
 	return out
+}
+
+// Tagged returns the running job with tag, or nil.
+func (m *Manager) Tagged(tag string) *Job {
+	if m == nil {
+		return nil
+	}
+	for _, j := range m.jobs {
+		if j.State == Running && j.Tag == tag && tag != "" {
+			return j
+		}
+	}
+	return nil
+}
+
+// Wait waits, at most timeout, for the work of every job to return (after
+// a cancel: quitting lets a batch in flight commit or roll back before the
+// process ends). It reports whether all returned.
+func (m *Manager) Wait(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		m.live.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Cancel asks a running job to stop; its DoneMsg follows.

@@ -121,3 +121,41 @@ func TestManyReportsCoalesce(t *testing.T) {
 		t.Fatalf("%d messages for 100,000 reports: reports must coalesce", len(seen))
 	}
 }
+
+// A tagged job is found by its tag while it runs; Wait returns once the
+// work of every cancelled job has returned, and says when it did not.
+func TestTaggedAndWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := NewManager(ctx, nil)
+	returned := make(chan struct{})
+	j, cmd := m.Start("worker", func(ctx context.Context, report func(Progress)) (any, error) {
+		<-ctx.Done()
+		time.Sleep(20 * time.Millisecond) // the batch in flight ends
+		close(returned)
+		return nil, ctx.Err()
+	})
+	j.Tag = "migration-worker/3"
+	if m.Tagged("migration-worker/3") != j || m.Tagged("migration-worker/4") != nil || m.Tagged("") != nil {
+		t.Fatal("Tagged does not find the running job by its tag only")
+	}
+	if m.Wait(10 * time.Millisecond) {
+		t.Fatal("Wait reported a running job as returned")
+	}
+	cancel()
+	if !m.Wait(5 * time.Second) {
+		t.Fatal("Wait timed out after the cancel")
+	}
+	select {
+	case <-returned:
+	default:
+		t.Fatal("Wait returned before the work did")
+	}
+	drive(t, m, cmd)
+	if m.Tagged("migration-worker/3") != nil {
+		t.Fatal("a finished job is still found by its tag")
+	}
+	var none *Manager
+	if none.Tagged("x") != nil {
+		t.Fatal("a nil manager has jobs")
+	}
+}

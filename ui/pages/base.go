@@ -1,5 +1,5 @@
 // Package pages holds the console's screens: the inventory (with the
-// wallet detail), health, audit, the migrations placeholder and the Flows
+// wallet detail), health, audit, the migrations and the Flows
 // menu. Each embeds Base, which holds what every screen has.
 package pages
 

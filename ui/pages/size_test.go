@@ -20,11 +20,12 @@ type sized interface {
 func TestSizeSweep(t *testing.T) {
 	hp, _ := sampleHealth(t, 120, 40)
 	pages := map[string]sized{
-		"inventory":  func() sized { p, _ := sampleInventory(t, 120, 40); return p }(),
-		"detail":     sampleDetail(t, 120, 40),
-		"health":     hp,
-		"audit":      sampleAudit(t, 120, 40),
-		"migrations": NewMigrations(testCommon(nil)),
+		"inventory":   func() sized { p, _ := sampleInventory(t, 120, 40); return p }(),
+		"detail":      sampleDetail(t, 120, 40),
+		"health":      hp,
+		"audit":       sampleAudit(t, 120, 40),
+		"migrations":  sampleMigrations(t, 120, 40),
+		"migrations0": NewMigrations(testCommon(nil), nil),
 	}
 	for name, p := range pages {
 		for w := 60; w <= 200; w++ {

@@ -32,6 +32,8 @@ type Source struct {
 	History   []common.HealthPoint
 	Latency   time.Duration
 	WhereText string
+	// Migs, when set, replace the sample migrations of NewMigrations.
+	Migs []common.Migration
 
 	Fail  atomic.Bool
 	Calls atomic.Int64 // every call

@@ -19,6 +19,9 @@ type HealthReport struct {
 	HSM     string               `json:"hsm"`
 	Overall model.HealthState    `json:"overall"`
 	Wallets []model.WalletHealth `json:"wallets"`
+	// Settings names the server settings that slow allocation down (advice:
+	// the overall state does not depend on it).
+	Settings []model.SettingAdvice `json:"database_settings"`
 }
 
 // Measure takes the live measurements once for every wallet: the
@@ -112,5 +115,9 @@ func (s *Service) Health(ctx context.Context) (HealthReport, error) {
 	}
 	rep.Wallets = s.evaluate(inputs, live)
 	rep.Overall = model.FleetOverall(rep.Wallets)
+	rep.Settings = []model.SettingAdvice{}
+	if set, err := s.DB.ServerSettings(ctx); err == nil {
+		rep.Settings = append(rep.Settings, model.AllocationSettingAdvice(set)...)
+	}
 	return rep, nil
 }

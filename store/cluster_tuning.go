@@ -9,11 +9,14 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/plings/walletconsole/model"
 )
 
 // Tuning is one setting the console writes, with the reason the README
@@ -126,4 +129,24 @@ func readMemInfo(path string) (total, available int64, err error) {
 		return 0, 0, fmt.Errorf("%s: no MemTotal", path)
 	}
 	return total, available, s.Err()
+}
+
+// ServerSettings reads the settings model.AllocationSettingAdvice judges,
+// and the size of the path indexes the overlap rule probes.
+func (db *DB) ServerSettings(ctx context.Context) (model.ServerSettings, error) {
+	var s model.ServerSettings
+	var jit string
+	err := db.pool.QueryRow(ctx, `SELECT
+		(SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'),
+		coalesce(pg_relation_size('idx_path_registry_live'), 0) + coalesce(pg_relation_size('unique_base_path_per_wallet'), 0),
+		current_setting('jit'),
+		(SELECT setting::bigint * 1048576 FROM pg_settings WHERE name = 'max_wal_size'),
+		(SELECT setting::bigint FROM pg_settings WHERE name = 'checkpoint_timeout'),
+		current_setting('random_page_cost')::float8`).Scan(&s.SharedBuffers, &s.PathIndexBytes, &jit, &s.MaxWALSize,
+		&s.CheckpointTimeout, &s.RandomPageCost)
+	if err != nil {
+		return s, fmt.Errorf("the server's settings: %w", explain(err))
+	}
+	s.JIT = jit == "on"
+	return s, nil
 }

@@ -79,4 +79,10 @@ func printHealth(out io.Writer, rep ops.HealthReport) {
 		}
 		tw.Flush()
 	}
+	if len(rep.Settings) > 0 {
+		fmt.Fprintln(out, "\nserver settings that slow allocation down:")
+		for _, a := range rep.Settings {
+			fmt.Fprintf(out, "  %s = %s: %s\n", a.Name, a.Value, a.Advice)
+		}
+	}
 }

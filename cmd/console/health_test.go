@@ -107,3 +107,30 @@ func TestHealthExitCodes(t *testing.T) {
 		t.Errorf("missing token: exit %d, want %d: %s", r.code, exitUnknown, r.stderr)
 	}
 }
+
+// A server on PostgreSQL's defaults (the test harness's) is told which of
+// its settings slow allocation down; the overall state does not change.
+func TestHealthNamesSettingsThatHurtAllocation(t *testing.T) {
+	dsn := pgtest.DSN(t, pgtest.NewDatabase(t))
+	r := console(t, nil, "health", "--json", "--dsn", dsn)
+	var rep struct {
+		Settings []struct {
+			Name   string `json:"name"`
+			Advice string `json:"advice"`
+		} `json:"database_settings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("health --json: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	names := map[string]bool{}
+	for _, s := range rep.Settings {
+		names[s.Name] = true
+	}
+	if !names["jit"] || !names["max_wal_size"] || !names["checkpoint_timeout"] {
+		t.Errorf("advice on the defaults: %+v", rep.Settings)
+	}
+	if out := console(t, nil, "health", "--dsn", dsn).stdout; !strings.Contains(out, "server settings that slow allocation down:") ||
+		!strings.Contains(out, "jit = on") {
+		t.Errorf("health's text:\n%s", out)
+	}
+}

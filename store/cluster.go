@@ -36,9 +36,11 @@ type Cluster struct {
 	BinDir string // where initdb, pg_ctl and postgres live
 	// Fast trades durability for speed (fsync off); for tests and benchmarks only.
 	Fast bool
-	// SharedBuffers sets shared_buffers (e.g. "2GB") for large data sets;
-	// empty keeps PostgreSQL's default.
+	// SharedBuffers sets shared_buffers (e.g. "2GB"); empty: the size
+	// ClusterTuning gives this machine (PostgreSQL's default when Fast).
 	SharedBuffers string
+	// Untuned keeps PostgreSQL's defaults (benchmarks comparing the two).
+	Untuned bool
 	// Trust lets any local connection log in as any role (no peer check).
 	// Only the test harness sets it: its tests impersonate several logins
 	// from one OS user, which peer authentication forbids for good reason.
@@ -525,7 +527,7 @@ func (c *Cluster) writeConf() error {
 	if c.Fast {
 		fmt.Fprintf(&b, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
 	}
-	if !c.Fast {
+	if !c.Fast && !c.Untuned {
 		// Sized for this machine at each start (cluster_tuning.go); the test
 		// harness's clusters keep the defaults, many of them share a machine.
 		if total, avail, err := machineMemory(); err == nil {

@@ -1,6 +1,7 @@
 package store_test
 
-// Issue 12, acceptance 2: a migration of 1 M paths while 8 allocators keep
+// Issue 12, acceptance 2: a migration of 1 M paths (make bench; 200,000 in
+// make test, WLC_MIGRATION_LOAD_PATHS sets it) while 8 allocators keep
 // allocating in both wallets, as the operator would (store.Allocate as
 // alice, through wallet_allocate_path). Afterwards a full overlap check of
 // both wallets, every source path in the target exactly once, none left
@@ -123,6 +124,36 @@ func TestMigrationUnderAllocationLoad(t *testing.T) {
 	// its own store (as a separate `console migration run` would).
 	allocDB := l.alice
 	workerDB := openAs(t, l.name, "alice")
+
+	// The same allocators for 10 s before the worker runs (the migration
+	// started, its namespace checked in both wallets, no batch): what the
+	// machine gives 8 allocators without the move, to read the figures
+	// during it against.
+	{
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var base []time.Duration
+		t0 := time.Now()
+		for g := range allocators {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mine := allocateUntil(ctx, allocDB, allocators+g, source, target, mfr, overlapTargets, t0, &stop)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, a := range mine {
+					if a.err == nil {
+						base = append(base, a.took)
+					}
+				}
+			}()
+		}
+		time.Sleep(10 * time.Second)
+		stop.Store(true)
+		wg.Wait()
+		t.Logf("before the worker, 10 s: accepted allocations %s", latencyLine(base))
+	}
 	var (
 		stop     atomic.Bool
 		wg       sync.WaitGroup

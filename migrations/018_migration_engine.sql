@@ -701,8 +701,12 @@ $$;
 -- recomputes each batch's checksum from both wallets. A clean verify of a
 -- moved migration completes it. Returns the findings and what it did as
 -- one JSON document.
+-- Every comparison is a whole set against a whole set: never a nested
+-- loop, which statistics taken before the move (the target's copies
+-- counted as none, the queue not analyzed yet) would otherwise choose,
+-- scanning the target once per path (hours at 1 M paths).
 CREATE FUNCTION wallet_migration_verify(p_id bigint, p_note text) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET enable_nestloop = off AS $$
 DECLARE
   m         manufacturer_migrations;
   idx       integer;

@@ -82,6 +82,8 @@ DECLARE
   bucket    int;
   i         int;
   reg       record;
+  ancestors text[] := '{}';
+  kind      text;
 BEGIN
   IF char_length(NEW.base_path) > 50 OR NEW.base_path !~ '^[1-9][0-9]{0,8}(\.[1-9][0-9]{0,8})*$' THEN
     PERFORM wallet_check_base_path(NEW.base_path);
@@ -132,6 +134,15 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- The ancestors, once: every probe below reads them.
+  prefix := comps[1];
+  FOR i IN 1 .. depth - 1 LOOP
+    IF i > 1 THEN
+      prefix := prefix || '.' || comps[i];
+    END IF;
+    ancestors := ancestors || prefix;
+  END LOOP;
+
   SELECT m.manufacturer_name, m.status, m.allocations_go_to, m.overlap_also_in INTO reg
     FROM manufacturer_registry m
    WHERE m.wallet_version = NEW.wallet_version AND m.manufacturer_index = comps[1]::integer;
@@ -148,8 +159,7 @@ BEGIN
     SELECT p.base_path INTO conflict FROM path_registry p
      WHERE p.wallet_version = reg.overlap_also_in
        AND (p.base_path = NEW.base_path
-            OR (p.status IN ('active', 'migrating')
-                AND p.base_path = ANY (ARRAY(SELECT array_to_string(comps[1:k], '.') FROM generate_series(1, depth - 1) k))))
+            OR (p.status IN ('active', 'migrating') AND p.base_path = ANY (ancestors)))
      LIMIT 1;
     IF NOT FOUND THEN
       SELECT p.base_path INTO conflict FROM path_registry p
@@ -169,32 +179,43 @@ BEGIN
     END IF;
   END IF;
 
-  FOR i IN 1 .. depth - 1 LOOP
-    prefix := array_to_string(comps[1:i], '.');
-    SELECT p.base_path INTO conflict FROM path_registry p
-     WHERE p.wallet_version = NEW.wallet_version
-       AND p.base_path = prefix
-       AND p.status IN ('active', 'migrating')
-       AND p.id <> NEW.id;
-    IF FOUND THEN
-      RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is an ancestor of %',
-                      NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
-        USING ERRCODE = 'WLPOV', DETAIL = conflict,
-              HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
-    END IF;
-  END LOOP;
-
-  SELECT p.base_path INTO conflict FROM path_registry p
-   WHERE p.wallet_version = NEW.wallet_version
-     AND p.status IN ('active', 'migrating')
-     AND p.base_path >= NEW.base_path || '.'
-     AND p.base_path <  NEW.base_path || '/'
-     AND p.id <> NEW.id
-   ORDER BY p.base_path
-   LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is a descendant of %',
-                    NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
+  -- A new row (every allocation): one statement for all the ancestors and
+  -- the descendants, on the live-path index alone. Without a filter on the
+  -- row's id it needs no heap page, so at tens of millions of paths an
+  -- allocation reads a few index pages (an index-only scan) instead of a
+  -- heap page per ancestor (issue 13). ORDER BY pins each branch to a
+  -- base_path index whatever the plan cache saw first.
+  IF TG_OP = 'INSERT' THEN
+    SELECT c.base_path, c.kind INTO conflict, kind FROM (
+      (SELECT p.base_path, 'ancestor' AS kind FROM path_registry p
+        WHERE p.wallet_version = NEW.wallet_version AND p.base_path = ANY (ancestors)
+          AND p.status IN ('active', 'migrating')
+        ORDER BY p.base_path LIMIT 1)
+      UNION ALL
+      (SELECT p.base_path, 'descendant' FROM path_registry p
+        WHERE p.wallet_version = NEW.wallet_version AND p.status IN ('active', 'migrating')
+          AND p.base_path >= NEW.base_path || '.' AND p.base_path < NEW.base_path || '/'
+        ORDER BY p.base_path LIMIT 1)) c
+     LIMIT 1;
+  ELSE
+    -- A row brought back to life or moved: its own old version is still
+    -- visible, so it is left out by id (rare: the owner's hand, a rollback).
+    SELECT c.base_path, c.kind INTO conflict, kind FROM (
+      (SELECT p.base_path, 'ancestor' AS kind FROM path_registry p
+        WHERE p.wallet_version = NEW.wallet_version AND p.base_path = ANY (ancestors)
+          AND p.status IN ('active', 'migrating') AND p.id <> NEW.id
+        ORDER BY p.base_path LIMIT 1)
+      UNION ALL
+      (SELECT p.base_path, 'descendant' FROM path_registry p
+        WHERE p.wallet_version = NEW.wallet_version AND p.status IN ('active', 'migrating')
+          AND p.base_path >= NEW.base_path || '.' AND p.base_path < NEW.base_path || '/' AND p.id <> NEW.id
+        ORDER BY p.base_path LIMIT 1)) c
+     LIMIT 1;
+  END IF;
+  IF conflict IS NOT NULL THEN
+    RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is % of %',
+                    NEW.base_path, conflict, NEW.wallet_version, conflict,
+                    CASE kind WHEN 'ancestor' THEN 'an ancestor' ELSE 'a descendant' END, NEW.base_path
       USING ERRCODE = 'WLPOV', DETAIL = conflict,
             HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
   END IF;
@@ -234,6 +255,45 @@ BEGIN
                             NEW.wallet_version, wstatus);
   END IF;
   RETURN NEW;
+END
+$$;
+
+-- The path counters (003) of a batch's rows go to a slot of their own (16;
+-- a backend's are pid % 16): a batch holds its counter rows until it
+-- commits, and an allocation that hashed to the same slot would wait for
+-- the whole batch. Readers sum every slot.
+CREATE OR REPLACE FUNCTION path_stats_apply() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  engine_slot smallint := CASE WHEN current_setting('wallet.engine', true) = 'on' THEN 16 ELSE pg_backend_pid() % 16 END;
+BEGIN
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    INSERT INTO wallet_path_stats AS s
+           (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+    SELECT wallet_version, manufacturer_index, allocation_type, status, engine_slot,
+           - count(*), - sum(quantity), NULL::timestamptz
+      FROM old_rows
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+    ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+       SET paths = s.paths + EXCLUDED.paths,
+           identifiers = s.identifiers + EXCLUDED.identifiers,
+           last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO wallet_path_stats AS s
+           (wallet_version, manufacturer_index, allocation_type, status, slot, paths, identifiers, last_allocated_at)
+    SELECT wallet_version, manufacturer_index, allocation_type, status, engine_slot,
+           count(*), sum(quantity), max(allocated_at)
+      FROM new_rows
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4   -- key order: concurrent transactions never lock counters crosswise
+    ON CONFLICT (wallet_version, manufacturer_index, allocation_type, status, slot) DO UPDATE
+       SET paths = s.paths + EXCLUDED.paths,
+           identifiers = s.identifiers + EXCLUDED.identifiers,
+           last_allocated_at = greatest(s.last_allocated_at, EXCLUDED.last_allocated_at);
+  END IF;
+  RETURN NULL;
 END
 $$;
 

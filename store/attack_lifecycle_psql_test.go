@@ -597,7 +597,7 @@ func TestAttackCatalogFunctionPrivileges(t *testing.T) {
 		switch fn {
 		case "wallet_activation_checks(integer)", "wallet_migration_assessment(integer,text)",
 			"wallet_migration_refusals(integer,integer,text)", // the checks and facts a plan shows (016, 017)
-			"wallet_migration_load()": // the sessions' counts the migration worker throttles on (018)
+			"wallet_migration_load()":                         // the sessions' counts the migration worker throttles on (018)
 		default:
 			t.Errorf("the viewer may call SECURITY DEFINER %s: look at it", fn)
 		}

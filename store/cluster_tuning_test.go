@@ -18,7 +18,7 @@ func TestClusterTuning(t *testing.T) {
 		return ""
 	}
 	for _, c := range []struct {
-		total, avail int64
+		total, avail  int64
 		shared, cache string
 	}{
 		{24 * gib, 21 * gib, "6GB", "12GB"},   // this machine: 24 GB, mostly free

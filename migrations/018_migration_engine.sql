@@ -83,7 +83,6 @@ DECLARE
   i         int;
   reg       record;
   ancestors text[] := '{}';
-  kind      text;
 BEGIN
   IF char_length(NEW.base_path) > 50 OR NEW.base_path !~ '^[1-9][0-9]{0,8}(\.[1-9][0-9]{0,8})*$' THEN
     PERFORM wallet_check_base_path(NEW.base_path);
@@ -159,7 +158,8 @@ BEGIN
     SELECT p.base_path INTO conflict FROM path_registry p
      WHERE p.wallet_version = reg.overlap_also_in
        AND (p.base_path = NEW.base_path
-            OR (p.status IN ('active', 'migrating') AND p.base_path = ANY (ancestors)))
+            OR (p.status IN ('active', 'migrating')
+                AND p.base_path = ANY (ARRAY(SELECT array_to_string(comps[1:k], '.') FROM generate_series(1, depth - 1) k))))
      LIMIT 1;
     IF NOT FOUND THEN
       SELECT p.base_path INTO conflict FROM path_registry p
@@ -179,43 +179,34 @@ BEGIN
     END IF;
   END IF;
 
-  -- A new row (every allocation): one statement for all the ancestors and
-  -- the descendants, on the live-path index alone. Without a filter on the
-  -- row's id it needs no heap page, so at tens of millions of paths an
-  -- allocation reads a few index pages (an index-only scan) instead of a
-  -- heap page per ancestor (issue 13). ORDER BY pins each branch to a
-  -- base_path index whatever the plan cache saw first.
-  IF TG_OP = 'INSERT' THEN
-    SELECT c.base_path, c.kind INTO conflict, kind FROM (
-      (SELECT p.base_path, 'ancestor' AS kind FROM path_registry p
-        WHERE p.wallet_version = NEW.wallet_version AND p.base_path = ANY (ancestors)
-          AND p.status IN ('active', 'migrating')
-        ORDER BY p.base_path LIMIT 1)
-      UNION ALL
-      (SELECT p.base_path, 'descendant' FROM path_registry p
-        WHERE p.wallet_version = NEW.wallet_version AND p.status IN ('active', 'migrating')
-          AND p.base_path >= NEW.base_path || '.' AND p.base_path < NEW.base_path || '/'
-        ORDER BY p.base_path LIMIT 1)) c
-     LIMIT 1;
-  ELSE
-    -- A row brought back to life or moved: its own old version is still
-    -- visible, so it is left out by id (rare: the owner's hand, a rollback).
-    SELECT c.base_path, c.kind INTO conflict, kind FROM (
-      (SELECT p.base_path, 'ancestor' AS kind FROM path_registry p
-        WHERE p.wallet_version = NEW.wallet_version AND p.base_path = ANY (ancestors)
-          AND p.status IN ('active', 'migrating') AND p.id <> NEW.id
-        ORDER BY p.base_path LIMIT 1)
-      UNION ALL
-      (SELECT p.base_path, 'descendant' FROM path_registry p
-        WHERE p.wallet_version = NEW.wallet_version AND p.status IN ('active', 'migrating')
-          AND p.base_path >= NEW.base_path || '.' AND p.base_path < NEW.base_path || '/' AND p.id <> NEW.id
-        ORDER BY p.base_path LIMIT 1)) c
-     LIMIT 1;
-  END IF;
-  IF conflict IS NOT NULL THEN
-    RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is % of %',
-                    NEW.base_path, conflict, NEW.wallet_version, conflict,
-                    CASE kind WHEN 'ancestor' THEN 'an ancestor' ELSE 'a descendant' END, NEW.base_path
+  -- One equality probe per ancestor: an "= ANY(array)" condition may be
+  -- planned as a filter on a small table, and that plan would then be
+  -- cached (a bulk load then turns quadratic).
+  FOREACH prefix IN ARRAY ancestors LOOP
+    SELECT p.base_path INTO conflict FROM path_registry p
+     WHERE p.wallet_version = NEW.wallet_version
+       AND p.base_path = prefix
+       AND p.status IN ('active', 'migrating')
+       AND p.id <> NEW.id;
+    IF FOUND THEN
+      RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is an ancestor of %',
+                      NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
+        USING ERRCODE = 'WLPOV', DETAIL = conflict,
+              HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
+    END IF;
+  END LOOP;
+
+  SELECT p.base_path INTO conflict FROM path_registry p
+   WHERE p.wallet_version = NEW.wallet_version
+     AND p.status IN ('active', 'migrating')
+     AND p.base_path >= NEW.base_path || '.'
+     AND p.base_path <  NEW.base_path || '/'
+     AND p.id <> NEW.id
+   ORDER BY p.base_path
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'path % overlaps % in wallet v%: % is already allocated and is a descendant of %',
+                    NEW.base_path, conflict, NEW.wallet_version, conflict, NEW.base_path
       USING ERRCODE = 'WLPOV', DETAIL = conflict,
             HINT = 'a live path may be neither a prefix nor an extension of another live path in the same wallet';
   END IF;

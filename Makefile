@@ -38,15 +38,19 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 
-# Allocation and inventory at 1 M and 10 M paths against the seed's LIKE
-# trigger; the console's key press to frame and start to first frame on the
+# Allocation at 1 M and 10 M paths (issue 13): p50/p95/p99 through the
+# overlap rule, the floor (the same insert into a trigger-less copy with the
+# same rows and indexes) and the seed's LIKE trigger, on the embedded
+# default's settings; every overlap shape refused at both sizes; inventory; the console's key press to frame and start to first frame on the
 # demo data with 1 M paths; the screens' View. The data is generated once
 # into .bench/ and reused.
 # The manufacturer migration (issue 12): 10 M paths moved with and without
 # 8 allocators, next to a bare INSERT … SELECT (the floor), one run each;
 # then the load test at the issue's 1 M paths (make test runs it at 200,000).
 bench: deps
-	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^Benchmark(Allocate|Inventory|WalletDetail)' -benchtime 200x -timeout 3h ./store/
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^BenchmarkAllocate' -benchtime 2000x -timeout 3h ./store/
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^Benchmark(Inventory|WalletDetail)' -benchtime 200x -timeout 3h ./store/
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^BenchmarkOverlapShapes' -benchtime 1x -timeout 1h ./store/
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'Migration10M' -benchtime 1x -timeout 3h ./store/
 	WLC_MIGRATION_LOAD_PATHS=1000000 $(GO) test -count=1 -run '^TestMigrationUnderAllocationLoad$$' -v -timeout 1h ./store/
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'KeyToFrame|StartToFirstFrame' -benchtime 200x -timeout 1h ./cmd/console/

@@ -68,7 +68,7 @@ func overlapShapes(t testing.TB, db *store.DB) {
 
 var errRollback = fmt.Errorf("rolled back on purpose")
 
-// Every shape on a small wallet (the 10 M run is BenchmarkOverlapShapes10M).
+// Every shape on a small wallet (make bench runs them at 1 M and 10 M).
 func TestOverlapShapes(t *testing.T) {
 	_, db := migrationFixture(t)
 	ctx := context.Background()
@@ -77,3 +77,15 @@ func TestOverlapShapes(t *testing.T) {
 	}
 	overlapShapes(t, db)
 }
+
+// Every shape next to a path in the middle of 1 M and 10 M generated paths
+// (make bench): the refusals must not depend on the plans the size brings.
+func benchOverlapShapes(b *testing.B, paths int) {
+	db := benchDB(b, paths)
+	for i := 0; i < b.N; i++ {
+		overlapShapes(b, db)
+	}
+}
+
+func BenchmarkOverlapShapes1M(b *testing.B)  { benchOverlapShapes(b, 1_000_000) }
+func BenchmarkOverlapShapes10M(b *testing.B) { benchOverlapShapes(b, 10_000_000) }

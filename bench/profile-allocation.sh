@@ -17,22 +17,25 @@ q() { psql -X -q -U postgres -h "$run" -d "$db" -v ON_ERROR_STOP=1 "$@"; }
 asowner() { su postgres -s /bin/sh -c "$*"; }
 
 q -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
-  -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" \
   -c "ALTER SYSTEM SET track_io_timing = on"
 asowner "pg_ctl -D '$pgdata' -w restart -m fast" >/dev/null
+q -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
 trap 'q -c "ALTER SYSTEM RESET shared_preload_libraries" -c "ALTER SYSTEM RESET pg_stat_statements.track" -c "ALTER SYSTEM RESET track_io_timing"; asowner "pg_ctl -D '"'$pgdata'"' -w restart -m fast" >/dev/null' EXIT
 q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 
+# The generated (dense) namespace, as store's benchmark picks it.
+ns=$(q -At -c "SELECT max(manufacturer_index) FROM manufacturer_registry WHERE wallet_version = 1")
+
 for table in path_registry path_registry_floor; do
   # Warm up, then measure from clean counters.
-  pgbench -n -U postgres -h "$run" -c 1 -T 5 -f "$here/allocate.pgbench" -D table=$table "$db" >/dev/null 2>&1
+  pgbench -n -U postgres -h "$run" -c 1 -T 5 -f "$here/allocate.pgbench" -D table=$table -D ns=$ns "$db" >/dev/null 2>&1
   q -c "SELECT pg_stat_statements_reset(), pg_stat_reset()" >/dev/null
   rm -f /tmp/wlc-waits
   ( end=$(( $(date +%s) + secs )); while [ "$(date +%s)" -lt "$end" ]; do
       q -At -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity WHERE application_name = 'pgbench' AND state = 'active'" >> /tmp/wlc-waits 2>/dev/null
       sleep 0.01; done ) &
   sampler=$!
-  dir=$(mktemp -d); (cd "$dir" && pgbench -n -U postgres -h "$run" -c 1 -T "$secs" -l -f "$here/allocate.pgbench" -D table=$table "$db" >/dev/null 2>&1)
+  dir=$(mktemp -d); (cd "$dir" && pgbench -n -U postgres -h "$run" -c 1 -T "$secs" -l -f "$here/allocate.pgbench" -D table=$table -D ns=$ns "$db" >/dev/null 2>&1)
   wait $sampler
   echo "== $table: $(cat "$dir"/pgbench_log.* | wc -l) transactions (BEGIN; INSERT; ROLLBACK) in ${secs}s, latency ms:"
   cat "$dir"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "   p50 %.3f  p95 %.3f  p99 %.3f  max %.3f\n", a[int(NR*.5)]/1000, a[int(NR*.95)]/1000, a[int(NR*.99)]/1000, a[NR]/1000}'

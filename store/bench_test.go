@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -132,21 +131,23 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(0, "ns/op") // the percentiles are the figures that matter
 }
 
-const insertOne = `INSERT INTO ` + insertTable + ` (wallet_version, base_path, allocation_type, quantity,
+// insertOne is the single-row allocation INSERT into table (path_registry,
+// or the floor's trigger-less copy).
+func insertOne(table string) string {
+	return `INSERT INTO ` + table + ` (wallet_version, base_path, allocation_type, quantity,
 	allocated_range_start, allocated_range_end, allocated_by)
 	VALUES (1, $1, 'production', 100, 1, 100, '` + store.SystemUserID + `')`
-
-const insertTable = "path_registry"
+}
 
 // insertTimes times the single-row INSERT (trigger included) in its own
 // transaction, rolled back so the data set stays the same.
 func insertTimes(b *testing.B, db *store.DB, paths []string, setup string) []time.Duration {
-	return insertTimesInto(b, db, insertTable, paths, setup)
+	return insertTimesInto(b, db, "path_registry", paths, setup)
 }
 
 func insertTimesInto(b *testing.B, db *store.DB, table string, paths []string, setup string) []time.Duration {
 	ctx := context.Background()
-	sql := strings.Replace(insertOne, insertTable, table, 1)
+	sql := insertOne(table)
 	d := make([]time.Duration, 0, len(paths))
 	for _, p := range paths {
 		tx, err := db.Pool().Begin(ctx)

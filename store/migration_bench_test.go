@@ -14,7 +14,10 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/plings/walletconsole/migrations"
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
 	"github.com/plings/walletconsole/store"
@@ -73,8 +77,8 @@ func migBenchCluster(b *testing.B, paths int) *migBench {
 	var ready *string
 	var exists bool
 	_ = admin.QueryRow(ctx, `SELECT true, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, mb.tpl).Scan(&exists, &ready)
-	if exists && (ready == nil || *ready != "ready") {
-		b.Logf("%s was left half made: made again", mb.tpl)
+	if want := "ready " + schemaDigest(b); exists && (ready == nil || *ready != want) {
+		b.Logf("%s was left half made or has another schema (%v, want %q): made again", mb.tpl, ready, want)
 		if _, err := admin.Exec(ctx, "DROP DATABASE "+mb.tpl+" WITH (FORCE)"); err != nil {
 			b.Fatal(err)
 		}
@@ -158,10 +162,28 @@ func (mb *migBench) makeTemplate(b *testing.B, admin *pgx.Conn) {
 	}
 	db.Close()
 	alice.Close()
-	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+mb.tpl+" IS 'ready'"); err != nil {
+	if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+mb.tpl+" IS 'ready "+schemaDigest(b)+"'"); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("template %s made in %s", mb.tpl, time.Since(t0).Round(time.Second))
+}
+
+// schemaDigest names the schema a template was made with (its migrations'
+// text): a template made before a migration changed is made again.
+func schemaDigest(b *testing.B) string {
+	h := sha256.New()
+	if err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := migrations.FS.ReadFile(path)
+		h.Write([]byte(path))
+		h.Write(data)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // copyOf makes a fresh copy of the template, dropped when the benchmark ends.
@@ -205,9 +227,10 @@ func warm(b *testing.B, db *store.DB) {
 	}
 }
 
-// move runs the worker (as alice, its defaults: 0.5 s batches) over a copy
-// of the template, with allocators allocating meanwhile when load > 0.
-func (mb *migBench) move(b *testing.B, load int) {
+// move runs the worker (as alice, its defaults: 0.5 s batches; workers
+// loops side by side) over a copy of the template, with allocators
+// allocating meanwhile when load > 0.
+func (mb *migBench) move(b *testing.B, load, workers int) {
 	ctx := context.Background()
 	var paths int64
 	var moving time.Duration
@@ -241,7 +264,7 @@ func (mb *migBench) move(b *testing.B, load int) {
 		b.StartTimer()
 		svc := ops.New(worker)
 		svc.Actor = "bench worker"
-		err = svc.RunMigrations(ctx, ops.MigrationWorker{ID: mb.id, OnEvent: func(e ops.WorkerEvent) {
+		err = svc.RunMigrations(ctx, ops.MigrationWorker{ID: mb.id, Workers: workers, OnEvent: func(e ops.WorkerEvent) {
 			if e.Err != nil {
 				b.Logf("worker: %v", e.Err)
 			}
@@ -336,12 +359,17 @@ func (mb *migBench) floor(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func benchMigration(b *testing.B, paths int) {
+// benchMigration runs the floor and the moves; one loop idle only at the
+// smaller size (at 10 M it adds half an hour and says what 1 M says).
+func benchMigration(b *testing.B, paths int, oneLoop bool) {
 	mb := migBenchCluster(b, paths)
 	b.Run("floor", func(b *testing.B) { mb.floor(b) })
-	b.Run("idle", func(b *testing.B) { mb.move(b, 0) })
-	b.Run("8-allocators", func(b *testing.B) { mb.move(b, 8) })
+	if oneLoop {
+		b.Run("idle-1-worker", func(b *testing.B) { mb.move(b, 0, 1) })
+	}
+	b.Run("idle-2-workers", func(b *testing.B) { mb.move(b, 0, 2) })
+	b.Run("8-allocators-2-workers", func(b *testing.B) { mb.move(b, 8, 2) })
 }
 
-func BenchmarkMigration1M(b *testing.B)  { benchMigration(b, 1_000_000) }
-func BenchmarkMigration10M(b *testing.B) { benchMigration(b, 10_000_000) }
+func BenchmarkMigration1M(b *testing.B)  { benchMigration(b, 1_000_000, true) }
+func BenchmarkMigration10M(b *testing.B) { benchMigration(b, 10_000_000, false) }

@@ -61,6 +61,16 @@ func TestMigrationEngineForward(t *testing.T) {
 	// A login that sets the engine's switch by hand gains nothing.
 	refused(t, name, "alice", "SET wallet.engine = 'on'; SELECT * FROM wallet_allocate_path(1, '3.9.1', 'production', 1, 1, NULL, NULL, '00000000-0000-0000-0000-000000000000', NULL, NULL)",
 		"overlaps 3.9 in wallet v2")
+	// The engine's rows skip the guard (020's WHEN): a login with the switch
+	// on still cannot write a row itself, nor turn the per-row checks off as
+	// the engine's batch does (session_replication_role is the owner's).
+	for _, login := range []string{"viewer", "alice", "bob"} {
+		refused(t, name, login, "SET wallet.engine = 'on'; UPDATE path_registry SET status = 'active' WHERE wallet_version = 1",
+			"permission denied for table path_registry")
+		refused(t, name, login, "SET wallet.engine = 'on'; INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_range_end, allocated_by) VALUES (1, '3.9.1', 'production', 1, 1, '00000000-0000-0000-0000-000000000000')",
+			"permission denied for table path_registry")
+		refused(t, name, login, "SET session_replication_role = replica", "permission denied to set parameter")
+	}
 	accepted(t, name, "alice", "SELECT * FROM wallet_allocate_path(1, '3.11', 'production', 5, 1, NULL, NULL, '00000000-0000-0000-0000-000000000000', NULL, NULL)")
 
 	r := runBatches(t, alice, st.ID, 3, 1)

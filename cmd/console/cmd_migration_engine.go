@@ -42,6 +42,7 @@ func bindMigrationRun(fs *flag.FlagSet) handler {
 	maxLoad := fs.String("max-load", "waiting=8", "throttle while the database is loaded: waiting=N (sessions waiting for a lock), active=N (running a statement); comma-separated, 0 turns one off")
 	maxAlloc := fs.Float64("max-allocation-ms", 50, "throttle while the identifier service reports allocations slower than this in either wallet (0: off)")
 	maxProbe := fs.Duration("max-probe", 50*time.Millisecond, "throttle while a probe of the target's paths takes longer (0: off)")
+	workers := intFlag(fs, "workers", 1, 1, 16, "batch loops side by side, each on its own connection (one per core the database can spare)")
 	follow := fs.Bool("follow", false, "keep running when no migration is left, waiting for the next (for systemd)")
 	quiet := fs.Bool("quiet", false, "print only throttles, waits, retries and the end (for cron)")
 	return func(ctx context.Context, c *call) error {
@@ -49,7 +50,7 @@ func bindMigrationRun(fs *flag.FlagSet) handler {
 		if err != nil {
 			return err
 		}
-		w := ops.MigrationWorker{ID: id, ChunkTime: *chunk, Batch: *batch, MaxAllocationMs: *maxAlloc, MaxProbe: *maxProbe, Follow: *follow}
+		w := ops.MigrationWorker{ID: id, ChunkTime: *chunk, Batch: *batch, MaxAllocationMs: *maxAlloc, MaxProbe: *maxProbe, Follow: *follow, Workers: *workers}
 		if err := parseMaxLoad(*maxLoad, &w); err != nil {
 			return err
 		}

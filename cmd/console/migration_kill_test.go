@@ -24,14 +24,15 @@ func TestMigrationWorkerKilled50Times(t *testing.T) {
 	// KTH Prototype Lab (index 16 in v3, free in v1) gets 200,000 more
 	// paths, allocated over the last 200 days (every priority). Loaded as
 	// the owner in one statement, with the engine's switch: the rows are
-	// leaves under fresh categories, disjoint by construction.
+	// leaves under fresh categories, disjoint by construction (the engine's
+	// rows skip the guard, so the range's end is given).
 	tx, err := d.db.Pool().Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, sql := range []string{"SET LOCAL wallet.engine = 'on'", `INSERT INTO path_registry
-		(wallet_version, base_path, allocation_type, quantity, allocated_by, allocated_at, manufacturer_name)
-		SELECT 3, '16.' || (5000 + g / 1000) || '.' || (g % 1000 + 1), 'production', 10, '00000000-0000-0000-0000-000000000000',
+		(wallet_version, base_path, allocation_type, quantity, allocated_range_end, allocated_by, allocated_at, manufacturer_name)
+		SELECT 3, '16.' || (5000 + g / 1000) || '.' || (g % 1000 + 1), 'production', 10, 10, '00000000-0000-0000-0000-000000000000',
 		       now() - interval '1 hour' * (g % 4800), 'KTH Prototype Lab'
 		  FROM generate_series(0, 199999) g`} {
 		if _, err := tx.Exec(ctx, sql); err != nil {
@@ -71,10 +72,11 @@ func TestMigrationWorkerKilled50Times(t *testing.T) {
 		if _, state := moved(); state != "running" {
 			t.Fatalf("the migration is %s after %d kills: the test needs it to last longer", state, kills)
 		}
-		w := startConsole(t, "migration", "run", id, "--batch", "500", "--chunk-time", "40ms", "--dsn", d.alice)
-		// Killed between 150 ms and 450 ms in: the process needs about 100 ms
+		// Two loops: a kill lands in two batches at once.
+		w := startConsole(t, "migration", "run", id, "--batch", "500", "--chunk-time", "20ms", "--workers", "2", "--dsn", d.alice)
+		// Killed between 150 ms and 400 ms in: the process needs about 100 ms
 		// to connect, so most kills land inside a batch.
-		time.Sleep(time.Duration(150+rng.IntN(300)) * time.Millisecond)
+		time.Sleep(time.Duration(150+rng.IntN(250)) * time.Millisecond)
 		if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -112,6 +114,16 @@ func TestMigrationWorkerKilled50Times(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: %d", what, n)
 		}
+	}
+	// The two loops ran side by side: batches whose times overlap.
+	var overlapping int
+	if err := d.db.Pool().QueryRow(ctx, `SELECT count(*) FROM migration_batches a JOIN migration_batches b
+		ON b.migration_id = a.migration_id AND b.batch_no > a.batch_no AND b.started_at < a.finished_at AND a.started_at < b.finished_at
+		WHERE a.migration_id = `+id).Scan(&overlapping); err != nil {
+		t.Fatal(err)
+	}
+	if overlapping == 0 {
+		t.Errorf("no two batches ran at the same time: --workers 2 ran one loop")
 	}
 	var inTarget int
 	if err := d.db.Pool().QueryRow(ctx, "SELECT count(*) FROM path_registry WHERE wallet_version = 1 AND manufacturer_index = 16").Scan(&inTarget); err != nil {

@@ -156,7 +156,7 @@ func (e *MigrationRefused) Error() string {
 
 // StartMigration plans name's migration and, when nothing refuses, starts
 // it: the database checks the same refusals again under its locks.
-func (s *Service) StartMigration(ctx context.Context, from, to int, name, reason string, batch int) (model.Outcome, error) {
+func (s *Service) StartMigration(ctx context.Context, from, to int, name, reason string, batch int, lim store.MigrationLimits) (model.Outcome, error) {
 	plan, err := s.PlanMigration(ctx, from, to, []string{name}, batch)
 	if err != nil {
 		return model.Outcome{}, err
@@ -165,12 +165,12 @@ func (s *Service) StartMigration(ctx context.Context, from, to int, name, reason
 	if !m.CanStart() {
 		return model.Outcome{}, &MigrationRefused{Name: name, From: from, To: to, Refusals: m.Refusals}
 	}
-	started, err := s.DB.StartMigration(ctx, from, to, name, reason, batch, s.Actor)
+	started, err := s.DB.StartMigration(ctx, from, to, name, reason, batch, s.Actor, lim)
 	if err != nil {
 		return model.Outcome{}, err
 	}
 	fv, tv := model.VersionName(from), model.VersionName(to)
-	return model.Outcome{
+	o := model.Outcome{
 		Summary: fmt.Sprintf("migration #%d of %s from %s to %s started: %d paths queued", started.ID, name, fv, tv,
 			started.Queued),
 		Changes: []string{
@@ -180,5 +180,27 @@ func (s *Service) StartMigration(ctx context.Context, from, to int, name, reason
 			fmt.Sprintf("%d paths queued (batches of %d)", started.Queued, batch),
 		},
 		AuditSeqs: []int64{started.Seq},
-	}, nil
+	}
+	if lim.Set() {
+		o.Changes = append(o.Changes, "its workers throttle at "+LoadLimits(lim.MaxWaiting, lim.MaxActive)+" unless given --max-load")
+		if started.LimitsSeq != 0 {
+			o.AuditSeqs = append(o.AuditSeqs, started.LimitsSeq)
+		}
+	}
+	return o, nil
+}
+
+// LoadLimits says a migration's load limits as --max-load takes them
+// ("waiting=8, active off"); a limit not set is the worker's default.
+func LoadLimits(waiting, active *int) string {
+	say := func(name string, n *int) string {
+		switch {
+		case n == nil:
+			return name + " as the worker's"
+		case *n == 0:
+			return name + " off"
+		}
+		return fmt.Sprintf("%s=%d", name, *n)
+	}
+	return say("waiting", waiting) + ", " + say("active", active)
 }

@@ -31,6 +31,10 @@ type MigrationWorker struct {
 	MaxActive int
 	// MaxWaiting: throttle while more sessions wait for a lock (default 8).
 	MaxWaiting int
+	// OwnLoad: MaxActive and MaxWaiting were given for this worker; without
+	// it a migration's own limits (console migration start --max-load),
+	// where it has them, come first.
+	OwnLoad bool
 	// MaxAllocationMs: throttle while the identifier service reports
 	// allocations slower than this in either wallet (its last minute).
 	MaxAllocationMs float64
@@ -281,6 +285,14 @@ func (s *Service) migrationsToRun(ctx context.Context, id int64) ([]Migration, b
 
 // overloaded says why the worker should hold back now ("" : it need not).
 func (s *Service) overloaded(ctx context.Context, w MigrationWorker, m Migration) string {
+	if !w.OwnLoad {
+		if m.MaxWaiting != nil {
+			w.MaxWaiting = *m.MaxWaiting
+		}
+		if m.MaxActive != nil {
+			w.MaxActive = *m.MaxActive
+		}
+	}
 	if w.MaxActive > 0 || w.MaxWaiting > 0 {
 		l, err := s.DB.Load(ctx)
 		if err == nil {

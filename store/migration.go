@@ -83,17 +83,28 @@ func (db *DB) MigrationRefusals(ctx context.Context, from, to int, name string) 
 
 // MigrationStarted is what StartMigration did.
 type MigrationStarted struct {
-	ID     int64
-	Queued int64
-	Seq    int64
+	ID        int64
+	Queued    int64
+	Seq       int64
+	LimitsSeq int64 // the load limits' audit row; 0 without limits
 }
+
+// MigrationLimits is a migration's own load limits (console migration
+// start --max-load): nil leaves one to the worker's default, 0 turns it off.
+type MigrationLimits struct {
+	MaxWaiting, MaxActive *int
+}
+
+// Set says whether any limit is given.
+func (l MigrationLimits) Set() bool { return l.MaxWaiting != nil || l.MaxActive != nil }
 
 // StartMigration starts moving manufacturer name from one wallet to the
 // other through wallet_migration_start, in one transaction (seed 000,
 // zero-downtime migration): the target's registry row as migrating, the
 // lineage in_progress at 0 %, the active paths queued by age, the
-// migration's row, the audit row. A refusal changes nothing.
-func (db *DB) StartMigration(ctx context.Context, from, to int, name, reason string, batch int, actor string) (MigrationStarted, error) {
+// migration's row, the audit row; and its load limits when lim sets any,
+// with their own audit row. A refusal changes nothing.
+func (db *DB) StartMigration(ctx context.Context, from, to int, name, reason string, batch int, actor string, lim MigrationLimits) (MigrationStarted, error) {
 	var m MigrationStarted
 	err := db.inTx(ctx, nil, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT migration_id, queued, seq FROM wallet_migration_start($1, $2, $3, $4, $5, $6)",
@@ -101,6 +112,17 @@ func (db *DB) StartMigration(ctx context.Context, from, to int, name, reason str
 			return err
 		}
 		noteAudit(ctx, m.Seq)
+		if !lim.Set() {
+			return nil
+		}
+		var seq *int64
+		if err := tx.QueryRow(ctx, "SELECT wallet_migration_limits($1, $2, $3, $4)", m.ID, lim.MaxWaiting, lim.MaxActive, actor).Scan(&seq); err != nil {
+			return err
+		}
+		if seq != nil {
+			m.LimitsSeq = *seq
+			noteAudit(ctx, *seq)
+		}
 		return nil
 	})
 	if err != nil {

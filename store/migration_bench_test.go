@@ -152,7 +152,7 @@ func (mb *migBench) makeTemplate(b *testing.B, admin *pgx.Conn) {
 	alice := mb.open(b, mb.tpl, "alice")
 	defer alice.Close()
 	t1 := time.Now()
-	st, err := alice.StartMigration(ctx, 1, 2, gen.ManufacturerName, "wallet_deprecation", 5000, "bench")
+	st, err := alice.StartMigration(ctx, 1, 2, gen.ManufacturerName, "wallet_deprecation", 5000, "bench", store.MigrationLimits{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -178,6 +178,9 @@ type ManufacturerMigration struct {
 	LastBatchAt    *time.Time
 	VerifiedAt     *time.Time
 	VerifyFindings *int
+	// MaxWaiting and MaxActive are the migration's own load limits (nil:
+	// the worker's).
+	MaxWaiting, MaxActive *int
 	// RecentPaths over RecentSeconds: the batches of the last minute.
 	RecentPaths   int64
 	RecentSeconds float64
@@ -187,7 +190,7 @@ const migrationColumns = `m.id, m.manufacturer_name, m.source_wallet_version, m.
 	m.priority, m.complexity, m.phase, m.total_phases, m.state, m.direction, m.total_paths, m.moved_paths, m.skipped_paths,
 	m.returned_paths, m.batches, m.batch_size, coalesce(m.pause_reason, ''), coalesce(m.throttle_reason, ''),
 	coalesce(m.throttled_by, ''), m.throttled_until, m.started_at, m.completed_at, m.last_batch_at, m.verified_at,
-	m.verify_findings, coalesce(r.paths, 0), coalesce(r.secs, 0)`
+	m.verify_findings, m.max_waiting, m.max_active, coalesce(r.paths, 0), coalesce(r.secs, 0)`
 
 // The rate's window: the batches finished in the last minute, from the
 // first one's start to the last one's end.
@@ -201,7 +204,7 @@ func scanMigration(row pgx.CollectableRow) (ManufacturerMigration, error) {
 	err := row.Scan(&m.ID, &m.Manufacturer, &m.Source, &m.Target, &m.Reason, &m.Priority, &m.Complexity, &m.Phase,
 		&m.TotalPhases, &m.State, &m.Direction, &m.Total, &m.Moved, &m.Skipped, &m.Returned, &m.Batches, &m.BatchSize,
 		&m.PauseReason, &m.ThrottleReason, &m.ThrottledBy, &m.ThrottledUntil, &m.StartedAt, &m.CompletedAt,
-		&m.LastBatchAt, &m.VerifiedAt, &m.VerifyFindings, &m.RecentPaths, &m.RecentSeconds)
+		&m.LastBatchAt, &m.VerifiedAt, &m.VerifyFindings, &m.MaxWaiting, &m.MaxActive, &m.RecentPaths, &m.RecentSeconds)
 	return m, err
 }
 

@@ -45,7 +45,7 @@ func TestMigrationEngineForward(t *testing.T) {
 	name, owner := migrationFixture(t)
 	alice := asAlice(t, name)
 	ctx := context.Background()
-	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 3, "alice")
+	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 3, "alice", store.MigrationLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestMigrationEngineRollback(t *testing.T) {
 			alice := asAlice(t, name)
 			ctx := context.Background()
 			before := count(t, owner, "SELECT count(*) FROM path_registry WHERE wallet_version = 2 AND manufacturer_index = 3 AND status = 'active'")
-			st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 2, "alice")
+			st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 2, "alice", store.MigrationLimits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +213,7 @@ func TestMigrationControlRefusals(t *testing.T) {
 	name, owner := migrationFixture(t)
 	alice := asAlice(t, name)
 	ctx := context.Background()
-	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 2, "alice")
+	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 2, "alice", store.MigrationLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestMigrationRollbackAt40And100Percent(t *testing.T) {
 	}
 	before := sourceRows()
 	for _, stop := range []string{"40%", "100%"} {
-		st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 500, "alice")
+		st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 500, "alice", store.MigrationLimits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +349,7 @@ func TestMigrationWorkersNeverShareABatch(t *testing.T) {
 		  FROM generate_series(1, 6000) g`)
 	alice := asAlice(t, name)
 	ctx := context.Background()
-	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 100, "alice")
+	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 100, "alice", store.MigrationLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func TestMigrationUnderAllocationLoad(t *testing.T) {
 	mustExec(t, owner, "VACUUM ANALYZE path_registry")
 	lap(fmt.Sprintf("generated %d paths under %d", gen.Rows, mfr))
 
-	st, err := l.alice.StartMigration(ctx, source, target, gen.ManufacturerName, "wallet_deprecation", 5000, "load test")
+	st, err := l.alice.StartMigration(ctx, source, target, gen.ManufacturerName, "wallet_deprecation", 5000, "load test", store.MigrationLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
+	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
 
@@ -65,10 +66,27 @@ func bindMigrationStart(fs *flag.FlagSet) handler {
 	name := fs.String("manufacturer", "", "the manufacturer, as registered in the source wallet")
 	batch := intFlag(fs, "batch", ops.DefaultMigrationBatch, 1, 100000, "paths moved per batch")
 	reason := fs.String("reason", "wallet_deprecation", "why it moves, for the lineage and the audit log (at most 50 characters)")
+	maxLoad := fs.String("max-load", "", "the migration's own load limits, for every worker that runs it: waiting=N, active=N (0 turns one off); a worker's own --max-load comes first")
 	return func(ctx context.Context, c *call) error {
 		f, t, err := migrationWallets("migration start", *from, *to)
 		if err != nil {
 			return err
+		}
+		var lim store.MigrationLimits
+		if fs.Changed("max-load") {
+			w, a := -1, -1
+			if err := parseMaxLoad("migration start", *maxLoad, &w, &a); err != nil {
+				return err
+			}
+			if w >= 0 {
+				lim.MaxWaiting = &w
+			}
+			if a >= 0 {
+				lim.MaxActive = &a
+			}
+			if !lim.Set() {
+				return fmt.Errorf("migration start --max-load: give waiting=N, active=N or both (0 turns one off)")
+			}
 		}
 		if *name == "" {
 			return fmt.Errorf("migration start needs --manufacturer NAME: `console migration plan --from %s --to %s` lists who can move", *from, *to)
@@ -79,7 +97,7 @@ func bindMigrationStart(fs *flag.FlagSet) handler {
 				return err
 			}
 			printMigrationPlan(c.out, p)
-			out, err := s.StartMigration(ctx, f, t, *name, *reason, *batch)
+			out, err := s.StartMigration(ctx, f, t, *name, *reason, *batch, lim)
 			if err != nil {
 				return err
 			}

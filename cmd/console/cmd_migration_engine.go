@@ -39,7 +39,7 @@ func migrationArg(name string, c *call, required bool) (int64, error) {
 func bindMigrationRun(fs *flag.FlagSet) handler {
 	chunk := fs.Duration("chunk-time", ops.DefaultChunkTime, "the batch time aimed at; the batch size adapts to it")
 	batch := intFlag(fs, "batch", 0, 0, 100000, "the first batch's size (default: the migration's own)")
-	maxLoad := fs.String("max-load", "waiting=8", "throttle while the database is loaded: waiting=N (sessions waiting for a lock), active=N (running a statement); comma-separated, 0 turns one off")
+	maxLoad := fs.String("max-load", "waiting=8", "throttle while the database is loaded: waiting=N (sessions waiting for a lock), active=N (running a statement); comma-separated, 0 turns one off; given, it comes before the migration's own (migration start --max-load)")
 	maxAlloc := fs.Float64("max-allocation-ms", 50, "throttle while the identifier service reports allocations slower than this in either wallet (0: off)")
 	maxProbe := fs.Duration("max-probe", 50*time.Millisecond, "throttle while a probe of the target's paths takes longer (0: off)")
 	workers := intFlag(fs, "workers", 1, 1, 16, "batch loops side by side, each on its own connection (one per core the database can spare)")
@@ -51,9 +51,10 @@ func bindMigrationRun(fs *flag.FlagSet) handler {
 			return err
 		}
 		w := ops.MigrationWorker{ID: id, ChunkTime: *chunk, Batch: *batch, MaxAllocationMs: *maxAlloc, MaxProbe: *maxProbe, Follow: *follow, Workers: *workers}
-		if err := parseMaxLoad(*maxLoad, &w); err != nil {
+		if err := parseMaxLoad("migration run", *maxLoad, &w.MaxWaiting, &w.MaxActive); err != nil {
 			return err
 		}
+		w.OwnLoad = fs.Changed("max-load")
 		return c.serve(ctx, func(s *ops.Service) error {
 			last := ""
 			w.OnEvent = func(e ops.WorkerEvent) {
@@ -101,24 +102,24 @@ func bindMigrationRun(fs *flag.FlagSet) handler {
 	}
 }
 
-// parseMaxLoad reads --max-load's waiting=N,active=N.
-func parseMaxLoad(s string, w *ops.MigrationWorker) error {
+// parseMaxLoad reads --max-load's waiting=N,active=N into the limits it names.
+func parseMaxLoad(cmd, s string, waiting, active *int) error {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
 	for _, part := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 0 {
-			return fmt.Errorf("migration run --max-load: %q is not NAME=N (waiting=8, active=25)", part)
+		if !ok || err != nil || n < 0 || n > 100000 {
+			return fmt.Errorf("%s --max-load: %q is not NAME=N (waiting=8, active=25; 0 turns one off)", cmd, part)
 		}
 		switch k {
 		case "waiting":
-			w.MaxWaiting = n
+			*waiting = n
 		case "active":
-			w.MaxActive = n
+			*active = n
 		default:
-			return fmt.Errorf("migration run --max-load: %q is not waiting or active", k)
+			return fmt.Errorf("%s --max-load: %q is not waiting or active", cmd, k)
 		}
 	}
 	return nil

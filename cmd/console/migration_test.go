@@ -81,12 +81,19 @@ func TestMigrationPlanAndStartOnTheDemo(t *testing.T) {
 		t.Errorf("IKEA start: %d %q", r.code, r.stderr)
 	}
 
+	// --max-load that means nothing is refused before anything happens.
 	r = console(t, nil, "migration", "start", "--from", "v3", "--to", "v1", "--manufacturer", "KTH Prototype Lab",
-		"--batch", "100", "--dsn", as("alice"))
+		"--max-load", "busy=3", "--dsn", as("alice"))
+	if r.code == 0 || !strings.Contains(r.stderr, `migration start --max-load: "busy" is not waiting or active`) {
+		t.Errorf("start with --max-load busy=3: %d %q", r.code, r.stderr)
+	}
+	r = console(t, nil, "migration", "start", "--from", "v3", "--to", "v1", "--manufacturer", "KTH Prototype Lab",
+		"--batch", "100", "--max-load", "waiting=3,active=0", "--dsn", as("alice"))
 	if r.code != 0 {
 		t.Fatalf("start KTH: %d %s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "KTH Prototype Lab from v3 to v1 started") || !strings.Contains(r.stdout, "audit row #") {
+	if !strings.Contains(r.stdout, "KTH Prototype Lab from v3 to v1 started") || strings.Count(r.stdout, "audit row #") != 2 ||
+		!strings.Contains(r.stdout, "its workers throttle at waiting=3, active off unless given --max-load") {
 		t.Errorf("start KTH said:\n%s", r.stdout)
 	}
 	// A second start is refused: in flight.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plings/walletconsole/model"
 	"github.com/plings/walletconsole/ops"
+	"github.com/plings/walletconsole/store"
 	"github.com/plings/walletconsole/ui"
 )
 
@@ -126,7 +127,7 @@ func (v migrationView) PlanStart(ctx context.Context, from, to int, name string,
 }
 
 func (v migrationView) Start(ctx context.Context, from, to int, name, reason string, batch int) (int64, model.Outcome, error) {
-	o, err := v.s.StartMigration(ctx, from, to, name, reason, batch)
+	o, err := v.s.StartMigration(ctx, from, to, name, reason, batch, store.MigrationLimits{})
 	if err != nil {
 		return 0, o, err
 	}

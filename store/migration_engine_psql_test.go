@@ -342,11 +342,18 @@ func TestMigrationRollbackAt40And100Percent(t *testing.T) {
 
 // Several workers at once: never the same path in two batches, every path
 // moved once, and the counters agree (verify).
-func TestMigrationWorkersNeverShareABatch(t *testing.T) {
-	name, owner := migrationFixture(t)
+// volvoMany gives Volvo (index 3 in v2) 6,000 more paths, 3.200.1 to
+// 3.200.6000, allocated an hour apart (every priority): 6,009 to move.
+func volvoMany(t *testing.T, owner *store.DB) {
+	t.Helper()
 	mustExec(t, owner, `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by, allocated_at)
 		SELECT 2, '3.200.' || g, 'production', 1, '00000000-0000-0000-0000-000000000000', now() - interval '1 hour' * g
 		  FROM generate_series(1, 6000) g`)
+}
+
+func TestMigrationWorkersNeverShareABatch(t *testing.T) {
+	name, owner := migrationFixture(t)
+	volvoMany(t, owner)
 	alice := asAlice(t, name)
 	ctx := context.Background()
 	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 100, "alice", store.MigrationLimits{})

@@ -14,9 +14,7 @@ import (
 // first ones named, whichever range they fall in.
 func TestMigrationVerifyByKeyRanges(t *testing.T) {
 	name, owner := migrationFixture(t)
-	mustExec(t, owner, `INSERT INTO path_registry (wallet_version, base_path, allocation_type, quantity, allocated_by, allocated_at)
-		SELECT 2, '3.200.' || g, 'production', 1, '00000000-0000-0000-0000-000000000000', now() - interval '1 hour' * g
-		  FROM generate_series(1, 6000) g`)
+	volvoMany(t, owner)
 	alice := asAlice(t, name)
 	ctx := context.Background()
 	st, err := alice.StartMigration(ctx, 2, 1, "Volvo", "wallet_deprecation", 5000, "alice", store.MigrationLimits{})

@@ -205,7 +205,11 @@ type migrationJSON struct {
 	CompletedAt    *time.Time `json:"completed_at"`
 	VerifiedAt     *time.Time `json:"verified_at"`
 	VerifyFindings *int       `json:"verify_findings"`
-	StatusLine     string     `json:"status_line"`
+	// The migration's own load limits (migration start --max-load); null:
+	// the worker's.
+	MaxWaiting *int   `json:"max_waiting"`
+	MaxActive  *int   `json:"max_active"`
+	StatusLine string `json:"status_line"`
 }
 
 func printMigrationsJSON(w io.Writer, ms []ops.Migration) error {
@@ -219,7 +223,7 @@ func printMigrationsJSON(w io.Writer, ms []ops.Migration) error {
 			Phases: m.TotalPhases, Total: m.Total, Moved: m.Moved, Skipped: m.Skipped, Returned: m.Returned,
 			Done: f.Done(), Of: f.Of(), Percent: f.Percent(), Rate: f.Rate(), Batches: m.Batches, BatchSize: m.BatchSize,
 			StartedAt: m.StartedAt, LastBatchAt: m.LastBatchAt, CompletedAt: m.CompletedAt, VerifiedAt: m.VerifiedAt,
-			VerifyFindings: m.VerifyFindings, StatusLine: f.StatusLine(now)}
+			VerifyFindings: m.VerifyFindings, MaxWaiting: m.MaxWaiting, MaxActive: m.MaxActive, StatusLine: f.StatusLine(now)}
 		if d, ok := f.ETA(); ok {
 			secs := d.Seconds()
 			j.ETASeconds = &secs

@@ -19,9 +19,13 @@ type migrationView struct{ s *ops.Service }
 var _ ui.Migrator = migrationView{}
 
 func uiMigration(m ops.Migration) ui.Migration {
-	return ui.Migration{MigrationFigures: m.Figures(), Reason: m.Reason, Priority: m.Priority, Complexity: m.Complexity,
+	u := ui.Migration{MigrationFigures: m.Figures(), Reason: m.Reason, Priority: m.Priority, Complexity: m.Complexity,
 		BatchSize: m.BatchSize, ThrottledUntil: m.ThrottledUntil, CompletedAt: m.CompletedAt, VerifiedAt: m.VerifiedAt,
 		VerifyFindings: m.VerifyFindings}
+	if m.MaxWaiting != nil || m.MaxActive != nil {
+		u.LoadLimits = ops.LoadLimits(m.MaxWaiting, m.MaxActive)
+	}
+	return u
 }
 
 func (v migrationView) Migrations(ctx context.Context) ([]ui.Migration, error) {

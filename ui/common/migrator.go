@@ -51,6 +51,9 @@ type Migration struct {
 	VerifiedAt     *time.Time
 	// VerifyFindings is what the last verify found; nil: never verified.
 	VerifyFindings *int
+	// LoadLimits are the migration's own (migration start --max-load), as
+	// said to the operator; "": its workers' own.
+	LoadLimits string
 }
 
 // MigrationCandidate is one manufacturer of a migration plan: whether it

@@ -531,6 +531,9 @@ func (p *Migrations) detail(m *common.Migration) []string {
 		batches += " · " + model.Group(f.Returned) + " of " + model.Group(f.Moved) + " moved paths returned"
 	}
 	field("batches", batches, nil)
+	if m.LoadLimits != "" {
+		field("limits", "load "+common.Inert(m.LoadLimits)+" (its own: a worker's --max-load comes first)", nil)
+	}
 	verified := "never (v verifies: every path, in both wallets)"
 	var vst *lipgloss.Style
 	if m.VerifiedAt != nil {

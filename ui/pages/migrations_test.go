@@ -69,6 +69,24 @@ func TestMigrationsTable(t *testing.T) {
 	if !strings.Contains(v, "clean, 0 findings") || !strings.Contains(v, "#1 Spotify v1 → v3") {
 		t.Errorf("the verified migration's detail:\n%s", v)
 	}
+	if strings.Contains(v, "limits     load") {
+		t.Errorf("a migration without limits of its own shows some:\n%s", v)
+	}
+}
+
+// A migration's own load limits (migration start --max-load) are in its
+// detail, inert.
+func TestMigrationsDetailLoadLimits(t *testing.T) {
+	src := uitest.SampleSource()
+	p := NewMigrations(testCommon(src), uitest.NewMigrations(src))
+	p.SetSize(120, 40)
+	list := uitest.SampleMigrations()
+	list[0].LoadLimits = "waiting=3, active off\x1b[2J"
+	p.Update(migrationsMsg{list: list})
+	v := p.View()
+	if !strings.Contains(v, "limits     load waiting=3, active off") || strings.Contains(v, "\x1b[2J") {
+		t.Errorf("the detail's load limits:\n%s", v)
+	}
 }
 
 // "/" narrows the table on the id, the manufacturer, the wallets and the

@@ -51,7 +51,7 @@ bench: deps
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^BenchmarkAllocate' -benchtime 2000x -timeout 3h ./store/
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^Benchmark(Inventory|WalletDetail)' -benchtime 200x -timeout 3h ./store/
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench '^BenchmarkOverlapShapes' -benchtime 1x -timeout 1h ./store/
-	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'Migration10M' -benchtime 1x -timeout 3h ./store/
+	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'Migration(1M|10M)' -benchtime 1x -timeout 4h ./store/
 	WLC_MIGRATION_LOAD_PATHS=1000000 $(GO) test -count=1 -run '^TestMigrationUnderAllocationLoad$$' -v -timeout 1h ./store/
 	WLC_BENCH_DIR=$(CURDIR)/.bench $(GO) test -run '^$$' -bench 'KeyToFrame|StartToFirstFrame' -benchtime 200x -timeout 1h ./cmd/console/
 	$(GO) test -run '^$$' -bench . ./ui/

@@ -15,7 +15,8 @@ DECLARE
   m manufacturer_migrations;
 BEGIN
   IF p_waiting < 0 OR p_active < 0 OR p_waiting > 100000 OR p_active > 100000 THEN
-    RAISE EXCEPTION 'a load limit is a number of sessions from 0 (off) to 100000, not %', coalesce(least(p_waiting, p_active), greatest(p_waiting, p_active))
+    RAISE EXCEPTION 'a load limit is a number of sessions from 0 (off) to 100000, not %',
+                    CASE WHEN p_waiting NOT BETWEEN 0 AND 100000 THEN p_waiting ELSE p_active END
       USING ERRCODE = 'WLMIG';
   END IF;
   SELECT * INTO m FROM manufacturer_migrations x WHERE x.id = p_id FOR NO KEY UPDATE;

@@ -39,6 +39,7 @@ func TestMigrationOwnLoadLimits(t *testing.T) {
 		refused(t, name, login, "SELECT wallet_migration_limits(1, 3, 0, NULL)", "permission denied for function wallet_migration_limits")
 	}
 	refused(t, name, "alice", "SELECT wallet_migration_limits(1, -1, 0, NULL)", "a load limit is a number of sessions from 0 (off) to 100000, not -1")
+	refused(t, name, "alice", "SELECT wallet_migration_limits(1, 0, 200000, NULL)", "a load limit is a number of sessions from 0 (off) to 100000, not 200000")
 	refused(t, name, "alice", "SELECT wallet_migration_limits(99, 3, 0, NULL)", "there is no migration #99")
 	refused(t, name, "alice", "UPDATE manufacturer_migrations SET max_active = 0", "permission denied for table manufacturer_migrations")
 	before := count(t, owner, "SELECT count(*) FROM wallet_operations_log")

@@ -531,7 +531,7 @@ func (c *Cluster) writeConf() error {
 		// Sized for this machine at each start (cluster_tuning.go); the test
 		// harness's clusters keep the defaults, many of them share a machine.
 		if total, avail, err := machineMemory(); err == nil {
-			for _, t := range ClusterTuning(total, avail) {
+			for _, t := range ClusterTuning(total, avail, diskFree(c.dataDir())) {
 				if t.Name == "shared_buffers" && c.SharedBuffers != "" {
 					continue
 				}

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/plings/walletconsole/model"
 )
@@ -31,12 +33,13 @@ const (
 )
 
 // ClusterTuning is the embedded cluster's settings for a machine with
-// memTotal bytes of RAM, memAvailable of them free at the start: a quarter
+// memTotal bytes of RAM, memAvailable of them free at the start, and
+// diskFree bytes free where the data directory is (0: unknown): a quarter
 // of the memory for shared buffers (at most 8 GB; less when the machine is
 // busy, so that the console and the rest keep room), the planner told what
-// the OS caches, and checkpoints spread out so that allocations do not pay
-// for full-page writes every few minutes.
-func ClusterTuning(memTotal, memAvailable int64) []Tuning {
+// the OS caches, and checkpoints rare enough that a migration of millions
+// of paths does not pay for full-page writes all the way through.
+func ClusterTuning(memTotal, memAvailable, diskFree int64) []Tuning {
 	if memTotal <= 0 {
 		return nil
 	}
@@ -51,9 +54,9 @@ func ClusterTuning(memTotal, memAvailable int64) []Tuning {
 		{"shared_buffers", pgSize(shared), "a quarter of the memory (at most 8 GB): the path indexes stay in PostgreSQL's own cache"},
 		{"effective_cache_size", pgSize(cache), "half the memory: what the OS caches besides, so the planner prefers the index probes"},
 		{"maintenance_work_mem", pgSize(maint), "index builds and vacuum of large path tables in memory"},
-		{"max_wal_size", "4GB", "checkpoints by time, not every 1 GB of WAL a bulk load or a migration writes"},
+		{"max_wal_size", pgSize(walSize(diskFree)), "half the free disk, 1–32 GB: a migration of 10 M paths writes ~15 GB of WAL; checkpoints forced by it all the way through (each followed by whole-page writes) cost it 40 % of its speed"},
 		{"min_wal_size", "1GB", "WAL files kept for reuse instead of made again"},
-		{"checkpoint_timeout", "15min", "fewer checkpoints: each is followed by full-page writes that slow the next allocations"},
+		{"checkpoint_timeout", "30min", "few checkpoints: each is followed by full-page writes that slow the next allocations and batches (a crash replays at most max_wal_size of WAL)"},
 		{"checkpoint_completion_target", "0.9", "a checkpoint's writes spread over its interval"},
 		{"random_page_cost", "1.1", "an index probe costs about a sequential read on SSD and in memory"},
 		{"jit", "off", "the overlap rule's queries are short: compiling them costs more than it saves"},
@@ -61,6 +64,30 @@ func ClusterTuning(memTotal, memAvailable int64) []Tuning {
 }
 
 func clampBytes(n, lo, hi int64) int64 { return max(lo, min(hi, n)) }
+
+// walSize is max_wal_size for diskFree bytes free: half of it, 1–32 GB in
+// whole GB (PostgreSQL may keep about that much in pg_wal); 4 GB when the
+// free space is unknown.
+func walSize(diskFree int64) int64 {
+	if diskFree <= 0 {
+		return 4 * gib
+	}
+	return clampBytes(diskFree/2/gib*gib, 1*gib, 32*gib)
+}
+
+// diskFree is the space free to PostgreSQL where dir is (or would be made):
+// the nearest existing parent's file system; 0 when it cannot be read.
+func diskFree(dir string) int64 {
+	for d := dir; ; d = filepath.Dir(d) {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(d, &st); err == nil {
+			return int64(st.Bavail) * int64(st.Bsize)
+		}
+		if d == filepath.Dir(d) {
+			return 0
+		}
+	}
+}
 
 // pgSize writes n in PostgreSQL's units, rounded down to a whole MB.
 func pgSize(n int64) string {

@@ -26,13 +26,22 @@ func TestClusterTuning(t *testing.T) {
 		{256 * gib, 250 * gib, "8GB", "64GB"}, // large: capped
 		{256 * mib, 200 * mib, "128MB", "128MB"},
 	} {
-		ts := ClusterTuning(c.total, c.avail)
+		ts := ClusterTuning(c.total, c.avail, 0)
 		if got := get(ts, "shared_buffers"); got != c.shared {
 			t.Errorf("%d/%d: shared_buffers %s, want %s", c.total, c.avail, got, c.shared)
 		}
 		if got := get(ts, "effective_cache_size"); got != c.cache {
 			t.Errorf("%d/%d: effective_cache_size %s, want %s", c.total, c.avail, got, c.cache)
 		}
+	}
+	// max_wal_size: half the free disk, 1–32 GB; 4 GB when unknown.
+	for free, want := range map[int64]string{0: "4GB", 68 * gib: "32GB", 40 * gib: "20GB", 9*gib + 5*mib: "4GB", 1 * gib: "1GB"} {
+		if got := get(ClusterTuning(24*gib, 21*gib, free), "max_wal_size"); got != want {
+			t.Errorf("%d bytes free: max_wal_size %s, want %s", free, got, want)
+		}
+	}
+	if free := diskFree(filepath.Join(t.TempDir(), "not", "made", "yet")); free <= 0 {
+		t.Errorf("free space under a directory not made yet: %d", free)
 	}
 	p := filepath.Join(t.TempDir(), "meminfo")
 	if err := os.WriteFile(p, []byte("MemTotal:       24684084 kB\nMemFree:        15401516 kB\nMemAvailable:   21487388 kB\n"), 0o600); err != nil {
